@@ -1,0 +1,1 @@
+"""Models and errors shared by every stage (the seams of the pipeline)."""

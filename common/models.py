@@ -1,0 +1,246 @@
+"""Typed records that cross the seams between stages.
+
+Every stage takes and returns these immutable models; no stage hands the next a
+bare dict, and no spaCy object leaves ``extractors``.  Evidence always carries
+its way back to a page and a box so a reviewer can be shown the exact spot.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- pages
+
+
+class WordSource(str, Enum):
+    TEXT_LAYER = "text_layer"  # born-digital PDF text, read by pdfplumber
+    OCR = "ocr"  # tesseract
+    PLAIN_TEXT = "plain_text"  # EHR text export: no geometry beyond line/column
+
+
+class BBox(Frozen):
+    """A box relative to the page as the reviewer sees it: 0..1, origin top-left."""
+
+    x0: float = Field(ge=0.0, le=1.0)
+    y0: float = Field(ge=0.0, le=1.0)
+    x1: float = Field(ge=0.0, le=1.0)
+    y1: float = Field(ge=0.0, le=1.0)
+
+    @staticmethod
+    def union(boxes: list[BBox]) -> BBox | None:
+        if not boxes:
+            return None
+        return BBox(
+            x0=min(b.x0 for b in boxes),
+            y0=min(b.y0 for b in boxes),
+            x1=max(b.x1 for b in boxes),
+            y1=max(b.y1 for b in boxes),
+        )
+
+
+class Word(Frozen):
+    text: str
+    bbox: BBox
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)  # None for a text layer
+    source: WordSource
+    line: int = 0  # reading-order line index within the page; words of one line share it
+
+
+class Notice(Frozen):
+    """A soft problem that travels with the data (blank page, low confidence, turned page)."""
+
+    code: str
+    message: str
+    page: int | None = None
+
+
+class Page(Frozen):
+    number: int = Field(ge=1)
+    width: float  # in the units of the original page (points for PDF, pixels for images)
+    height: float
+    dpi: tuple[float, float] | None = None  # (x, y) of the original image, if any
+    words: tuple[Word, ...] = ()
+    source: WordSource
+    rotation: int = 0  # degrees the page was turned clockwise to read it upright
+    blank: bool = False
+    warnings: tuple[Notice, ...] = ()
+
+    @property
+    def mean_confidence(self) -> float | None:
+        confs = [w.confidence for w in self.words if w.confidence is not None]
+        return sum(confs) / len(confs) if confs else None
+
+
+SourceType = Literal["pdf", "tiff", "png", "jpeg", "text"]
+
+
+class Document(Frozen):
+    sha256: str
+    source_type: SourceType
+    pages: tuple[Page, ...]
+    warnings: tuple[Notice, ...] = ()
+
+
+# --------------------------------------------------------------------------- facts
+
+
+class Evidence(Frozen):
+    page: int
+    bbox: BBox | None
+    text: str
+    confidence: float | None = None  # lowest OCR confidence among the words quoted; None for text layers
+
+
+TherapyClass = Literal[
+    "immunomodulatory_agent",
+    "proteasome_inhibitor",
+    "anti_cd38_antibody",
+    "car_t",
+    "anti_slamf7_antibody",
+    "bcma_bispecific",
+    "gprc5d_bispecific",
+    "bcma_adc",
+    "xpo1_inhibitor",
+    "alkylating_agent",
+    "anthracycline",
+    "corticosteroid",
+    "bcl2_inhibitor",
+    "hdac_inhibitor",
+    "stem_cell_transplant",
+    "platinum",
+    "topoisomerase_inhibitor",
+    "celmod",
+    "other",
+]
+
+Assertion = Literal["received", "negated", "planned", "family", "uncertain"]
+
+# Partial ISO date: "2019", "2019-03" or "2019-03-15".
+PartialDate = str
+
+
+class Therapy(Frozen):
+    ingredient: str  # lowercase generic name
+    therapy_class: TherapyClass
+    regimen: str | None = None  # the regimen name as written, e.g. "VRd"
+    start: PartialDate | None = None
+    end: PartialDate | None = None
+    line: int | None = None
+    assertion: Assertion = "received"
+    phase: str | None = None  # induction, consolidation, maintenance, conditioning, salvage
+    clinical_trial: bool = False
+    evidence: tuple[Evidence, ...] = ()
+
+
+class LineOfTherapy(Frozen):
+    number: int
+    start: PartialDate | None = None
+    end: PartialDate | None = None
+    regimens: tuple[str, ...] = ()
+    ingredients: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+class AgeFact(Frozen):
+    years: int
+    how: Literal["stated", "from_date_of_birth"]
+    evidence: tuple[Evidence, ...] = ()
+
+
+class DiagnosisFact(Frozen):
+    concept: str  # e.g. "multiple_myeloma", or another cancer's key from the lexicon
+    is_target: bool  # the diagnosis the policy is about (multiple myeloma)
+    text: str
+    icd10: str | None = None
+    assertion: Assertion = "received"
+    evidence: tuple[Evidence, ...] = ()
+
+
+class StatusFact(Frozen):
+    status: str  # relapsed, refractory, progressive, remission, response ...
+    text: str
+    assertion: Assertion = "received"
+    evidence: tuple[Evidence, ...] = ()
+
+
+class Finding(Frozen):
+    """A yes/no fact a policy may ask about: outpatient attestation, tocilizumab available..."""
+
+    key: str
+    text: str
+    assertion: Assertion = "received"
+    evidence: tuple[Evidence, ...] = ()
+
+
+class ClinicalFacts(Frozen):
+    therapies: tuple[Therapy, ...] = ()
+    lines: tuple[LineOfTherapy, ...] = ()
+    age: AgeFact | None = None
+    date_of_service: PartialDate | None = None
+    diagnoses: tuple[DiagnosisFact, ...] = ()
+    disease_status: tuple[StatusFact, ...] = ()
+    stated_prior_lines: int | None = None  # "4 prior LOT" written in the note
+    stated_prior_lines_evidence: tuple[Evidence, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    warnings: tuple[Notice, ...] = ()
+
+
+# --------------------------------------------------------------------------- report
+
+CriterionStatus = Literal["met", "not_met", "not_documented"]
+Determination = Literal["criteria_met", "criteria_not_met", "needs_information"]
+
+
+class CriterionResult(Frozen):
+    id: str
+    status: CriterionStatus
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+    needs_review: bool = False  # rests on low-confidence OCR: a human must look
+
+
+class InformationalFinding(Frozen):
+    id: str
+    present: bool
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+class CriteriaReport(Frozen):
+    policy_id: str
+    policy_title: str
+    determination: Determination
+    criteria: tuple[CriterionResult, ...]
+    missing: tuple[str, ...] = ()
+    findings: tuple[InformationalFinding, ...] = ()
+
+
+class DocumentInfo(Frozen):
+    sha256: str
+    pages: int
+    source_type: SourceType
+
+
+class PolicyInfo(Frozen):
+    id: str
+    title: str
+
+
+class Report(Frozen):
+    document: DocumentInfo
+    policy: PolicyInfo
+    determination: Determination
+    criteria: tuple[CriterionResult, ...]
+    therapies: tuple[Therapy, ...]
+    lines: tuple[LineOfTherapy, ...]
+    missing: tuple[str, ...]
+    findings: tuple[InformationalFinding, ...] = ()
+    warnings: tuple[Notice, ...] = ()

@@ -1,0 +1,1 @@
+"""Policy files (data) and the pure evaluator of facts against them."""

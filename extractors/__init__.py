@@ -1,0 +1,1 @@
+"""Pages in, clinical facts out.  The only package that touches spaCy."""

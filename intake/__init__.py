@@ -1,0 +1,1 @@
+"""Documents in, pages out, and the application around the pipeline (composer, CLI)."""

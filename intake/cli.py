@@ -1,0 +1,146 @@
+"""`intake` command line: a thin layer over the composer.
+
+Logs go to stderr; stdout carries only the report.  Errors are turned into exit
+codes in exactly one place (:func:`main`), and never show a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+# Tesseract's own OpenMP threading makes a page several times slower on a
+# shared 2-core machine; we parallelise over pages instead.  Set before any
+# worker is forked.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+import typer
+
+from common.errors import IntakeError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Read prior-authorization faxes and check them against a payer's medical policy.",
+)
+
+log = logging.getLogger("intake")
+
+FileArg = Annotated[Path, typer.Argument(help="PDF, TIFF, PNG, JPEG or UTF-8 text file")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logs on stderr")] = False) -> None:
+    _setup_logging(verbose)
+
+
+@app.command()
+def process(
+    file: FileArg,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    fhir: Annotated[bool, typer.Option("--fhir", help="print a FHIR R4 Bundle")] = False,
+    policy: Annotated[str | None, typer.Option(help="policy id; default: chosen by date of service")] = None,
+) -> None:
+    """Run the whole pipeline on one file and print the criteria report."""
+    from intake.pipeline import process_file
+
+    done = process_file(file, policy_id=policy)
+    if fhir:
+        from intake.fhir import to_fhir_bundle
+
+        typer.echo(json.dumps(to_fhir_bundle(done), indent=2))
+    elif as_json:
+        typer.echo(done.report.model_dump_json(indent=2))
+    else:
+        from intake.summary import render_summary
+
+        typer.echo(render_summary(done.report))
+
+
+@app.command()
+def ocr(file: FileArg) -> None:
+    """Print each page's text with word confidences (for debugging)."""
+    from common.settings import Settings
+    from intake.reader import read_document
+    from intake.text import page_text_with_confidence
+
+    document = read_document(file, Settings())
+    for page in document.pages:
+        typer.echo(f"=== page {page.number} ({page.source.value}, rotation {page.rotation}) ===")
+        for notice in page.warnings:
+            typer.echo(f"! {notice.code}: {notice.message}")
+        typer.echo(page_text_with_confidence(page))
+
+
+@app.command("eval")
+def eval_(
+    corpus: Annotated[Path, typer.Argument(help="folder of documents with ground truth")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    check_floors: Annotated[bool, typer.Option("--check-floors", help="exit 1 under the floors")] = False,
+) -> None:
+    """Measure the pipeline against ground truth."""
+    from intake.evaluation import main as eval_main
+
+    raise typer.Exit(eval_main(corpus, as_json=as_json, check_floors=check_floors))
+
+
+@app.command()
+def bench(
+    corpus: Annotated[Path | None, typer.Argument(help="folder of documents; default: bundled corpus")] = None,
+    limit: Annotated[int, typer.Option(help="documents per kind")] = 3,
+) -> None:
+    """Time the OCR stage against bare tesseract, and extraction against OCR."""
+    from intake.bench import main as bench_main
+
+    raise typer.Exit(bench_main(corpus, limit=limit))
+
+
+@app.command()
+def policies() -> None:
+    """List the policy files the service knows."""
+    from criteria.policy import list_policies
+
+    for p in list_policies():
+        typer.echo(f"{p.id}\t{p.effective}\t{p.title}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except IntakeError as err:
+        typer.echo(f"error {err.code}: {err.message}\n  what to do: {err.hint}", err=True)
+        sys.exit(err.exit_code)
+    except typer.Exit as ex:
+        sys.exit(ex.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as err:  # the one place an unexpected failure becomes a message
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        log.debug("unexpected failure", exc_info=True)
+        typer.echo(
+            f"error E000_INTERNAL: {type(err).__name__}: {err}\n"
+            "  what to do: this is a bug; the original file is untouched. Re-run with -v and report it.",
+            err=True,
+        )
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Data only: drug lexicon, regimens, CAR-T products, ConText rules, section titles."""
