@@ -108,6 +108,34 @@ def bench(
 
 
 @app.command()
+def watch(
+    inbox: Annotated[Path, typer.Argument(help="folder the fax server drops files into")],
+    store: Annotated[Path, typer.Option(help="where originals, reports and errors are kept")] = Path("var/store"),
+    once: Annotated[bool, typer.Option("--once", help="process what is there, then stop")] = False,
+) -> None:
+    """Process every file dropped in a folder; originals are kept in the store."""
+    from common.settings import Settings
+    from intake.store import OriginalStore
+    from intake.watch import watch as watch_folder
+
+    watch_folder(inbox, OriginalStore(store), Settings(), once=once)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    store: Annotated[Path, typer.Option()] = Path("var/store"),
+) -> None:
+    """Serve the HTTP intake API (upload a fax, read its report)."""
+    import uvicorn
+
+    from intake.api import create_app
+
+    uvicorn.run(create_app(store_root=store), host=host, port=port)
+
+
+@app.command()
 def policies() -> None:
     """List the policy files the service knows."""
     from criteria.policy import list_policies
