@@ -221,6 +221,7 @@ class CriteriaReport(Frozen):
     criteria: tuple[CriterionResult, ...]
     missing: tuple[str, ...] = ()
     findings: tuple[InformationalFinding, ...] = ()
+    determination_reason: str = ""  # why the determination is what it is, in one sentence
 
 
 class DocumentInfo(Frozen):
@@ -244,3 +245,4 @@ class Report(Frozen):
     missing: tuple[str, ...]
     findings: tuple[InformationalFinding, ...] = ()
     warnings: tuple[Notice, ...] = ()
+    determination_reason: str = ""  # copied from CriteriaReport.determination_reason

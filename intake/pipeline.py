@@ -68,6 +68,7 @@ def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaR
         ),
         policy=PolicyInfo(id=checked.policy_id, title=checked.policy_title),
         determination=checked.determination,
+        determination_reason=checked.determination_reason,
         criteria=checked.criteria,
         therapies=facts.therapies,
         lines=facts.lines,

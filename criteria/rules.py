@@ -1,0 +1,341 @@
+"""The rule vocabulary: what each named rule concludes from the facts.
+
+Each rule returns an :class:`Outcome`: met, not_met or not_documented, a plain
+reason, the evidence it rests on, and the requests to send the provider for a
+gap.  The asymmetry is deliberate: a wrong "met" is the worst error, so
+silence is never read as "met", and "not_met" for a count or a drug class is
+only concluded from a history that looks complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from common.models import (
+    ClinicalFacts,
+    CriterionStatus,
+    Evidence,
+    LineOfTherapy,
+    Therapy,
+)
+from criteria.policy import (
+    ClassExposure,
+    Criterion,
+    DiagnosisIs,
+    LinesHaveDates,
+    MinAge,
+    MinPriorLines,
+    NoPriorClass,
+)
+
+Group = tuple[Evidence, ...]
+Trust = Callable[[Sequence[Evidence]], bool]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: CriterionStatus
+    reason: str
+    # Evidence groups the status rests on: every group must be trustworthy or a
+    # human must review the result.
+    support: tuple[Group, ...] = ()
+    # Further evidence worth showing that the status does not depend on.
+    context: Group = ()
+    requests: tuple[str, ...] = ()
+    conflict: bool = False  # the documentation contradicts itself: a human must look
+
+
+# --------------------------------------------------------------------------- helpers
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def ordinal(n: int) -> str:
+    return _ORDINALS[n - 1] if 1 <= n <= len(_ORDINALS) else f"{n}th"
+
+
+def pages_of(evidence: Sequence[Evidence]) -> str:
+    pages = sorted({e.page for e in evidence})
+    if not pages:
+        return "no page"
+    return f"page {pages[0]}" if len(pages) == 1 else "pages " + ", ".join(str(p) for p in pages)
+
+
+def sentence(text: str, *, stop: bool = True) -> str:
+    """Capitalise the first letter only (str.capitalize would lower "CAR-T")."""
+    out = text[:1].upper() + text[1:]
+    return out + "." if stop and not out.endswith(".") else out
+
+
+def quote(evidence: Sequence[Evidence], limit: int = 80) -> str:
+    if not evidence:
+        return ""
+    text = " ".join(evidence[0].text.split())
+    return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
+
+
+def _first_trusted(groups: Sequence[Group], trusted: Trust) -> Group:
+    for g in groups:
+        if trusted(g):
+            return g
+    return groups[0] if groups else ()
+
+
+def _flatten(groups: Sequence[Group]) -> Group:
+    return tuple(e for g in groups for e in g)
+
+
+def received(facts: ClinicalFacts) -> tuple[Therapy, ...]:
+    return tuple(t for t in facts.therapies if t.assertion == "received")
+
+
+def line_evidence(line: LineOfTherapy, facts: ClinicalFacts) -> Group:
+    """A line's own evidence, else that of the therapies assigned to it."""
+    if line.evidence:
+        return line.evidence
+    return tuple(e for t in received(facts) if t.line == line.number for e in t.evidence)
+
+
+def line_drugs(line: LineOfTherapy) -> str:
+    return ", ".join(line.ingredients) or ", ".join(line.regimens) or "drugs not named"
+
+
+def history_complete(facts: ClinicalFacts) -> bool:
+    """Every line is listed with a start date and drugs of known class, and no line is unlisted.
+
+    Only then may the absence of a line or a drug class be read as "not received".
+    """
+    if not facts.lines:
+        return False
+    if facts.stated_prior_lines is not None and facts.stated_prior_lines > len(facts.lines):
+        return False
+    classes = {t.ingredient: t.therapy_class for t in received(facts)}
+    for line in facts.lines:
+        if not line.start or not line.ingredients:
+            return False
+        if any(classes.get(i, "other") == "other" for i in line.ingredients):
+            return False
+    return True
+
+
+def _norm(status: str) -> str:
+    return "_".join(status.lower().replace("-", " ").replace("/", " ").split())
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def min_age(facts: ClinicalFacts, c: Criterion, rule: MinAge, trusted: Trust) -> Outcome:
+    age = facts.age
+    if age is None:
+        return Outcome("not_documented", "No age or date of birth found.", requests=(c.missing_request,))
+    how = "stated" if age.how == "stated" else "computed from the date of birth"
+    where = pages_of(age.evidence)
+    if age.years >= rule.years:
+        return Outcome("met", f"Age {age.years} ({how}, {where}).", support=(age.evidence,))
+    return Outcome(
+        "not_met", f"Age {age.years} ({how}, {where}) is under {rule.years}.", support=(age.evidence,)
+    )
+
+
+def diagnosis_is(facts: ClinicalFacts, c: Criterion, rule: DiagnosisIs, trusted: Trust) -> Outcome:
+    targets = [d for d in facts.diagnoses if d.concept == rule.concept and d.assertion == "received"]
+    others = [d for d in facts.diagnoses if d.concept != rule.concept and d.assertion == "received"]
+    # "possible myeloma" next to another cancer is a question for the provider, not a failure.
+    maybe = [d for d in facts.diagnoses if d.concept == rule.concept and d.assertion == "uncertain"]
+    if not targets:
+        if others and not maybe:
+            names = ", ".join(sorted({d.text for d in others}))
+            return Outcome(
+                "not_met",
+                f"The documentation names {names} ({pages_of(_flatten([d.evidence for d in others]))}) "
+                f"and no {rule.label}.",
+                support=(_first_trusted([d.evidence for d in others], trusted),),
+                context=_flatten([d.evidence for d in others]),
+            )
+        return Outcome(
+            "not_documented", f"No diagnosis of {rule.label} found.", requests=(c.missing_request,)
+        )
+
+    diag = _first_trusted([d.evidence for d in targets], trusted)
+    wanted = set(rule.status_any)
+    statuses = [s for s in facts.disease_status if s.assertion == "received" and _norm(s.status) in wanted]
+    coded = [d for d in targets if d.icd10 and d.icd10.strip().upper() in rule.icd10_any]
+    status_groups = [s.evidence for s in statuses] + [d.evidence for d in coded]
+    if not status_groups:
+        return Outcome(
+            "not_documented",
+            f"{sentence(rule.label, stop=False)} is documented ({pages_of(diag)}) "
+            "but not that it is relapsed or refractory.",
+            context=diag,
+            requests=(rule.status_request,),
+        )
+    what = ", ".join(
+        sorted({_norm(s.status).replace("_", " ") for s in statuses} | {f"ICD-10 {d.icd10}" for d in coded})
+    )
+    status_ev = _first_trusted(status_groups, trusted)
+    return Outcome(
+        "met",
+        f"{sentence(rule.label, stop=False)} ({pages_of(diag)}) with status {what} ({pages_of(status_ev)}).",
+        support=(diag, status_ev),
+    )
+
+
+def min_prior_lines(facts: ClinicalFacts, c: Criterion, rule: MinPriorLines, trusted: Trust) -> Outcome:
+    n = rule.count
+    counted = len(facts.lines)
+    stated = facts.stated_prior_lines
+    line_groups = [line_evidence(line, facts) for line in facts.lines]
+    options: list[tuple[str, tuple[Group, ...]]] = []
+    if counted >= n:
+        # The n best-documented lines carry the count; the rest are context.
+        chosen = sorted(line_groups, key=lambda g: not trusted(g))[:n]
+        options.append(
+            (f"{counted} prior lines are listed ({pages_of(_flatten(line_groups))}).", tuple(chosen))
+        )
+    if stated is not None and stated >= n:
+        ev = facts.stated_prior_lines_evidence
+        options.append((f"The documentation states {stated} prior lines ({pages_of(ev)}).", (ev,)))
+    if options:
+        reason, support = next((o for o in options if all(trusted(g) for g in o[1])), options[0])
+        return Outcome("met", reason, support=support, context=_flatten(line_groups))
+    if stated is not None:
+        ev = facts.stated_prior_lines_evidence
+        return Outcome(
+            "not_met",
+            f"The documentation states {stated} prior line(s) ({pages_of(ev)}) and lists {counted}; "
+            f"the policy requires {n}.",
+            support=(ev,),
+            context=_flatten(line_groups),
+        )
+    if history_complete(facts):
+        return Outcome(
+            "not_met",
+            f"The documented history lists {counted} dated line(s) of therapy; the policy requires {n}.",
+            support=tuple(line_groups),
+        )
+    found = (
+        f"{counted} line(s) listed, not all with dates and drugs" if counted else "no lines of therapy found"
+    )
+    return Outcome(
+        "not_documented",
+        f"Fewer than {n} prior lines documented ({found}).",
+        context=_flatten(line_groups),
+        requests=(c.missing_request.format(count=n),),
+    )
+
+
+def class_exposure(facts: ClinicalFacts, c: Criterion, rule: ClassExposure, trusted: Trust) -> Outcome:
+    exposures = [t for t in received(facts) if t.therapy_class == rule.therapy_class]
+    if exposures:
+        groups = [t.evidence for t in exposures]
+        best = _first_trusted(groups, trusted)
+        names = ", ".join(sorted({t.ingredient for t in exposures}))
+        return Outcome(
+            "met",
+            f"Received {names} ({pages_of(_flatten(groups))}).",
+            support=(best,),
+            context=_flatten(groups),
+        )
+    if history_complete(facts):
+        groups = [line_evidence(line, facts) for line in facts.lines]
+        return Outcome(
+            "not_met",
+            f"The documented history ({len(facts.lines)} dated line(s)) does not include {rule.label}.",
+            support=tuple(groups),
+        )
+    return Outcome(
+        "not_documented",
+        f"No record of {rule.label} among the therapies found.",
+        requests=(c.missing_request.format(label=rule.label),),
+    )
+
+
+def no_prior_class(facts: ClinicalFacts, c: Criterion, rule: NoPriorClass, trusted: Trust) -> Outcome:
+    of_class = [t for t in facts.therapies if t.therapy_class == rule.therapy_class]
+    # Planned, family and uncertain mentions say nothing about this member's past treatment.
+    prior = [
+        t for t in of_class if t.assertion == "received" and (rule.include_trials or not t.clinical_trial)
+    ]
+    denied = [t for t in of_class if t.assertion == "negated"]
+    if prior:
+        groups = [t.evidence for t in prior]
+        names = ", ".join(sorted({t.ingredient for t in prior}))
+        trial = " in a clinical trial" if any(t.clinical_trial for t in prior) else ""
+        conflict = bool(denied)
+        note = (
+            " The documentation also says no prior CAR-T: a reviewer must resolve this." if conflict else ""
+        )
+        return Outcome(
+            "not_met",
+            f"Prior {rule.label} received{trial}: {names} ({pages_of(_flatten(groups))}).{note}",
+            support=(_first_trusted(groups, trusted),),
+            context=_flatten(groups + [t.evidence for t in denied]),
+            conflict=conflict,
+        )
+    if denied:
+        groups = [t.evidence for t in denied]
+        best = _first_trusted(groups, trusted)
+        return Outcome(
+            "met", f"The documentation states no prior {rule.label} ({pages_of(best)}).", support=(best,)
+        )
+    uncertain = [t for t in of_class if t.assertion == "uncertain"]
+    extra = " (a mention is uncertain)" if uncertain else ""
+    return Outcome(
+        "not_documented",
+        f"The documentation does not say whether the member has had {rule.label}{extra}.",
+        context=_flatten([t.evidence for t in uncertain]),
+        requests=(c.missing_request.format(label=rule.label),),
+    )
+
+
+def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, trusted: Trust) -> Outcome:
+    if not facts.lines:
+        return Outcome("not_documented", "No lines of therapy found.", requests=(c.missing_request,))
+    requests: list[str] = []
+    stated = facts.stated_prior_lines
+    listed = len(facts.lines)
+    if stated is not None and stated > listed:
+        requests.append(rule.unlisted_lines_request.format(stated=stated, listed=listed))
+    undated = [line for line in facts.lines if not line.start]
+    for line in undated:
+        what = "Start and end dates" if not line.end else "Start date"
+        requests.append(
+            rule.per_line_request.format(
+                what=what, ordinal=ordinal(line.number), number=line.number, drugs=line_drugs(line)
+            )
+        )
+    groups = tuple(line_evidence(line, facts) for line in facts.lines)
+    if requests:
+        parts = []
+        if undated:
+            parts.append(f"{len(undated)} of {listed} listed line(s) have no start date")
+        if stated is not None and stated > listed:
+            parts.append(f"{stated} prior lines are stated but {listed} listed")
+        return Outcome(
+            "not_documented",
+            sentence("; ".join(parts)),
+            context=_flatten(groups),
+            requests=tuple(requests),
+        )
+    return Outcome(
+        "met",
+        f"All {listed} listed line(s) have a start date ({pages_of(_flatten(groups))}).",
+        support=groups,
+    )
+
+
+def apply_rule(facts: ClinicalFacts, c: Criterion, trusted: Trust) -> Outcome:
+    rule = c.rule
+    if isinstance(rule, MinAge):
+        return min_age(facts, c, rule, trusted)
+    if isinstance(rule, DiagnosisIs):
+        return diagnosis_is(facts, c, rule, trusted)
+    if isinstance(rule, MinPriorLines):
+        return min_prior_lines(facts, c, rule, trusted)
+    if isinstance(rule, ClassExposure):
+        return class_exposure(facts, c, rule, trusted)
+    if isinstance(rule, NoPriorClass):
+        return no_prior_class(facts, c, rule, trusted)
+    return lines_have_dates(facts, c, rule, trusted)

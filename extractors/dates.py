@@ -1,0 +1,166 @@
+"""Dates as the text gives them: full, month/year or year only, single or ranges.
+
+Precision is kept: "2019" stays "2019", "03/2019" becomes "2019-03" and
+"3/15/2019" becomes "2019-03-15".  Nothing is invented: a missing end stays None,
+"present"/"ongoing" ends are flagged open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MON = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_YEAR = r"(?:19[5-9]\d|20[0-4]\d)"
+
+# Single dates, most specific first; named groups give the parts.
+_SINGLE = [
+    re.compile(rf"(?<![\d/.-])(?P<y>{_YEAR})-(?P<m>0?[1-9]|1[0-2])-(?P<d>0?[1-9]|[12]\d|3[01])(?![\d])"),
+    re.compile(
+        rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<d>0?[1-9]|[12]\d|3[01])[/.-](?P<y>{_YEAR}|\d{{2}})(?![\d/])"
+    ),
+    re.compile(rf"(?i)\b(?P<mon>{_MON})\s+(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?,?\s+(?P<y>{_YEAR})\b"),
+    re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])\s+(?P<mon>{_MON})\s+(?P<y>{_YEAR})\b"),
+    re.compile(rf"(?<![\d/.-])(?P<y>{_YEAR})-(?P<m>0[1-9]|1[0-2])(?![\d-])"),
+    re.compile(rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<y>{_YEAR})(?![\d/])"),
+    re.compile(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\d/])"),
+    re.compile(rf"(?i)\b(?P<mon>{_MON}),?\s+(?P<y>{_YEAR})\b"),
+    re.compile(rf"(?i)\b(?P<mon>{_MON})\s*'(?P<y>\d{{2}})\b"),
+    re.compile(rf"(?<![\d/.$])(?P<y>{_YEAR})(?![\d])"),
+]
+# "Mar-Oct 2018": two month names sharing a year.
+_MONTH_PAIR = re.compile(rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|to|through)\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b")
+_RANGE_JOIN = re.compile(
+    r"(?i)^\s*(?:-{1,2}|–|—|to|thru|through|until|till|\||\t)?\s*"
+    r"(?:(?:PD|POD|progression|relapse|progressive disease)\s*(?:in|on|,)?\s*)?(?:\|\s*)?$"
+)
+_OPEN_END = re.compile(r"(?i)^\s*(?:-|–|—|to|through|until)?\s*(?:present|current|now|ongoing|today|date)\b")
+_START_CUE = re.compile(
+    r"(?i)\b(?:since|from|start(?:ed|ing)?|began|begun|initiated|commenced|beginning|on)\s*:?\s*$"
+)
+_END_CUE = re.compile(
+    r"(?i)(?:\b(?:until|till|thru|through|to|ended|last dose|held)\s*:?\s*(?:pd|progression|in)?\s*|"
+    r"\b(?:stopped|discontinued|d/c(?:'d)?|completed|ceased)\b[^0-9/]{0,25})$"
+)
+
+
+@dataclass(frozen=True)
+class DateMention:
+    start: int  # character offsets in the searched string
+    end: int
+    begin: str | None
+    finish: str | None
+    open_ended: bool = False
+
+
+def _two_digit_year(value: str, today: date) -> int:
+    year = int(value)
+    if len(value) == 4:
+        return year
+    return 2000 + year if 2000 + year <= today.year + 1 else 1900 + year
+
+
+def _format(match: re.Match[str], today: date) -> str | None:
+    parts = match.groupdict()
+    year = _two_digit_year(parts["y"], today)
+    month = MONTHS.get(parts["mon"].lower().rstrip(".")[:4].rstrip("t") if parts.get("mon") else "", 0)
+    if parts.get("mon"):
+        month = MONTHS.get(parts["mon"].lower().rstrip(".")[:3], 0)
+    elif parts.get("m"):
+        month = int(parts["m"])
+    if year > today.year + 1:
+        return None
+    if not month:
+        return f"{year:04d}"
+    if parts.get("d"):
+        day = int(parts["d"])
+        try:
+            date(year, month, day)
+        except ValueError:
+            return None
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return f"{year:04d}-{month:02d}"
+
+
+def find_single_dates(text: str, today: date | None = None) -> list[tuple[int, int, str]]:
+    today = today or date.today()
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, int, str]] = []
+    for pattern in _SINGLE:
+        for match in pattern.finditer(text):
+            if any(match.start() < e and match.end() > s for s, e in taken):
+                continue
+            if _not_a_date(text, match):
+                continue
+            value = _format(match, today)
+            if value is None:
+                continue
+            taken.append((match.start(), match.end()))
+            found.append((match.start(), match.end(), value))
+    return sorted(found)
+
+
+def _not_a_date(text: str, match: re.Match[str]) -> bool:
+    before = text[max(0, match.start() - 6) : match.start()]
+    after = text[match.end() : match.end() + 6]
+    # "x6", cycle counts, doses ("200 mg/m2"), lab values and ratios are not dates.
+    if re.search(r"(?i)(?:\bx|\bc|\bd|\bcycles?\s|#)$", before) and len(match.group(0)) <= 5:
+        return True
+    if re.match(r"\s*(?:mg|mcg|g/|ml|%|x10|cells|units|mm|cm)", after, re.I):
+        return True
+    short = match.group(0).count("/") == 1 and len(match.group(0)) <= 5
+    # "5/10" is a pain or ECOG-style score far more often than May 2010; "2 3/4" is a number.
+    return bool(short and (match.group(0).endswith("/10") or re.search(r"\d\s*$", before)))
+
+
+def find_dates(text: str, today: date | None = None) -> list[DateMention]:
+    """Date mentions in a line of text, with ranges joined into one mention."""
+    today = today or date.today()
+    mentions: list[DateMention] = []
+    pair_spans: list[tuple[int, int]] = []
+    for match in _MONTH_PAIR.finditer(text):
+        year = match.group("y")
+        m1 = MONTHS.get(match.group("m1").lower().rstrip(".")[:3], 0)
+        m2 = MONTHS.get(match.group("m2").lower().rstrip(".")[:3], 0)
+        if m1 and m2:
+            mentions.append(DateMention(match.start(), match.end(), f"{year}-{m1:02d}", f"{year}-{m2:02d}"))
+            pair_spans.append((match.start(), match.end()))
+    singles = [
+        s for s in find_single_dates(text, today) if not any(s[0] < e and s[1] > b for b, e in pair_spans)
+    ]
+    i = 0
+    while i < len(singles):
+        start, end, value = singles[i]
+        if i + 1 < len(singles) and _RANGE_JOIN.match(text[end : singles[i + 1][0]]):
+            nxt = singles[i + 1]
+            mentions.append(DateMention(start, nxt[1], value, nxt[2]))
+            i += 2
+            continue
+        tail = text[end : end + 20]
+        open_end = _OPEN_END.match(tail)
+        head = text[max(0, start - 30) : start]
+        if open_end:
+            mentions.append(DateMention(start, end + open_end.end(), value, None, open_ended=True))
+        elif _END_CUE.search(head) and not _START_CUE.search(head):
+            mentions.append(DateMention(start, end, None, value))
+        else:
+            mentions.append(DateMention(start, end, value, None))
+        i += 1
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def year_of(value: str | None) -> int | None:
+    return int(value[:4]) if value else None
+
+
+def sort_key(value: str | None) -> str:
+    """Partial dates compare as the start of their period; unknown sorts last."""
+    return value if value else "9999"

@@ -1,0 +1,68 @@
+"""Age (stated, or from the date of birth) and the date of service."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from common.models import AgeFact, Evidence
+from extractors.dates import find_single_dates
+from extractors.pagetext import PageText
+
+_AGE = [
+    re.compile(r"(?i)\b(\d{2,3})[\s-]*(?:year|yr)s?[\s-]*old\b"),
+    re.compile(r"(?i)\b(\d{2,3})\s*(?:y/o|y\.o\.?|yo|yrs?\.?\s*old)(?![a-z])"),
+    re.compile(r"(?i)\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
+    re.compile(r"(?i)\baged\s+(\d{2,3})\b"),
+    re.compile(r"\b(\d{2})\s?(?:M|F)\b(?=\s+(?:with|w/|who|presents|pt|patient|h/o|s/p))"),
+]
+_DOB = re.compile(r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born)\s*[:#]?\s*")
+_DOS = re.compile(
+    r"(?i)\b(?:date of service|DOS|service date|visit date|date of visit|encounter date|"
+    r"date of encounter|letter date|date of request|request date|date)\s*[:#]\s*"
+)
+
+
+def find_age(text: PageText, reference: str | None) -> AgeFact | None:
+    for pattern in _AGE:
+        for match in pattern.finditer(text.text):
+            years = int(match.group(1))
+            if 1 <= years <= 110:
+                ev = text.evidence(match.start(), match.end())
+                return AgeFact(years=years, how="stated", evidence=(ev,) if ev else ())
+    for match in _DOB.finditer(text.text):
+        tail = text.text[match.end() : match.end() + 30]
+        dates = find_single_dates(tail)
+        if not dates or dates[0][0] > 2 or len(dates[0][2]) != 10:
+            continue
+        born = date.fromisoformat(dates[0][2])
+        on = _as_date(reference) or date.today()
+        years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        if 0 <= years <= 110:
+            ev = text.evidence(match.start(), match.end() + dates[0][1])
+            return AgeFact(years=years, how="from_date_of_birth", evidence=(ev,) if ev else ())
+    return None
+
+
+def _as_date(value: str | None) -> date | None:
+    if value and len(value) == 10:
+        return date.fromisoformat(value)
+    return None
+
+
+def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
+    """A labelled date of service, else the letter's own date (a date alone near the top)."""
+    for match in _DOS.finditer(text.text):
+        tail = text.text[match.end() : match.end() + 30]
+        dates = find_single_dates(tail)
+        if dates and dates[0][0] <= 2:
+            return dates[0][2], text.evidence(match.start(), match.end() + dates[0][1])
+    for line_no in range(min(len(text.line_starts), 15)):
+        line = text.line_text(line_no).strip()
+        dates = find_single_dates(line)
+        if len(dates) == 1 and len(dates[0][2]) == 10 and len(line) - (dates[0][1] - dates[0][0]) <= 6:
+            if _DOB.search(text.line_text(max(line_no - 1, 0))):
+                continue
+            start = text.line_starts[line_no] + text.line_text(line_no).find(line)
+            return dates[0][2], text.evidence(start, start + len(line))
+    return None, None

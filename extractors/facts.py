@@ -1,0 +1,68 @@
+"""Pages in, ClinicalFacts out: the one entry point of the extractors package."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from common.models import ClinicalFacts, Notice, Page, Therapy
+from extractors import clinical
+from extractors.demographics import find_age, find_date_of_service
+from extractors.lexicon import load_lexicon
+from extractors.lines import build_lines
+from extractors.mentions import AssertionResolver, collect_mentions
+from extractors.nlp import parse
+from extractors.pagetext import build_page_text
+from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
+
+
+@lru_cache(maxsize=1)
+def _tools() -> tuple[AssertionResolver, TherapyBuilder]:
+    lexicon = load_lexicon()
+    return AssertionResolver(lexicon), TherapyBuilder(lexicon)
+
+
+def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> ClinicalFacts:
+    lexicon = load_lexicon()
+    resolver, builder = _tools()
+    text = build_page_text(pages)
+    if not text.text.strip():
+        return ClinicalFacts(warnings=(Notice(code="no_text", message="No readable text on any page."),))
+    doc = parse(text.text)
+    mentions = collect_mentions(doc, resolver)
+
+    items = merge_mentions(builder.build(mentions, text))
+    lines, membership = build_lines(items, text)
+    therapies: list[Therapy] = [to_therapy(item, membership.get(id(item))) for item in items]
+
+    date_of_service, _ = find_date_of_service(text)
+    prior_lines, prior_evidence = clinical.stated_prior_lines(text)
+    warnings = _low_confidence_warnings(therapies, low_confidence)
+    return ClinicalFacts(
+        therapies=tuple(therapies),
+        lines=tuple(lines),
+        age=find_age(text, date_of_service),
+        date_of_service=date_of_service,
+        diagnoses=tuple(clinical.diagnoses(mentions, text, lexicon)),
+        disease_status=tuple(clinical.statuses(mentions, text, lexicon)),
+        stated_prior_lines=prior_lines,
+        stated_prior_lines_evidence=prior_evidence,
+        findings=tuple(clinical.findings(text)),
+        warnings=warnings,
+    )
+
+
+def _low_confidence_warnings(therapies: list[Therapy], threshold: float) -> tuple[Notice, ...]:
+    notices = []
+    for therapy in therapies:
+        low = [e for e in therapy.evidence if e.confidence is not None and e.confidence < threshold]
+        if low:
+            notices.append(
+                Notice(
+                    code="low_confidence_mention",
+                    message=f"'{low[0].text}' read as {therapy.ingredient} with low confidence "
+                    f"({low[0].confidence:.2f}); check the page.",
+                    page=low[0].page,
+                )
+            )
+    return tuple(notices)

@@ -1,0 +1,273 @@
+"""Schemas for the lexicon data files and their loaders.
+
+Every file in ``lexicons/`` is checked against its schema when loaded; a malformed
+row raises :class:`common.errors.LexiconError` naming the file and the row, so a
+bad edit to the data fails loudly at start-up rather than silently matching less.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from common.errors import LexiconError
+from common.models import TherapyClass
+
+PACKAGE = "lexicons"
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DrugRow(Row):
+    ingredient: str = Field(min_length=2)
+    therapy_class: TherapyClass
+    brands: list[str] = []
+    synonyms: list[str] = []
+    case_sensitive: list[str] = []
+    rxnorm: str | None = None
+    rxnorm_verified: bool = False
+    atc: str | None = None
+    role: Literal["systemic", "lymphodepletion"] = "systemic"
+    maintenance_letters: list[str] = []
+    source: str = Field(min_length=2)
+
+
+class CarTProduct(Row):
+    ingredient: str
+    brands: list[str]
+    synonyms: list[str] = []
+    trials: list[str] = []
+    target: str
+    hcpcs: str | None = None
+    atc: str | None = None
+    source: str = Field(min_length=2)
+
+
+class CarTGeneric(Row):
+    ingredient: str
+    phrases: list[str]
+    case_sensitive: list[str] = []
+    source: str = Field(min_length=2)
+
+
+class RegimenRow(Row):
+    names: list[str] = Field(min_length=1)
+    components: list[str] = Field(min_length=1)
+    verified: bool
+    ambiguous: list[str] = []
+    phase: str | None = None
+    source: str = Field(min_length=2)
+
+
+class ProcedureRow(Row):
+    ingredient: str
+    therapy_class: TherapyClass
+    phrases: list[str] = []
+    case_sensitive: list[str] = []
+    phase: str | None = None
+    source: str = Field(min_length=2)
+
+
+class PhaseRow(Row):
+    phase: str
+    phrases: list[str]
+    case_sensitive: list[str] = []
+    source: str = Field(min_length=2)
+
+
+class DiagnosisRow(Row):
+    concept: str
+    is_target: bool
+    phrases: list[str] = []
+    case_sensitive: list[str] = []
+    icd10: list[str] = []
+    icd10_prefixes: list[str] = []
+    implies_status: dict[str, str] = {}
+    source: str = Field(min_length=2)
+
+
+class StatusRow(Row):
+    status: Literal[
+        "relapsed", "refractory", "relapsed_refractory", "progressive", "remission", "response", "stable"
+    ]
+    phrases: list[str] = []
+    case_sensitive: list[str] = []
+    source: str = Field(min_length=2)
+
+
+class ContextRuleRow(Row):
+    literal: str = Field(min_length=1)
+    category: Literal["HYPOTHETICAL", "NEGATED_EXISTENCE", "FAMILY", "POSSIBLE_EXISTENCE", "TERMINATE"]
+    direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE"]
+    max_scope: int | None = None
+    source: str = Field(min_length=2)
+
+
+class SectionRow(Row):
+    literal: str = Field(min_length=1)
+    category: str
+    source: str = Field(min_length=2)
+
+
+class SectionAssertion(Row):
+    category: str
+    assertion: Literal["planned", "family", "negated", "uncertain"]
+    unless_cues: list[str] = []
+    applies_to: list[Literal["therapy", "diagnosis", "status"]]
+
+
+class FindingRow(Row):
+    key: str
+    patterns: list[str] = Field(min_length=1)
+    negation: str | None = None
+    source: str = Field(min_length=2)
+
+
+RowT = TypeVar("RowT", bound=Row)
+
+
+def read_json(filename: str) -> dict[str, Any]:
+    """Read one data file of the lexicons package; it works installed or from a checkout."""
+    try:
+        text = resources.files(PACKAGE).joinpath(filename).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError) as exc:
+        raise LexiconError(f"lexicons/{filename}: cannot be read ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LexiconError(f"lexicons/{filename}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("version"), str):
+        raise LexiconError(f"lexicons/{filename}: missing the top-level 'version' string")
+    return data
+
+
+def parse_rows(filename: str, rows: Any, model: type[RowT], key: str = "rows") -> list[RowT]:
+    if not isinstance(rows, list):
+        raise LexiconError(f"lexicons/{filename}: '{key}' must be a list of rows")
+    parsed: list[RowT] = []
+    for index, raw in enumerate(rows):
+        try:
+            parsed.append(model.model_validate(raw))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            row = f"{key}[{index}] ({_row_name(raw)})"
+            raise LexiconError(f"lexicons/{filename}: {row} is malformed: {where}: {first['msg']}") from exc
+    return parsed
+
+
+def _row_name(raw: Any) -> str:
+    if isinstance(raw, dict):
+        for field in ("ingredient", "concept", "status", "phase", "literal", "key", "names"):
+            if field in raw:
+                return f"{field}={raw[field]!r}"
+    return "unnamed row"
+
+
+def load_rows(filename: str, model: type[RowT], key: str = "rows") -> list[RowT]:
+    return parse_rows(filename, read_json(filename).get(key), model, key)
+
+
+class Lexicon(BaseModel):
+    """Every data file, validated, in one object."""
+
+    model_config = ConfigDict(frozen=True)
+
+    drugs: list[DrugRow]
+    car_t_products: list[CarTProduct]
+    car_t_generic: CarTGeneric
+    regimens: list[RegimenRow]
+    procedures: list[ProcedureRow]
+    phases: list[PhaseRow]
+    diagnoses: list[DiagnosisRow]
+    statuses: list[StatusRow]
+    context_rules: list[ContextRuleRow]
+    dropped_default_context_rules: list[str]
+    sections: list[SectionRow]
+    section_assertions: list[SectionAssertion]
+    findings: list[FindingRow]
+    versions: dict[str, str]
+
+    def drug(self, ingredient: str) -> DrugRow | None:
+        return next((d for d in self.drugs if d.ingredient == ingredient), None)
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    files = [
+        "drugs.json",
+        "car_t.json",
+        "regimens.json",
+        "procedures.json",
+        "phases.json",
+        "diagnoses.json",
+        "disease_status.json",
+        "context_rules.json",
+        "sections.json",
+        "findings.json",
+    ]
+    raw = {name: read_json(name) for name in files}
+    car_t = raw["car_t.json"]
+    try:
+        generic = CarTGeneric.model_validate(car_t.get("generic"))
+    except ValidationError as exc:
+        raise LexiconError(f"lexicons/car_t.json: 'generic' is malformed: {exc.errors()[0]['msg']}") from exc
+    lexicon = Lexicon(
+        drugs=parse_rows("drugs.json", raw["drugs.json"].get("rows"), DrugRow),
+        car_t_products=parse_rows("car_t.json", car_t.get("products"), CarTProduct, "products"),
+        car_t_generic=generic,
+        regimens=parse_rows("regimens.json", raw["regimens.json"].get("rows"), RegimenRow),
+        procedures=parse_rows("procedures.json", raw["procedures.json"].get("rows"), ProcedureRow),
+        phases=parse_rows("phases.json", raw["phases.json"].get("rows"), PhaseRow),
+        diagnoses=parse_rows("diagnoses.json", raw["diagnoses.json"].get("rows"), DiagnosisRow),
+        statuses=parse_rows("disease_status.json", raw["disease_status.json"].get("rows"), StatusRow),
+        context_rules=parse_rows("context_rules.json", raw["context_rules.json"].get("rows"), ContextRuleRow),
+        dropped_default_context_rules=_string_list("context_rules.json", raw["context_rules.json"], "drop_default_rules"),
+        sections=parse_rows("sections.json", raw["sections.json"].get("rows"), SectionRow),
+        section_assertions=parse_rows(
+            "sections.json",
+            raw["sections.json"].get("section_assertions"),
+            SectionAssertion,
+            "section_assertions",
+        ),
+        findings=parse_rows("findings.json", raw["findings.json"].get("rows"), FindingRow),
+        versions={name: data["version"] for name, data in raw.items()},
+    )
+    _check_references(lexicon)
+    return lexicon
+
+
+def _string_list(filename: str, data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"lexicons/{filename}: '{key}' must be a list of strings")
+    return value
+
+
+def _check_references(lexicon: Lexicon) -> None:
+    """Regimen components must name a drug in drugs.json, or the expansion would invent one;
+    ConText literals must be unique, as medspaCy keys its rules by literal (a second row
+    with the same literal silently replaces the first)."""
+    seen: dict[str, int] = {}
+    for index, rule in enumerate(lexicon.context_rules):
+        key = rule.literal.lower()
+        if key in seen:
+            raise LexiconError(
+                f"lexicons/context_rules.json: rows[{index}] ({rule.literal!r}) repeats rows[{seen[key]}]; "
+                "use one row with direction BIDIRECTIONAL"
+            )
+        seen[key] = index
+    known = {d.ingredient for d in lexicon.drugs}
+    for index, regimen in enumerate(lexicon.regimens):
+        for component in regimen.components:
+            if component not in known:
+                raise LexiconError(
+                    f"lexicons/regimens.json: rows[{index}] ({regimen.names[0]}) names unknown "
+                    f"component {component!r}; add it to drugs.json first"
+                )

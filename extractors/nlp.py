@@ -1,0 +1,329 @@
+"""The medspaCy pipeline, built once per process from the lexicon data.
+
+blank English tokenizer -> line-aware sentence splitter -> scispacy abbreviation
+detector -> medspaCy TargetMatcher (rules from lexicons/) -> OCR-tolerant drug
+matcher -> document-defined abbreviations -> Sectionizer -> ConText.
+
+No trained model is needed anywhere.  ``nlp.pipe(n_process>1)`` must not be used:
+medspaCy target rules do not pickle.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any, cast
+
+import spacy
+from spacy.language import Language
+from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc, Span
+from spacy.util import compile_infix_regex, compile_suffix_regex, filter_spans
+
+from extractors.lexicon import Lexicon, load_lexicon
+from extractors.ocr_fuzzy import FuzzyVocabulary
+
+# PyRuSH (imported by medspacy) logs every token at DEBUG through loguru; keep it quiet.
+try:  # pragma: no cover - depends on the installed loguru
+    from loguru import logger as _loguru
+
+    _loguru.disable("PyRuSH")
+except ImportError:  # pragma: no cover
+    pass
+logging.getLogger("PyRuSH").setLevel(logging.WARNING)
+logging.getLogger("medspacy").setLevel(logging.WARNING)
+
+# Entity labels.
+DRUG, REGIMEN, CAR_T, PROCEDURE, DIAGNOSIS, STATUS = (
+    "DRUG",
+    "REGIMEN",
+    "CAR_T",
+    "PROCEDURE",
+    "DIAGNOSIS",
+    "STATUS",
+)
+
+if not Span.has_extension("concept"):
+    Span.set_extension("concept", default=None)
+if not Span.has_extension("fuzzy_factor"):
+    Span.set_extension("fuzzy_factor", default=1.0)
+if not Span.has_extension("matched_term"):
+    Span.set_extension("matched_term", default=None)
+
+MATCH_GROUP = "lexicon_matches"
+# A line ending in one of these words ran on into the next (wrapped prose in a letter):
+# "I am writing to request coverage of / Abecma for this patient."
+_RUN_ON_WORDS = {
+    ",", "of", "for", "with", "to", "the", "a", "an", "and", "or", "in", "on", "at", "by", "from",
+    "was", "were", "is", "are", "has", "had", "have", "be", "been", "received", "including",
+    "include", "includes", "start", "started", "proceed", "plus", "after", "before", "request",
+    "requesting", "initiate", "consider", "then", "via", "per", "as", "that", "this", "his", "her",
+}  # fmt: skip
+_SENTENCE_END = {".", "!", "?", ";", ":"}
+
+
+def _regimen_variants(name: str) -> set[str]:
+    """'Dara-Rd' is also written 'Dara Rd', 'DaraRd' and 'Dara/Rd'."""
+    variants = {name}
+    if "-" in name:
+        variants |= {name.replace("-", " "), name.replace("-", ""), name.replace("-", "/")}
+    return {v for v in variants if len(v) >= 2}
+
+
+def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
+    """(label, concept, term, case_sensitive) for every matchable term in the lexicon."""
+    for drug in lexicon.drugs:
+        concept = f"drug:{drug.ingredient}"
+        for term in [drug.ingredient, *drug.brands, *drug.synonyms]:
+            yield DRUG, concept, term, False
+        for term in drug.case_sensitive:
+            yield DRUG, concept, term, True
+    for product in lexicon.car_t_products:
+        concept = f"car_t:{product.ingredient}"
+        yield CAR_T, concept, product.ingredient.split()[0], False
+        for term in [product.ingredient, *product.brands, *product.synonyms]:
+            yield CAR_T, concept, term, False
+        for term in product.trials:
+            yield CAR_T, f"car_t_trial:{product.ingredient}", term, False
+    generic = lexicon.car_t_generic
+    for term in generic.phrases:
+        yield CAR_T, f"car_t:{generic.ingredient}", term, False
+    for term in generic.case_sensitive:
+        yield CAR_T, f"car_t:{generic.ingredient}", term, True
+    for index, regimen in enumerate(lexicon.regimens):
+        for name in regimen.names:
+            for variant in _regimen_variants(name):
+                yield REGIMEN, f"regimen:{index}", variant, True
+    for procedure in lexicon.procedures:
+        concept = f"proc:{procedure.ingredient}:{procedure.phase or ''}"
+        for term in procedure.phrases:
+            yield PROCEDURE, concept, term, False
+        for term in procedure.case_sensitive:
+            yield PROCEDURE, concept, term, True
+    for diagnosis in lexicon.diagnoses:
+        concept = f"dx:{diagnosis.concept}"
+        for term in diagnosis.phrases:
+            yield DIAGNOSIS, concept, term, False
+        for term in diagnosis.case_sensitive:
+            yield DIAGNOSIS, concept, term, True
+    for status in lexicon.statuses:
+        concept = f"status:{status.status}"
+        for term in status.phrases:
+            yield STATUS, concept, term, False
+        for term in status.case_sensitive:
+            yield STATUS, concept, term, True
+
+
+@Language.component("line_sentences")
+def line_sentences(doc: Doc) -> Doc:
+    """Sentences that respect the page's lines.
+
+    A new line starts a sentence unless the previous line ran on mid-sentence (no closing
+    punctuation and the next line starts in lower case, or the line ends in a word such as
+    "of" or "to" that cannot end a sentence) - wrapped prose in letters stays
+    whole, while list items, table rows and "label: value" lines stay apart so a
+    negation on one line never reaches the next.  Within a line, '.', '!' and ';' end a
+    sentence; '?' does not, so a form's "Prior CAR-T therapy? No" stays one sentence.
+    """
+    tokens = list(doc)
+    texts = [t.text for t in tokens]
+    for i, token in enumerate(tokens):
+        if i == 0:
+            token.is_sent_start = True
+            continue
+        prev = tokens[i - 1]
+        text = texts[i]
+        if token.is_space:
+            token.is_sent_start = False
+            continue
+        start = False
+        if prev.is_space and "\n" in prev.text:
+            last = texts[i - 2].lower() if i >= 2 else "."
+            continues = "\n\n" not in prev.text and (
+                (last not in _SENTENCE_END and text[:1].islower()) or last in _RUN_ON_WORDS
+            )
+            start = not continues
+        elif (
+            "\n" in prev.whitespace_
+            or texts[i - 1] in {";", "!"}
+            or (
+                texts[i - 1] == "."
+                and (text[:1].isupper() or text[:1].isdigit())
+                and i >= 2
+                and len(texts[i - 2]) > 1
+            )
+        ):
+            start = True
+        token.is_sent_start = start
+    return doc
+
+
+class OcrDrugMatcher:
+    """Adds DRUG / CAR_T entities for OCR-damaged single-word names not matched exactly."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        terms: dict[str, str] = {}
+        for drug in lexicon.drugs:
+            for term in [drug.ingredient, *drug.brands]:
+                if " " not in term and "-" not in term:
+                    terms[term] = f"drug:{drug.ingredient}"
+        for product in lexicon.car_t_products:
+            for term in [product.ingredient.split()[0], *product.brands]:
+                terms[term] = f"car_t:{product.ingredient}"
+        self.vocabulary = FuzzyVocabulary(terms)
+
+    def __call__(self, doc: Doc) -> Doc:
+        taken = {t.i for ent in doc.ents for t in ent}
+        new: list[Span] = []
+        for token in doc:
+            if token.i in taken or (not token.is_alpha and not any(c.isdigit() for c in token.text)):
+                continue
+            hit = self.vocabulary.lookup(token.text)
+            if hit is None:
+                continue
+            label = CAR_T if hit.concept.startswith("car_t:") else DRUG
+            span = Span(doc, token.i, token.i + 1, label=label)
+            span._.concept = hit.concept
+            span._.fuzzy_factor = hit.factor
+            span._.matched_term = hit.term
+            new.append(span)
+        if new:
+            doc.ents = filter_spans([*doc.ents, *new])
+        return doc
+
+
+@Language.component("longest_matches")
+def longest_matches(doc: Doc) -> Doc:
+    """Both target matchers' spans -> entities, the longest winning ("Dara-KRd" over "Dara")."""
+    if MATCH_GROUP in doc.spans:
+        doc.ents = filter_spans(list(doc.spans[MATCH_GROUP]))
+        del doc.spans[MATCH_GROUP]
+    return doc
+
+
+@Language.factory("ocr_drug_matcher")
+def make_ocr_drug_matcher(nlp, name):
+    # Untyped on purpose: spaCy resolves factory annotations at runtime, and postponed
+    # annotations (from __future__ import annotations) would reach it as unresolved strings.
+    return OcrDrugMatcher(load_lexicon())
+
+
+@Language.component("defined_abbreviations")
+def defined_abbreviations(doc: Doc) -> Doc:
+    """A short form the document defines itself ("daratumumab ... dexamethasone (DPd)")
+    takes the meaning of the entities in its long form wherever it recurs."""
+    abbreviations = getattr(doc._, "abbreviations", None) or []
+    if not abbreviations:
+        return doc
+    ents = list(doc.ents)
+    taken = {t.i for ent in ents for t in ent}
+    for short in abbreviations:
+        long_form = short._.long_form
+        if long_form is None or any(t.i in taken for t in short):
+            continue
+        inside = [e for e in ents if e.start >= long_form.start and e.end <= long_form.end]
+        if len(inside) != 1 or inside[0].label_ not in {DRUG, CAR_T, REGIMEN, PROCEDURE}:
+            continue  # several drugs in one long form would need a regimen row; leave to the lexicon
+        span = Span(doc, short.start, short.end, label=inside[0].label_)
+        span._.concept = inside[0]._.concept
+        ents.append(span)
+        taken |= {t.i for t in span}
+    doc.ents = filter_spans(ents)
+    return doc
+
+
+def _tune_tokenizer(nlp: Language) -> None:
+    """Clinical shorthand: "CAR-T." ends a sentence (spaCy keeps single-letter
+    abbreviations like "T." whole) and "D-VRd+ASCT" is two therapies."""
+    tokenizer = cast(Tokenizer, nlp.tokenizer)
+    tokenizer.rules = {
+        key: value for key, value in tokenizer.rules.items() if not re.fullmatch(r"[A-Za-z]\.", key)
+    }
+    infixes = [*(nlp.Defaults.infixes or ()), r"\+", r"(?<=[A-Za-z])/(?=[A-Za-z0-9])"]
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[A-Z])\."]
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+
+
+@lru_cache(maxsize=1)
+def build_nlp() -> Language:
+    """The pipeline; built once per process (a few hundred ms) and then reused."""
+    import medspacy  # noqa: F401  (registers the medspaCy factories)
+    from medspacy.context import ConText, ConTextRule
+    from medspacy.section_detection import Sectionizer, SectionRule
+    from medspacy.target_matcher import TargetMatcher, TargetRule
+    from scispacy import abbreviation  # noqa: F401  (registers abbreviation_detector; needs no model)
+
+    lexicon = load_lexicon()
+    nlp = spacy.blank("en")
+    _tune_tokenizer(nlp)
+    nlp.add_pipe("line_sentences")
+    nlp.add_pipe("abbreviation_detector")
+
+    # Two TargetMatchers, both on literal phrase rules (a PhraseMatcher is far cheaper than
+    # token patterns): one compares lower case, the other the exact text, for short forms
+    # such as "PD" (progression) versus "Pd" (pomalidomide-dexamethasone).
+    group = {"result_type": "group", "span_group_name": MATCH_GROUP}
+    matcher = cast(TargetMatcher, nlp.add_pipe("medspacy_target_matcher", config=group))
+    exact = cast(
+        TargetMatcher,
+        nlp.add_pipe(
+            "medspacy_target_matcher",
+            name="exact_target_matcher",
+            config={**group, "phrase_matcher_attr": "ORTH"},
+        ),
+    )
+    rules: list[TargetRule] = []
+    exact_rules: list[TargetRule] = []
+    for label, concept, term, case_sensitive in target_terms(lexicon):
+        rule = TargetRule(term, label, attributes={"concept": concept})
+        (exact_rules if case_sensitive else rules).append(rule)
+    exact.add(exact_rules)
+    maintenance = {"LOWER": {"IN": ["maint", "maint.", "maintenance", "maintainance"]}}
+    for drug in lexicon.drugs:
+        for letter in drug.maintenance_letters:
+            letter_pattern: list[dict[str, Any]] = [{"TEXT": letter}, {"TEXT": "-", "OP": "?"}, maintenance]
+            rules.append(
+                TargetRule(
+                    f"{letter} maint",
+                    DRUG,
+                    pattern=letter_pattern,
+                    attributes={"concept": f"drug:{drug.ingredient}"},
+                )
+            )
+    matcher.add(rules)
+
+    nlp.add_pipe("longest_matches")
+    nlp.add_pipe("ocr_drug_matcher")
+    nlp.add_pipe("defined_abbreviations")
+
+    sectionizer: Sectionizer = nlp.add_pipe(
+        "medspacy_sectionizer", config={"rules": None, "require_start_line": True}
+    )
+    sectionizer.add([SectionRule(s.literal, s.category) for s in lexicon.sections])
+
+    context = cast(ConText, nlp.add_pipe("medspacy_context", config={"rules": None}))
+    # medspaCy's defaults, minus those our file drops or redefines (rules are keyed by literal)
+    dropped = {literal.lower() for literal in lexicon.dropped_default_context_rules}
+    dropped |= {rule.literal.lower() for rule in lexicon.context_rules}
+    defaults = ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
+    context.add([rule for rule in defaults if rule.literal.lower() not in dropped])
+    context.add(
+        [
+            ConTextRule(r.literal, r.category, direction=r.direction, max_scope=r.max_scope)
+            for r in lexicon.context_rules
+        ]
+    )
+    return nlp
+
+
+def parse(text: str) -> Doc:
+    """Run the pipeline.  spaCy warns (W036) on every document that one of the internal
+    matchers holds no token patterns - true by design here (phrase rules only, and
+    scispacy's per-document matcher starts empty) - so that one warning is silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*\[W036\]")
+        return build_nlp()(text)

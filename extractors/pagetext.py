@@ -1,0 +1,160 @@
+"""Page words -> one searchable text, with a map from every character back to its word.
+
+Words of a line are joined with single spaces, lines with newlines, and pages with a
+blank line, so a mention found in the text can be turned back into the exact words
+it came from: their page, the union of their boxes and their lowest confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from common.models import BBox, Evidence, Page, Word
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One word and where it sits in the joined text."""
+
+    start: int
+    end: int
+    page: int
+    line_no: int  # document-wide line number
+    word: Word
+
+
+@dataclass(frozen=True)
+class PageText:
+    text: str
+    words: tuple[Placed, ...]
+    line_starts: tuple[int, ...]  # character offset of each document-wide line
+    line_pages: tuple[int, ...]
+    _logical: list[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
+
+    # Logical lines: a physical line plus the lines it wraps onto.  Dates, clauses and
+    # phase words are read per logical line, so "DKd ... 07/2019" + "- 06/2020." is one range.
+    def logical_spans(self) -> list[tuple[int, int]]:
+        if not self._logical:
+            self._logical.extend(_logical_spans(self))
+        return self._logical
+
+    def logical_index(self, offset: int) -> int:
+        spans = self.logical_spans()
+        return max(bisect_right([s for s, _ in spans], offset) - 1, 0)
+
+    def logical_text(self, index: int) -> str:
+        start, end = self.logical_spans()[index]
+        return self.text[start:end]
+
+    def words_in(self, start: int, end: int) -> list[Placed]:
+        """Words overlapping the character range [start, end)."""
+        starts = [w.start for w in self.words]
+        i = max(bisect_right(starts, start) - 1, 0)
+        found: list[Placed] = []
+        while i < len(self.words) and self.words[i].start < end:
+            w = self.words[i]
+            if w.end > start:
+                found.append(w)
+            i += 1
+        return found
+
+    def line_of(self, offset: int) -> int:
+        return max(bisect_right(self.line_starts, offset) - 1, 0)
+
+    def line_text(self, line_no: int) -> str:
+        start = self.line_starts[line_no]
+        end = self.line_starts[line_no + 1] - 1 if line_no + 1 < len(self.line_starts) else len(self.text)
+        return self.text[start:end]
+
+    def evidence(self, start: int, end: int, *, confidence_factor: float = 1.0) -> Evidence | None:
+        """Evidence for a character range: the words it touches on the first page it touches."""
+        words = self.words_in(start, end)
+        if not words:
+            return None
+        page = words[0].page
+        words = [w for w in words if w.page == page]
+        box = BBox.union([w.word.bbox for w in words])
+        confs = [w.word.confidence for w in words if w.word.confidence is not None]
+        confidence = min(confs) * confidence_factor if confs else None
+        if confidence is None and confidence_factor < 1.0:
+            confidence = confidence_factor
+        text = self.text[words[0].start : words[-1].end]
+        return Evidence(page=page, bbox=box, text=text, confidence=confidence)
+
+
+def build_page_text(pages: Sequence[Page]) -> PageText:
+    parts: list[str] = []
+    placed: list[Placed] = []
+    line_starts: list[int] = []
+    line_pages: list[int] = []
+    offset = 0
+    for page_index, page in enumerate(pages):
+        if page_index and parts:
+            parts.append("\n")  # blank line between pages: no sentence runs across a page break
+            offset += 1
+        lines: dict[int, list[Word]] = {}
+        for word in page.words:
+            if word.text.strip():
+                lines.setdefault(word.line, []).append(word)
+        for line_index in sorted(lines):
+            line_starts.append(offset)
+            line_pages.append(page.number)
+            line_no = len(line_starts) - 1
+            words = (
+                sorted(lines[line_index], key=lambda w: w.bbox.x0)
+                if _has_geometry(page)
+                else lines[line_index]
+            )
+            for position, word in enumerate(words):
+                if position:
+                    parts.append(" ")
+                    offset += 1
+                text = word.text.strip()
+                parts.append(text)
+                placed.append(Placed(offset, offset + len(text), page.number, line_no, word))
+                offset += len(text)
+            parts.append("\n")
+            offset += 1
+    return PageText("".join(parts), tuple(placed), tuple(line_starts), tuple(line_pages))
+
+
+_RUN_ON = re.compile(
+    r"(?i)(?:,|\b(?:of|for|with|to|the|a|an|and|or|in|on|at|by|from|was|were|is|are|has|had|have|been|"
+    r"received|including|started|followed by|then|plus|after|before|until|through|since))\s*$"
+)
+_WRAP_START = re.compile(r"^\s*(?:[a-z]|[-–]\s*\d|\d{1,2}/\d{2,4}\b)")
+
+
+def _logical_spans(text: PageText) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    count = len(text.line_starts)
+    for line_no in range(count):
+        start = text.line_starts[line_no]
+        end = start + len(text.line_text(line_no))
+        if spans and line_no > 0 and _wraps(text, line_no - 1, line_no):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _wraps(text: PageText, previous: int, current: int) -> bool:
+    """Does line ``current`` continue the sentence of line ``previous``?"""
+    if text.line_pages[previous] != text.line_pages[current]:
+        return False
+    before = text.line_text(previous).rstrip()
+    after = text.line_text(current)
+    if not before or before[-1] in ".:;!?|":
+        return False
+    if _RUN_ON.search(before):
+        return True
+    # prose wrapping (a long line) onto a lower-case word, a dash or a date; short table rows never do
+    return bool(_WRAP_START.match(after)) and len(before.split()) >= 8
+
+
+def _has_geometry(page: Page) -> bool:
+    # Plain-text pages keep the order the words were written in; boxes there are synthetic.
+    return page.source.value != "plain_text"

@@ -1,0 +1,272 @@
+"""Therapy mentions -> Therapy facts with dates, phase, trial flag and evidence.
+
+A regimen abbreviation yields one Therapy per component (regimen = the name as
+written).  Dates come from the same clause of the same line: the first date after
+the mention, else the last one before it (table rows often put dates first), else a
+dated header line just above ("Line 1 (2019-2020):").  The same ingredient mentioned
+several times on one line is one Therapy with all the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from common.models import Evidence, Therapy
+from extractors.dates import DateMention, find_dates
+from extractors.lexicon import Lexicon
+from extractors.mentions import Mention
+from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
+from extractors.pagetext import PageText
+
+# Clause boundaries inside a line: arrows, semicolons, "then", sentence ends.
+_CLAUSE = re.compile(r"->|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
+# Item boundaries for phase words: clauses plus commas, slashes and "and".
+_ITEM = re.compile(r"->|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+", re.I)
+_TRIAL = re.compile(
+    r"(?i)clinical trial|\bNCT\d{8}\b|\bon (?:a |the )?(?:clinical )?(?:study|protocol|trial)\b|"
+    r"\benrolled (?:in|on)\b|\bstudy drug\b|\binvestigational\b|\btrial\b"
+)
+_TRIAL_NEGATED = re.compile(r"(?i)\b(?:declined|not|never|no|ineligible|refused)\b[^.;]{0,40}\btrial\b")
+_CYCLES = re.compile(r"(?i)\bx\s?\d+\b|\b\d+\s*cycles?\b|\bcycles?\b|\bC\d+D\d+\b")
+TREATMENT_SECTIONS = {"treatment_history", "hpi", "plan", "assessment_plan", "assessment", "medications"}
+
+
+@dataclass
+class TherapyMention:
+    ingredient: str
+    therapy_class: str
+    role: str
+    regimen: str | None
+    start: str | None
+    end: str | None
+    phase: str | None
+    clinical_trial: bool
+    assertion: str
+    line_no: int
+    clause: int  # clause index within the line
+    offset: int
+    evidence: list[Evidence] = field(default_factory=list)
+    text: str = ""
+    label: str = ""
+    regimen_group: int = -1  # mention index for components of one regimen
+
+
+class TherapyBuilder:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.drugs = {d.ingredient: d for d in lexicon.drugs}
+        self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
+        self.phase_patterns = [
+            (
+                row.phase,
+                re.compile(
+                    r"(?i)(?<![\w-])(?:"
+                    + "|".join(re.escape(p) for p in sorted(row.phrases, key=len, reverse=True))
+                    + r")(?![\w-])"
+                ),
+            )
+            for row in lexicon.phases
+        ]
+
+    # ------------------------------------------------------------------ per mention
+
+    def build(self, mentions: list[Mention], text: PageText) -> list[TherapyMention]:
+        out: list[TherapyMention] = []
+        line_dates: dict[int, list[DateMention]] = {}
+        for index, mention in enumerate(mentions):
+            if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
+                continue
+            line_no = text.logical_index(mention.start)
+            line = text.logical_text(line_no)
+            line_start = text.logical_spans()[line_no][0]
+            rel = mention.start - line_start
+            if mention.label == REGIMEN and not self._regimen_in_context(mention, mentions, line, rel):
+                continue
+            if line_no not in line_dates:
+                line_dates[line_no] = find_dates(line)
+            start, end = self._dates_for(
+                line, rel, mention.end - line_start, line_dates[line_no], text, line_no
+            )
+            clause = _clause_index(line, rel)
+            phase = self._phase_for(line, rel, mention.end - line_start)
+            sentence = text.text[mention.sent_start : mention.sent_end]
+            trial = bool(_TRIAL.search(sentence)) and not _TRIAL_NEGATED.search(sentence)
+            evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
+            for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
+                out.append(
+                    TherapyMention(
+                        ingredient=ingredient,
+                        therapy_class=klass,
+                        role=role,
+                        regimen=regimen,
+                        start=start,
+                        end=end,
+                        phase=fixed_phase or phase,
+                        clinical_trial=trial or in_trial,
+                        assertion=mention.assertion,
+                        line_no=line_no,
+                        clause=clause,
+                        offset=mention.start,
+                        evidence=[evidence] if evidence else [],
+                        text=mention.text,
+                        label=mention.label,
+                        regimen_group=index,
+                    )
+                )
+        return out
+
+    def _expand(self, mention: Mention) -> list[tuple[str, str, str, str | None, str | None, bool]]:
+        kind, _, rest = mention.concept.partition(":")
+        if kind == "drug":
+            drug = self.drugs[rest]
+            return [(drug.ingredient, drug.therapy_class, drug.role, None, None, False)]
+        if kind in {"car_t", "car_t_trial"}:
+            return [(rest, "car_t", "systemic", None, None, kind == "car_t_trial")]
+        if kind == "regimen":
+            row = self.lexicon.regimens[int(rest)]
+            out: list[tuple[str, str, str, str | None, str | None, bool]] = []
+            for component in row.components:
+                drug = self.drugs[component]
+                out.append((component, drug.therapy_class, drug.role, mention.text, row.phase, False))
+            return out
+        if kind == "proc":
+            ingredient, _, phase = rest.partition(":")
+            proc = self.procedures[(ingredient, phase)]
+            return [(ingredient, proc.therapy_class, "systemic", None, phase or None, False)]
+        return []
+
+    def _regimen_in_context(self, mention: Mention, mentions: list[Mention], line: str, rel: int) -> bool:
+        """Ambiguous names (PAD, RD, VD ...) count only beside other treatment context."""
+        row = self.lexicon.regimens[int(mention.concept.split(":")[1])]
+        if mention.text not in row.ambiguous:
+            return True
+        if mention.section in {"treatment_history"}:
+            return True
+        same_line = [
+            m
+            for m in mentions
+            if m is not mention and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE} and line.find(m.text) >= 0
+        ]
+        return bool(
+            same_line or find_dates(line) or _CYCLES.search(line) or self._phase_for(line, 0, len(line))
+        )
+
+    def _dates_for(
+        self,
+        line: str,
+        start: int,
+        end: int,
+        dates: list[DateMention],
+        text: PageText,
+        line_no: int,
+    ) -> tuple[str | None, str | None]:
+        clause = _clause_bounds(line, start)
+        inside = [d for d in dates if d.start >= clause[0] and d.end <= clause[1]]
+        after = [d for d in inside if d.start >= end]
+        before = [d for d in inside if d.end <= start]
+        chosen = after[0] if after else (before[-1] if before else None)
+        if chosen is None and not dates:
+            chosen = self._header_date(text, line_no)
+        if chosen is None:
+            return None, None
+        return chosen.begin, chosen.finish
+
+    @staticmethod
+    def _header_date(text: PageText, line_no: int) -> DateMention | None:
+        """A dated header just above: "Line 2 (06/2022 - 01/2024):" then the drugs below it."""
+        for back in (1, 2):
+            if line_no - back < 0:
+                return None
+            previous = text.logical_text(line_no - back).rstrip()
+            if previous.endswith(":") and (found := find_dates(previous)):
+                return found[0]
+            if not previous.endswith(":") and back == 1:
+                return None
+        return None
+
+    def _phase_for(self, line: str, start: int, end: int) -> str | None:
+        lo, hi = _item_bounds(line, start, end)
+        item = line[lo:hi]
+        best: tuple[int, str] | None = None
+        for phase, pattern in self.phase_patterns:
+            for match in pattern.finditer(item):
+                distance = abs(match.start() + lo - start)
+                if best is None or distance < best[0]:
+                    best = (distance, phase)
+        return best[1] if best else None
+
+
+def _clause_index(line: str, position: int) -> int:
+    return sum(1 for m in _CLAUSE.finditer(line) if m.end() <= position)
+
+
+def _clause_bounds(line: str, position: int) -> tuple[int, int]:
+    lo, hi = 0, len(line)
+    for match in _CLAUSE.finditer(line):
+        if match.end() <= position:
+            lo = match.end()
+        elif match.start() >= position:
+            hi = match.start()
+            break
+    return lo, hi
+
+
+def _item_bounds(line: str, start: int, end: int) -> tuple[int, int]:
+    lo, hi = 0, len(line)
+    for match in _ITEM.finditer(line):
+        if match.end() <= start:
+            lo = match.end()
+        elif match.start() >= end:
+            hi = match.start()
+            break
+    return lo, hi
+
+
+def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
+    """One entry per ingredient, line, clause and assertion; the evidence of every mention is kept.
+
+    "VRd x4 -> ASCT -> R maint" keeps induction and maintenance lenalidomide apart (two
+    clauses); "Velcade (bortezomib) 2019" is one bortezomib with two pieces of evidence.
+    """
+    merged: dict[tuple[str, int, int, str], TherapyMention] = {}
+    for item in items:
+        key = (item.ingredient, item.line_no, item.clause, item.assertion)
+        if key not in merged:
+            merged[key] = replace(item, evidence=list(item.evidence))
+            continue
+        kept = merged[key]
+        kept.evidence.extend(e for e in item.evidence if e not in kept.evidence)
+        kept.regimen = kept.regimen or item.regimen
+        kept.start = _earliest(kept.start, item.start)
+        kept.end = _latest(kept.end, item.end)
+        kept.phase = kept.phase or item.phase
+        kept.clinical_trial = kept.clinical_trial or item.clinical_trial
+    return list(merged.values())
+
+
+def _earliest(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return min(a, b)
+
+
+def _latest(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+def to_therapy(item: TherapyMention, line: int | None) -> Therapy:
+    return Therapy(
+        ingredient=item.ingredient,
+        therapy_class=item.therapy_class,
+        regimen=item.regimen,
+        start=item.start,
+        end=item.end,
+        line=line,
+        assertion=item.assertion,
+        phase=item.phase,
+        clinical_trial=item.clinical_trial,
+        evidence=tuple(item.evidence),
+    )

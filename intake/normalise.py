@@ -1,0 +1,338 @@
+"""Make a page image fit for tesseract, and remember how to map boxes back.
+
+Steps, in order, each with a reason:
+
+1. Effective resolution.  Fax "normal" mode is 204 x 98 dpi: every pixel is twice
+   as tall as wide.  Read as is, letters are half height and tesseract drops whole
+   lines.  The dpi tags say so; when they are missing or absurd (a 72-dpi tag on a
+   2550-pixel-wide scan) the page width is assumed to be a letter/A4 page instead.
+2. Despeckle at native resolution: line noise is isolated specks of a pixel or two,
+   removed as tiny connected components (a median filter would also eat the thin
+   strokes of a 98-dpi fax).
+3. Blank test: fewer than a handful of glyph-sized components means nothing to read.
+4. Square the pixels and bring the page to ``ocr_dpi`` (tesseract is trained on
+   ~300 dpi text; 204-dpi glyphs are below its sweet spot).
+5. Orientation turns (decided by the caller with tesseract's OSD) and deskew
+   (projection-profile search up to +/-12 degrees).
+
+Coordinate convention.  Word boxes are returned relative (0..1, origin top-left)
+to the ORIGINAL page image as stored in the file (for a PDF: the page as a PDF
+viewer renders it).  ``Page.rotation`` is the clockwise turn that makes the page
+upright; a reviewer page shows the stored image with its highlights and then turns
+both by ``rotation``.  :func:`upright_bbox` converts a stored-page box into the
+upright page's frame for consumers that draw on an already-turned image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from common.models import BBox
+
+# A fax or scan of a letter/A4 page is 8.27-8.5 inches wide; tags that put the
+# page width outside this range are wrong and are ignored.
+_PAGE_WIDTH_IN = 8.5
+_PLAUSIBLE_WIDTH_IN = (5.0, 14.5)
+# A sideways letter page is 11 inches wide.
+_PLAUSIBLE_SIDEWAYS_IN = (10.0, 14.5)
+
+
+# ------------------------------------------------------------------ geometry
+
+
+@dataclass(frozen=True)
+class Affine:
+    """A 3x3 homogeneous transform on pixel coordinates."""
+
+    m: np.ndarray
+
+    @staticmethod
+    def identity() -> Affine:
+        return Affine(np.eye(3))
+
+    @staticmethod
+    def from_2x3(m: np.ndarray) -> Affine:
+        return Affine(np.vstack([m, [0.0, 0.0, 1.0]]))
+
+    def then(self, other: Affine) -> Affine:
+        """Apply ``self`` first, then ``other``."""
+        return Affine(other.m @ self.m)
+
+    def inverse(self) -> Affine:
+        return Affine(np.linalg.inv(self.m))
+
+    def apply(self, points: np.ndarray) -> np.ndarray:
+        pts = np.hstack([points, np.ones((points.shape[0], 1))])
+        return (pts @ self.m.T)[:, :2]
+
+
+def _scale(fx: float, fy: float) -> Affine:
+    return Affine(np.diag([fx, fy, 1.0]))
+
+
+def _turn_cw(rotate: int, width: int, height: int) -> Affine:
+    """Clockwise turn of a width x height image by 0/90/180/270 degrees."""
+    if rotate == 90:
+        return Affine(np.array([[0.0, -1.0, height], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    if rotate == 180:
+        return Affine(np.array([[-1.0, 0.0, width], [0.0, -1.0, height], [0.0, 0.0, 1.0]]))
+    if rotate == 270:
+        return Affine(np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]]))
+    return Affine.identity()
+
+
+def box_to_original(
+    to_prepared: Affine, left: float, top: float, right: float, bottom: float, size: tuple[int, int]
+) -> BBox:
+    """Map a box in prepared-image pixels back to a relative box on the original page."""
+    corners = np.array([[left, top], [right, top], [left, bottom], [right, bottom]], dtype=float)
+    back = to_prepared.inverse().apply(corners)
+    w, h = size
+    xs = np.clip(back[:, 0] / w, 0.0, 1.0)
+    ys = np.clip(back[:, 1] / h, 0.0, 1.0)
+    return BBox(x0=float(xs.min()), y0=float(ys.min()), x1=float(xs.max()), y1=float(ys.max()))
+
+
+def upright_bbox(bbox: BBox, rotation: int) -> BBox:
+    """The same box in the frame of the page after turning it ``rotation`` degrees clockwise."""
+    if rotation == 90:
+        return BBox(x0=1 - bbox.y1, y0=bbox.x0, x1=1 - bbox.y0, y1=bbox.x1)
+    if rotation == 180:
+        return BBox(x0=1 - bbox.x1, y0=1 - bbox.y1, x1=1 - bbox.x0, y1=1 - bbox.y0)
+    if rotation == 270:
+        return BBox(x0=bbox.y0, y0=1 - bbox.x1, x1=bbox.y1, y1=1 - bbox.x0)
+    return bbox
+
+
+# ------------------------------------------------------------------ resolution
+
+
+def effective_dpi(size: tuple[int, int], tag: tuple[float, float] | None) -> tuple[float, float]:
+    """The page's real (x, y) resolution, trusting tags only when they make sense."""
+    width, height = size
+    if tag and tag[0] > 0 and tag[1] > 0:
+        dx, dy = float(tag[0]), float(tag[1])
+        width_in = width / dx
+        lo, hi = _PLAUSIBLE_WIDTH_IN
+        if lo <= width_in <= hi:
+            return dx, dy
+    # No usable tags: assume a letter-width page with square pixels, unless the
+    # shape says "fax normal" (a 1728-wide page squashed to ~1100 rows).
+    dx = width / _PAGE_WIDTH_IN
+    if width >= height and 1.4 <= width / max(1, height) <= 1.75 and 1600 <= width <= 1800:
+        return dx, dx * 98.0 / 204.0
+    return dx, dx
+
+
+# ------------------------------------------------------------------ ink
+
+
+def to_grey(image: Image.Image) -> np.ndarray:
+    if image.mode == "1":
+        return np.asarray(image.convert("L"))
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        image = image.convert("RGBA")
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, image)
+    return np.asarray(image.convert("L"))
+
+
+def ink_mask(grey: np.ndarray) -> np.ndarray:
+    """Dark pixels (Otsu threshold), as uint8 0/1."""
+    threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # cv2 counts pixels above the threshold as background, so ink is "<=".  A
+    # nearly white page can push Otsu high; cap it so paper texture is not ink.
+    threshold = min(threshold, 200.0)
+    return (grey <= threshold).astype(np.uint8)
+
+
+def despeckle(grey: np.ndarray, ink: np.ndarray, dpi: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Whiten connected specks smaller than a fax period at this resolution."""
+    # Two pixels at 200x200; a period in 10-point type is 3+ pixels even at 204x98.
+    max_area = max(2, round(2.0 * dpi[0] * dpi[1] / (200.0 * 200.0)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return grey, ink
+    small = stats[:, cv2.CC_STAT_AREA] <= max_area
+    small[0] = False  # background
+    speck = small[labels]
+    if not speck.any():
+        return grey, ink
+    grey = grey.copy()
+    grey[speck] = 255
+    ink = ink.copy()
+    ink[speck] = 0
+    return grey, ink
+
+
+def glyph_count(ink: np.ndarray, dpi: tuple[float, float], limit: int = 50) -> int:
+    """Components shaped like characters (0.04 to 0.6 inch tall); counts up to ``limit``."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT] / dpi[1]
+    widths = stats[1:, cv2.CC_STAT_WIDTH] / dpi[0]
+    glyphs = (heights >= 0.04) & (heights <= 0.6) & (widths <= 0.8)
+    return min(limit, int(glyphs.sum()))
+
+
+# ------------------------------------------------------------------ skew
+
+
+def _points(ink: np.ndarray, max_points: int = 40_000) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.nonzero(ink)
+    if len(xs) > max_points:
+        step = len(xs) // max_points + 1
+        ys, xs = ys[::step], xs[::step]
+    return xs.astype(np.float64), ys.astype(np.float64)
+
+
+def _sharpness(coord: np.ndarray) -> float:
+    """How concentrated a projection is (1.0 for uniform spread): text lines give peaks."""
+    if coord.size == 0:
+        return 0.0
+    bins = np.bincount(np.round(coord - coord.min()).astype(np.int64))
+    n = float(coord.size)
+    return float((bins.astype(np.float64) ** 2).sum() * bins.size / (n * n))
+
+
+def _best_angle(xs: np.ndarray, ys: np.ndarray, max_deg: float) -> tuple[float, float]:
+    def score(angle: float) -> float:
+        a = np.deg2rad(angle)
+        # y after cv2's counter-clockwise rotation by ``angle`` (image y axis down).
+        return _sharpness(-np.sin(a) * xs + np.cos(a) * ys)
+
+    coarse = np.arange(-max_deg, max_deg + 1e-9, 0.5)
+    scores = [score(a) for a in coarse]
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
+    fine_scores = [score(a) for a in fine]
+    i = int(np.argmax(fine_scores))
+    return float(fine[i]), float(fine_scores[i])
+
+
+def _small(ink: np.ndarray, dpi: float, target: float = 100.0) -> np.ndarray:
+    """Ink at ~100 dpi: plenty for angles, fast to project."""
+    if dpi <= target * 1.2:
+        return ink
+    f = target / dpi
+    return cv2.resize(ink, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+
+
+def skew_angle(ink: np.ndarray, dpi: float, max_deg: float = 12.0) -> float:
+    """Counter-clockwise angle (degrees) that straightens the text lines."""
+    xs, ys = _points(_small(ink, dpi))
+    if xs.size < 300:
+        return 0.0
+    angle, _ = _best_angle(xs, ys, max_deg)
+    return angle
+
+
+def looks_sideways(ink: np.ndarray, dpi: float) -> bool:
+    """Text lines run up and down: the column projection is sharper than the row one."""
+    xs, ys = _points(_small(ink, dpi))
+    if xs.size < 300:
+        return False
+    _, rows = _best_angle(xs, ys, 3.0)
+    _, cols = _best_angle(ys, xs, 3.0)
+    return cols > rows * 1.15
+
+
+# ------------------------------------------------------------------ the prepared page
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A page image ready for the OCR engine, with its way back to the original."""
+
+    image: Image.Image  # 8-bit grey, square pixels at ``dpi``
+    dpi: int
+    to_prepared: Affine  # original pixels -> prepared pixels
+    original_size: tuple[int, int]
+    original_dpi: tuple[float, float]
+    blank: bool
+    rotation: int = 0  # clockwise turn applied
+    skew: float = 0.0  # counter-clockwise deskew applied, degrees
+
+    def box(self, left: float, top: float, right: float, bottom: float) -> BBox:
+        return box_to_original(self.to_prepared, left, top, right, bottom, self.original_size)
+
+
+@dataclass(frozen=True)
+class _Squared:
+    grey: np.ndarray
+    ink: np.ndarray
+    dpi: int
+    to_prepared: Affine
+    original_size: tuple[int, int]
+    original_dpi: tuple[float, float]
+    blank: bool
+
+
+def square(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int) -> _Squared:
+    """Steps 1-4: resolution, despeckle, blank test, square pixels at the OCR resolution."""
+    grey = to_grey(image)
+    h, w = grey.shape
+    dpi = effective_dpi((w, h), dpi_tag)
+    ink = ink_mask(grey)
+    grey, ink = despeckle(grey, ink, dpi)
+    blank = glyph_count(ink, dpi, limit=5) < 3
+    target = float(ocr_dpi)
+    top = max(dpi)
+    # Upscale low resolutions to the OCR resolution; leave 300-450 dpi alone; bring
+    # very high resolutions down (tesseract gains nothing and pays per pixel).
+    out_dpi = target if top < target * 0.95 or top > target * 1.5 else top
+    fx, fy = out_dpi / dpi[0], out_dpi / dpi[1]
+    if abs(fx - 1) > 1e-3 or abs(fy - 1) > 1e-3:
+        interp = cv2.INTER_CUBIC if fx * fy > 1 else cv2.INTER_AREA
+        new_size = (max(1, round(w * fx)), max(1, round(h * fy)))
+        grey = cv2.resize(grey, new_size, interpolation=interp)
+        ink = ink_mask(grey)
+        fx, fy = new_size[0] / w, new_size[1] / h
+    return _Squared(
+        grey=grey,
+        ink=ink,
+        dpi=round(out_dpi),
+        to_prepared=_scale(fx, fy),
+        original_size=(w, h),
+        original_dpi=dpi,
+        blank=blank,
+    )
+
+
+def orient(sq: _Squared, rotation: int, *, deskew: bool = True) -> Prepared:
+    """Step 5: turn clockwise by ``rotation`` and deskew."""
+    grey, ink, transform = sq.grey, sq.ink, sq.to_prepared
+    if rotation:
+        h, w = grey.shape
+        code = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+        grey = cv2.rotate(grey, code[rotation])
+        ink = cv2.rotate(ink, code[rotation])
+        transform = transform.then(_turn_cw(rotation, w, h))
+    angle = skew_angle(ink, sq.dpi) if deskew and not sq.blank else 0.0
+    if abs(angle) >= 0.2:
+        h, w = grey.shape
+        m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+        grey = cv2.warpAffine(
+            grey, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(255,)
+        )
+        transform = transform.then(Affine.from_2x3(m))
+    else:
+        angle = 0.0
+    return Prepared(
+        image=Image.fromarray(grey, mode="L"),
+        dpi=sq.dpi,
+        to_prepared=transform,
+        original_size=sq.original_size,
+        original_dpi=sq.original_dpi,
+        blank=sq.blank,
+        rotation=rotation,
+        skew=angle,
+    )
+
+
+def prepare(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int) -> Prepared:
+    """All steps, upright (no orientation turn)."""
+    return orient(square(image, dpi_tag, ocr_dpi), 0)

@@ -1,0 +1,229 @@
+"""OCR of page images: the engine interface, the adapter from engine rows to Words,
+and the page loop that runs pages in parallel.
+
+The engine sits behind :class:`OcrEngine` so tests can stand a fake in for
+tesseract (crash, garbage, timeout).  The thin wrapper around the binary lives in
+:mod:`intake.tesseract`; this module never parses tesseract's output itself.
+
+Parallelism: each page is recognised by its own ``tesseract`` process, so pages
+already run in separate worker processes; a thread per worker only prepares the
+image (OpenCV and NumPy release the GIL) and waits on that process.  That avoids
+forking a process that may hold threads (the API server) and pickling page
+images between processes.  No pool is made for a single page or ``workers=1``.
+Orientation costs a second tesseract call only when the page looks sideways or
+the upright reading came out poor, so an upright page costs one call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL import Image
+
+from common.errors import CorruptFile, IntakeError
+from common.models import Notice, Page, Word, WordSource
+from common.settings import Settings
+from intake import normalise, tesseract
+from intake.quality import score_tokens
+from intake.tesseract import OsdResult, TsvWord
+
+RawWord = TsvWord  # what an engine returns: text, pixel box, confidence 0..100, layout ids
+
+# Tesseract's OSD "orientation confidence" is a log-odds-like score; below ~1.5 it
+# is a guess (measured: upright text pages score 5-10, upside-down 8-12).
+_OSD_MIN_CONFIDENCE = 1.5
+# An upright reading this poor may be a page upside down: ask OSD.
+_POOR_MEAN_CONFIDENCE = 0.70
+_POOR_GOOD_SHARE = 0.6
+
+
+class OcrEngine(Protocol):
+    """What the page loop needs from an OCR engine.  Implementations must be thread-safe."""
+
+    def recognise(self, image: Image.Image, *, dpi: int, timeout: float) -> Sequence[RawWord]: ...
+
+    def orientation(self, image: Image.Image, *, dpi: int, timeout: float) -> OsdResult | None: ...
+
+
+@dataclass(frozen=True)
+class TesseractEngine:
+    lang: str = "eng"
+    psm: int = 3
+
+    def recognise(self, image: Image.Image, *, dpi: int, timeout: float) -> Sequence[RawWord]:
+        return tesseract.image_to_words(image, lang=self.lang, psm=self.psm, dpi=dpi, timeout=timeout)
+
+    def orientation(self, image: Image.Image, *, dpi: int, timeout: float) -> OsdResult | None:
+        return tesseract.image_to_osd(image, dpi=dpi, timeout=timeout)
+
+
+def default_engine(settings: Settings) -> OcrEngine:
+    return TesseractEngine(lang=settings.ocr_language)
+
+
+# ------------------------------------------------------------------ adapter
+
+
+def to_words(rows: Sequence[RawWord], prepared: normalise.Prepared) -> tuple[Word, ...]:
+    """Engine rows -> Words with boxes on the original page and reading-order line numbers."""
+    line_of: dict[tuple[int, int, int], int] = {}
+    words: list[Word] = []
+    for row in rows:
+        text = row.text.strip()
+        if not text or row.conf < 0:
+            continue
+        key = (row.block, row.par, row.line)
+        line = line_of.setdefault(key, len(line_of))
+        words.append(
+            Word(
+                text=text,
+                bbox=prepared.box(row.left, row.top, row.left + row.width, row.top + row.height),
+                confidence=min(1.0, max(0.0, row.conf / 100.0)),
+                source=WordSource.OCR,
+                line=line,
+            )
+        )
+    return tuple(words)
+
+
+def _quality(rows: Sequence[RawWord]) -> tuple[float, float]:
+    """(mean confidence 0..1, share of word-like tokens) of a reading."""
+    if not rows:
+        return 0.0, 0.0
+    mean = sum(r.conf for r in rows) / len(rows) / 100.0
+    return mean, score_tokens([r.text for r in rows]).good_share
+
+
+def _poor(rows: Sequence[RawWord]) -> bool:
+    mean, good = _quality(rows)
+    return mean < _POOR_MEAN_CONFIDENCE or good < _POOR_GOOD_SHARE
+
+
+def _better(a: Sequence[RawWord], b: Sequence[RawWord]) -> bool:
+    """Is reading ``a`` better than ``b``?"""
+    ma, ga = _quality(a)
+    mb, gb = _quality(b)
+    return ma * ga > mb * gb
+
+
+# ------------------------------------------------------------------ one page
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """A page to OCR: the image as stored and the page's size in its own units."""
+
+    image: Image.Image
+    dpi: tuple[float, float] | None  # from the file's tags; None when unknown
+    width: float  # page size in original units (pixels for images, points for PDF)
+    height: float
+
+
+def _osd(engine: OcrEngine, sq: normalise._Squared, settings: Settings) -> OsdResult | None:
+    result = engine.orientation(
+        Image.fromarray(sq.grey, mode="L"), dpi=sq.dpi, timeout=settings.ocr_timeout_s
+    )
+    if result is None or result.rotate not in (90, 180, 270) or result.confidence < _OSD_MIN_CONFIDENCE:
+        return None
+    return result
+
+
+def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settings) -> Page:
+    sq = normalise.square(source.image, source.dpi, settings.ocr_dpi)
+    dpi = sq.original_dpi
+    common = {"number": number, "width": source.width, "height": source.height, "dpi": dpi}
+    if sq.blank:
+        notice = Notice(code="blank_page", message=f"page {number} is blank; nothing to read.", page=number)
+        return Page(**common, source=WordSource.OCR, blank=True, warnings=(notice,))
+
+    timeout = settings.ocr_timeout_s
+    asked_osd = False
+    rotation = 0
+    if normalise.looks_sideways(sq.ink, sq.dpi):
+        asked_osd = True
+        osd = _osd(engine, sq, settings)
+        rotation = osd.rotate if osd else 0
+    prepared = normalise.orient(sq, rotation)
+    rows = engine.recognise(prepared.image, dpi=prepared.dpi, timeout=timeout)
+    if not asked_osd and _poor(rows):
+        osd = _osd(engine, sq, settings)
+        if osd:
+            turned = normalise.orient(sq, osd.rotate)
+            turned_rows = engine.recognise(turned.image, dpi=turned.dpi, timeout=timeout)
+            if _better(turned_rows, rows):
+                prepared, rows = turned, turned_rows
+
+    words = to_words(rows, prepared)
+    notices: list[Notice] = []
+    if prepared.rotation:
+        how = "upside down" if prepared.rotation == 180 else "sideways"
+        notices.append(
+            Notice(
+                code="page_rotated",
+                message=f"page {number} was {how}; it was read after turning it "
+                f"{prepared.rotation} degrees clockwise.",
+                page=number,
+            )
+        )
+    page = Page(
+        **common, words=words, source=WordSource.OCR, rotation=prepared.rotation, warnings=tuple(notices)
+    )
+    mean = page.mean_confidence
+    if mean is None or mean < settings.low_page_confidence:
+        shown = "no words" if mean is None else f"mean word confidence {mean:.2f}"
+        low = Notice(
+            code="low_confidence_page",
+            message=f"page {number} was hard to read ({shown}); a person should check it.",
+            page=number,
+        )
+        page = page.model_copy(update={"warnings": (*page.warnings, low)})
+    return page
+
+
+# ------------------------------------------------------------------ many pages
+
+
+Loader = Callable[[], PageImage]
+
+
+def _run_one(load: Loader, number: int, engine: OcrEngine, settings: Settings) -> Page:
+    try:
+        source = load()
+    except IntakeError:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as err:
+        raise CorruptFile(f"page {number} could not be decoded: {err}.") from err
+    return ocr_page(source, number, engine, settings)
+
+
+def ocr_pages(
+    jobs: Sequence[tuple[int, Loader]], *, engine: OcrEngine, settings: Settings
+) -> dict[int, Page]:
+    """OCR each (page number, loader); pages in parallel when there are several."""
+    if not jobs:
+        return {}
+    workers = min(settings.workers, len(jobs))
+    if workers <= 1:
+        return {n: _run_one(load, n, engine, settings) for n, load in jobs}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
+    try:
+        futures: dict[Future[Page], int] = {
+            pool.submit(_run_one, load, n, engine, settings): n for n, load in jobs
+        }
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for fut in done:
+            err = fut.exception()
+            if err is not None:
+                raise err
+        return {futures[f]: f.result() for f in futures}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Rendering PDF pages and reading TIFF frames share library state that is not
+# thread-safe (pdfium above all); loaders take this lock while they decode.
+DECODE_LOCK = threading.Lock()

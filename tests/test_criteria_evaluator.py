@@ -1,0 +1,496 @@
+"""The evaluator, as a list of the traps it handles.  Facts are built by hand: no OCR here."""
+
+from __future__ import annotations
+
+import pytest
+from _criteria_facts import (
+    DRD,
+    KD,
+    KPD,
+    MYELOMA,
+    NO_CAR_T,
+    RELAPSED,
+    VRD,
+    complete_facts,
+    ev,
+    history,
+    therapy,
+)
+
+from common.models import (
+    AgeFact,
+    ClinicalFacts,
+    DiagnosisFact,
+    Finding,
+    LineOfTherapy,
+    StatusFact,
+)
+from criteria.evaluator import evaluate
+from criteria.policy import select_policy
+
+CURRENT = select_policy(policy_id="carepartners-ct-abecma-2025-09", date_of_service=None)
+EARLIER = select_policy(policy_id="carepartners-ct-abecma-2023-01-label-4l", date_of_service=None)
+
+
+def status_of(facts: ClinicalFacts, criterion: str, policy=CURRENT) -> str:
+    report = evaluate(facts, policy)
+    return next(c.status for c in report.criteria if c.id == criterion)
+
+
+def test_complete_request_is_criteria_met() -> None:
+    report = evaluate(complete_facts(), CURRENT)
+    assert [c.status for c in report.criteria] == ["met"] * len(CURRENT.criteria)
+    assert report.determination == "criteria_met"
+    assert report.missing == ()
+    assert not any(c.needs_review for c in report.criteria)
+
+
+LYMPHOMA = DiagnosisFact(
+    concept="diffuse_large_b_cell_lymphoma",
+    is_target=False,
+    text="DLBCL",
+    evidence=(ev(1, "DLBCL"),),
+)
+PROGRESSION = StatusFact(
+    status="progressive", text="progression on KPd", evidence=(ev(2, "progression on KPd"),)
+)
+REFRACTORY = StatusFact(status="Refractory", text="refractory", evidence=(ev(2, "refractory to KPd"),))
+ALL_LINES = complete_facts().therapies[:-1]  # without the "no prior CAR-T" statement
+
+TRAPS = [
+    # (trap, criterion, facts, expected status)
+    (
+        "bispecific is not CAR-T",
+        "no_prior_car_t",
+        complete_facts(therapies=(*ALL_LINES, therapy("teclistamab", 4, start="2024-06"))),
+        "not_documented",
+    ),
+    (
+        "bispecific beside a 'no prior CAR-T' statement",
+        "no_prior_car_t",
+        complete_facts(therapies=(*ALL_LINES, therapy("teclistamab", 4, start="2024-06"), NO_CAR_T)),
+        "met",
+    ),
+    (
+        "planned CAR-T is not prior CAR-T",
+        "no_prior_car_t",
+        complete_facts(therapies=(*ALL_LINES, therapy("idecabtagene vicleucel", assertion="planned"))),
+        "not_documented",
+    ),
+    (
+        "family history of CAR-T",
+        "no_prior_car_t",
+        complete_facts(therapies=(*ALL_LINES, therapy("car-t", assertion="family"))),
+        "not_documented",
+    ),
+    (
+        "uncertain CAR-T mention",
+        "no_prior_car_t",
+        complete_facts(therapies=(*ALL_LINES, therapy("car-t", assertion="uncertain"))),
+        "not_documented",
+    ),
+    (
+        "silence about CAR-T is not 'no prior CAR-T'",
+        "no_prior_car_t",
+        complete_facts(therapies=ALL_LINES),
+        "not_documented",
+    ),
+    ("'no prior CAR-T' stated", "no_prior_car_t", complete_facts(), "met"),
+    (
+        "CAR-T received in a clinical trial",
+        "no_prior_car_t",
+        complete_facts(
+            therapies=(*ALL_LINES, therapy("ciltacabtagene autoleucel", 4, start="2023", trial=True))
+        ),
+        "not_met",
+    ),
+    (
+        "CAR-T received",
+        "no_prior_car_t",
+        complete_facts(therapies=(*ALL_LINES, therapy("idecabtagene vicleucel", 4, start="2023-05"))),
+        "not_met",
+    ),
+    (
+        "age 17",
+        "age",
+        complete_facts(age=AgeFact(years=17, how="stated", evidence=(ev(1, "17 yo"),))),
+        "not_met",
+    ),
+    (
+        "age 18 exactly",
+        "age",
+        complete_facts(age=AgeFact(years=18, how="from_date_of_birth", evidence=(ev(1, "DOB"),))),
+        "met",
+    ),
+    ("no age", "age", complete_facts(age=None), "not_documented"),
+    ("lymphoma only", "diagnosis", complete_facts(diagnoses=(LYMPHOMA,)), "not_met"),
+    ("myeloma with a lymphoma history", "diagnosis", complete_facts(diagnoses=(MYELOMA, LYMPHOMA)), "met"),
+    (
+        "negated myeloma, nothing else",
+        "diagnosis",
+        complete_facts(diagnoses=(MYELOMA.model_copy(update={"assertion": "negated"}),)),
+        "not_documented",
+    ),
+    (
+        "family history of myeloma, member has lymphoma",
+        "diagnosis",
+        complete_facts(diagnoses=(MYELOMA.model_copy(update={"assertion": "family"}), LYMPHOMA)),
+        "not_met",
+    ),
+    (
+        "possible myeloma beside a lymphoma",
+        "diagnosis",
+        complete_facts(diagnoses=(MYELOMA.model_copy(update={"assertion": "uncertain"}), LYMPHOMA)),
+        "not_documented",
+    ),
+    ("no diagnosis at all", "diagnosis", complete_facts(diagnoses=()), "not_documented"),
+    (
+        "myeloma without relapsed/refractory status",
+        "diagnosis",
+        complete_facts(disease_status=()),
+        "not_documented",
+    ),
+    (
+        "myeloma in remission only",
+        "diagnosis",
+        complete_facts(disease_status=(StatusFact(status="remission", text="CR", evidence=(ev(1, "CR"),)),)),
+        "not_documented",
+    ),
+    (
+        "negated relapse",
+        "diagnosis",
+        complete_facts(disease_status=(RELAPSED.model_copy(update={"assertion": "negated"}),)),
+        "not_documented",
+    ),
+    (
+        "progression after the last line counts as relapsed",
+        "diagnosis",
+        complete_facts(disease_status=(PROGRESSION,)),
+        "met",
+    ),
+    ("status written in capitals", "diagnosis", complete_facts(disease_status=(REFRACTORY,)), "met"),
+    (
+        "ICD-10 C90.02 (in relapse) carries the status",
+        "diagnosis",
+        complete_facts(disease_status=(), diagnoses=(MYELOMA.model_copy(update={"icd10": "C90.02"}),)),
+        "met",
+    ),
+    (
+        "ICD-10 C90.00 does not carry the status",
+        "diagnosis",
+        complete_facts(disease_status=(), diagnoses=(MYELOMA.model_copy(update={"icd10": "C90.00"}),)),
+        "not_documented",
+    ),
+    (
+        "2 fully documented lines without anti-CD38",
+        "anti_cd38_exposure",
+        complete_facts(**history((VRD, "2019-03", "2020-01"), (KPD, "2020-06", "2022-02"))),
+        "not_met",
+    ),
+    (
+        "2 fully documented lines without anti-CD38: the count is met",
+        "prior_lines",
+        complete_facts(**history((VRD, "2019-03", "2020-01"), (KPD, "2020-06", "2022-02"))),
+        "met",
+    ),
+    (
+        "1 line without dates: count not documented",
+        "prior_lines",
+        complete_facts(**history((VRD, None, None))),
+        "not_documented",
+    ),
+    (
+        "1 line without dates: missing class not documented",
+        "anti_cd38_exposure",
+        complete_facts(**history((VRD, None, None))),
+        "not_documented",
+    ),
+    (
+        "1 line without dates: dates not documented",
+        "line_dates",
+        complete_facts(**history((VRD, None, None))),
+        "not_documented",
+    ),
+    (
+        "1 dated line, history complete",
+        "prior_lines",
+        complete_facts(**history((DRD, "2021-01", None))),
+        "not_met",
+    ),
+    (
+        "1 dated line but 4 prior lines stated",
+        "prior_lines",
+        complete_facts(
+            **history((DRD, "2021-01", None)),
+            stated_prior_lines=4,
+            stated_prior_lines_evidence=(ev(1, "4 prior LOT"),),
+        ),
+        "met",
+    ),
+    (
+        "1 dated line but 4 prior lines stated: class absence not concluded",
+        "pi_exposure",
+        complete_facts(
+            **history((DRD, "2021-01", None)),
+            stated_prior_lines=4,
+            stated_prior_lines_evidence=(ev(1, "4 prior LOT"),),
+        ),
+        "not_documented",
+    ),
+    (
+        "4 prior lines stated, 2 listed: dates of the rest are missing",
+        "line_dates",
+        complete_facts(
+            **history((DRD, "2021-01", "2022-01"), (KD, "2022-03", None)),
+            stated_prior_lines=4,
+            stated_prior_lines_evidence=(ev(1, "4 prior LOT"),),
+        ),
+        "not_documented",
+    ),
+    (
+        "'1 prior line' stated, none listed",
+        "prior_lines",
+        complete_facts(
+            therapies=(), lines=(), stated_prior_lines=1, stated_prior_lines_evidence=(ev(1, "1 prior line"),)
+        ),
+        "not_met",
+    ),
+    ("no history at all", "prior_lines", complete_facts(therapies=(), lines=()), "not_documented"),
+    (
+        "no history at all: class exposure not documented",
+        "imid_exposure",
+        complete_facts(therapies=(), lines=()),
+        "not_documented",
+    ),
+    (
+        "planned lenalidomide is not exposure",
+        "imid_exposure",
+        complete_facts(therapies=(therapy("lenalidomide", assertion="planned"),), lines=()),
+        "not_documented",
+    ),
+    (
+        "a line with a drug of unknown class is not a complete history",
+        "anti_cd38_exposure",
+        complete_facts(
+            **history(
+                (("bortezomib", "lenalidomide", "investigational agent x"), "2019", "2020"),
+                (KPD, "2020-06", "2022-02"),
+            )
+        ),
+        "not_documented",
+    ),
+    (
+        "a line with an end but no start date",
+        "line_dates",
+        complete_facts(**history((DRD, None, "2021-01"), (KPD, "2021-03", None))),
+        "not_documented",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("criterion", "facts", "expected"), [t[1:] for t in TRAPS], ids=[t[0] for t in TRAPS]
+)
+def test_trap(criterion: str, facts: ClinicalFacts, expected: str) -> None:
+    assert status_of(facts, criterion) == expected
+
+
+DETERMINATIONS = [
+    ("everything met", complete_facts(), "criteria_met"),
+    ("one gap", complete_facts(age=None), "needs_information"),
+    (
+        "prior CAR-T",
+        complete_facts(therapies=(*ALL_LINES, therapy("car-t", 4, start="2023"))),
+        "criteria_not_met",
+    ),
+    ("not met beats not documented", complete_facts(age=None, diagnoses=(LYMPHOMA,)), "criteria_not_met"),
+    (
+        "CAR-T both received and denied: reviewer resolves",
+        complete_facts(therapies=(*ALL_LINES, NO_CAR_T, therapy("car-t", 4, start="2023"))),
+        "needs_information",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"), [d[1:] for d in DETERMINATIONS], ids=[d[0] for d in DETERMINATIONS]
+)
+def test_determination(facts: ClinicalFacts, expected: str) -> None:
+    report = evaluate(facts, CURRENT)
+    assert report.determination == expected
+    assert report.determination_reason
+
+
+LOW = 0.3  # an OCR confidence under the 0.6 threshold
+LOW_CONFIDENCE = [
+    (
+        "age read badly",
+        "age",
+        complete_facts(age=AgeFact(years=67, how="stated", evidence=(ev(1, "6?", LOW),))),
+    ),
+    (
+        "'no CAR-T' read badly",
+        "no_prior_car_t",
+        complete_facts(therapies=(*ALL_LINES, therapy("car-t", assertion="negated", conf=LOW))),
+    ),
+    (
+        "myeloma read badly",
+        "diagnosis",
+        complete_facts(diagnoses=(MYELOMA.model_copy(update={"evidence": (ev(1, "myel0ma", LOW),)}),)),
+    ),
+    (
+        "age 17 read badly is not a firm 'not met'",
+        "age",
+        complete_facts(age=AgeFact(years=17, how="stated", evidence=(ev(1, "17", LOW),))),
+    ),
+    (
+        "evidence without a box",
+        "age",
+        complete_facts(
+            age=AgeFact(years=67, how="stated", evidence=(ev(1, "67").model_copy(update={"bbox": None}),))
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("criterion", "facts"), [t[1:] for t in LOW_CONFIDENCE], ids=[t[0] for t in LOW_CONFIDENCE]
+)
+def test_low_confidence_evidence_needs_review_and_never_criteria_met(
+    criterion: str, facts: ClinicalFacts
+) -> None:
+    report = evaluate(facts, CURRENT, low_confidence=0.6)
+    result = next(c for c in report.criteria if c.id == criterion)
+    assert result.needs_review
+    assert "reviewer" in result.reason
+    assert report.determination == "needs_information"
+    assert "confirm" in report.determination_reason
+
+
+def test_low_confidence_asks_for_a_legible_copy_of_the_page() -> None:
+    report = evaluate(LOW_CONFIDENCE[0][2], CURRENT)
+    assert any(m.startswith("A legible copy of page 1") for m in report.missing)
+
+
+def test_one_readable_source_is_enough() -> None:
+    """A second, clear mention of the same fact removes the need for review."""
+    age = AgeFact(years=67, how="stated", evidence=(ev(1, "6?", LOW), ev(3, "67-year-old")))
+    report = evaluate(complete_facts(age=age), CURRENT)
+    assert report.determination == "criteria_met"
+
+
+def test_prior_lines_prefers_the_readable_lines() -> None:
+    facts = complete_facts()
+    shaky_first = facts.lines[0].model_copy(update={"evidence": (ev(2, "Line 1 VRd", LOW),)})
+    report = evaluate(facts.model_copy(update={"lines": (shaky_first, *facts.lines[1:])}), CURRENT)
+    prior = next(c for c in report.criteria if c.id == "prior_lines")
+    assert prior.status == "met" and not prior.needs_review  # lines 2 and 3 carry the count of 2
+
+
+def test_three_lines_met_under_2l_not_met_under_4l() -> None:
+    facts = complete_facts()
+    assert len(facts.lines) == 3
+    assert status_of(facts, "prior_lines", CURRENT) == "met"
+    assert status_of(facts, "prior_lines", EARLIER) == "not_met"
+    assert evaluate(facts, CURRENT).determination == "criteria_met"
+    assert evaluate(facts, EARLIER).determination == "criteria_not_met"
+
+
+MISSING = [
+    ("no age", complete_facts(age=None), "Member's age or date of birth"),
+    (
+        "no anti-CD38",
+        complete_facts(**history((VRD, "2019-03", None), (KPD, None, None))),
+        "Documentation of prior anti-CD38 antibody therapy",
+    ),
+    (
+        "silent about CAR-T",
+        complete_facts(therapies=ALL_LINES),
+        "Statement of whether the member has received any prior CAR-T therapy, including in a clinical trial",
+    ),
+    (
+        "undated first line",
+        complete_facts(**history((DRD, None, None), (KPD, "2022-04", None))),
+        "Start and end dates of the first line of therapy (daratumumab, lenalidomide, dexamethasone)",
+    ),
+    (
+        "first line with an end but no start",
+        complete_facts(**history((DRD, None, "2021"), (KPD, "2022-04", None))),
+        "Start date of the first line of therapy (daratumumab, lenalidomide, dexamethasone)",
+    ),
+    (
+        "4 stated, 2 listed",
+        complete_facts(
+            **history((DRD, "2021-01", "2022-01"), (KD, "2022-03", None)),
+            stated_prior_lines=4,
+            stated_prior_lines_evidence=(ev(1, "4 prior LOT"),),
+        ),
+        "the documentation states 4 prior lines but lists 2",
+    ),
+    ("no R/R status", complete_facts(disease_status=()), "relapsed or refractory"),
+]
+
+
+@pytest.mark.parametrize(("facts", "expected"), [m[1:] for m in MISSING], ids=[m[0] for m in MISSING])
+def test_missing_names_the_gap_in_plain_language(facts: ClinicalFacts, expected: str) -> None:
+    report = evaluate(facts, CURRENT)
+    assert any(expected in m for m in report.missing), report.missing
+
+
+def test_missing_has_no_duplicates_and_no_placeholders() -> None:
+    report = evaluate(ClinicalFacts(), CURRENT)
+    assert len(report.missing) == len(set(report.missing)) >= len(CURRENT.criteria) - 1
+    assert not any("{" in m or "}" in m for m in report.missing)
+    assert report.determination == "needs_information"
+
+
+EVIDENCE_CASES = [*(t[2] for t in TRAPS), *(d[1] for d in DETERMINATIONS)]
+
+
+@pytest.mark.parametrize("facts", EVIDENCE_CASES)
+def test_every_met_or_not_met_cites_evidence_with_page_and_box(facts: ClinicalFacts) -> None:
+    for policy in (CURRENT, EARLIER):
+        for result in evaluate(facts, policy).criteria:
+            if result.status in ("met", "not_met"):
+                assert result.evidence, result
+                assert all(e.page >= 1 and e.bbox is not None and e.text for e in result.evidence)
+
+
+INFORMATIONAL = [
+    ("attested", Finding(key="outpatient_attestation", text="x", evidence=(ev(4, "outpatient ok"),)), True),
+    (
+        "denied",
+        Finding(key="outpatient_attestation", text="x", assertion="negated", evidence=(ev(4, "no"),)),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("finding", "present"), [i[1:] for i in INFORMATIONAL], ids=[i[0] for i in INFORMATIONAL]
+)
+def test_informational_findings_are_reported_outside_the_determination(
+    finding: Finding, present: bool
+) -> None:
+    report = evaluate(complete_facts(findings=(finding,)), CURRENT)
+    found = {f.id: f for f in report.findings}
+    assert found["outpatient_attestation"].present is present
+    assert found["outpatient_attestation"].evidence
+    assert found["tocilizumab_available"].present is False
+    assert found["tocilizumab_available"].reason == "Not found in the documentation."
+    assert report.determination == "criteria_met"
+
+
+def test_evaluate_is_pure() -> None:
+    facts = complete_facts()
+    before = facts.model_dump()
+    assert evaluate(facts, CURRENT) == evaluate(facts, CURRENT)
+    assert facts.model_dump() == before
+
+
+def test_line_without_evidence_falls_back_to_its_therapies() -> None:
+    facts = complete_facts()
+    bare = tuple(LineOfTherapy(**{**line.model_dump(), "evidence": ()}) for line in facts.lines)
+    report = evaluate(facts.model_copy(update={"lines": bare}), CURRENT)
+    dates = next(c for c in report.criteria if c.id == "line_dates")
+    assert dates.status == "met" and not dates.needs_review and dates.evidence

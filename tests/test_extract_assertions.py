@@ -1,0 +1,87 @@
+"""Assertion traps: what was given versus planned, refused, negated or a relative's."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import assertions, received, therapies
+
+CAR_T = "car-t cell therapy"
+IDE_CEL = "idecabtagene vicleucel"
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient", "expected"),
+    [
+        # negation after a header colon
+        ("Prior CAR-T: none", CAR_T, "negated"),
+        ("CAR-T therapy: No", CAR_T, "negated"),
+        ("Prior CAR-T therapy: none documented", CAR_T, "negated"),
+        ("No prior CAR-T.", CAR_T, "negated"),
+        ("Patient has not received CAR-T cell therapy.", CAR_T, "negated"),
+        ("He never received ide-cel.", IDE_CEL, "negated"),
+        ("Offered enrollment in KarMMa-3 but the patient declined.", IDE_CEL, "negated"),
+        ("Patient declined CAR-T.", CAR_T, "negated"),
+        ("Selinexor: not tolerated and never started", "selinexor", "negated"),
+        # planned / future / requested
+        ("Will start teclistamab next week.", "teclistamab", "planned"),
+        ("Plan to proceed with ide-cel after bridging.", IDE_CEL, "planned"),
+        ("We would consider CAR-T at next relapse.", CAR_T, "planned"),
+        ("She is a candidate for BCMA CAR-T.", CAR_T, "planned"),
+        ("Referred for CAR-T evaluation.", CAR_T, "planned"),
+        ("Abecma requested; pending authorization.", IDE_CEL, "planned"),
+        ("Requesting authorization for idecabtagene vicleucel.", IDE_CEL, "planned"),
+        ("Patient is eligible for Abecma.", IDE_CEL, "planned"),
+        ("Plan:\nProceed with Abecma infusion.", IDE_CEL, "planned"),
+        ("Drug requested: Abecma (idecabtagene vicleucel) HCPCS: Q2055 Units: 1", IDE_CEL, "planned"),
+        ("I am writing to request coverage of\nAbecma for this patient.", IDE_CEL, "planned"),
+        ("Has the member received prior CAR-T therapy? No", CAR_T, "negated"),
+        (
+            "He was offered enrollment on a bispecific antibody trial (teclistamab) and declined.",
+            "teclistamab",
+            "negated",
+        ),
+        (
+            "Belantamab mafodotin was prescribed in 07/2026 but never started.",
+            "belantamab mafodotin",
+            "negated",
+        ),
+        # family history, by phrase and by section
+        ("His brother received CAR-T for lymphoma.", CAR_T, "family"),
+        ("Mother had CAR-T cell therapy in 2020.", CAR_T, "family"),
+        ("Family history:\nSister treated with Kymriah.", "tisagenlecleucel", "family"),
+        # received
+        ("S/p ide-cel 03/2023 with CRS grade 1.", IDE_CEL, "received"),
+        ("Received cilta-cel on CARTITUDE-4 in 2022.", "ciltacabtagene autoleucel", "received"),
+        ("Treated with daratumumab 2021-2022.", "daratumumab", "received"),
+    ],
+)
+def test_assertion(text: str, ingredient: str, expected: str) -> None:
+    assert expected in assertions(text, ingredient), therapies(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Teclistamab 11/2024 - 03/2025 (BCMA bispecific), progressed.",
+        "Talquetamab since 04/2025.",
+        "Elranatamab x4 cycles.",
+        "Belantamab mafodotin 2023.",
+        "Leukapheresis performed 10/2026; ide-cel manufacturing pending.",
+    ],
+)
+def test_not_prior_car_t(text: str) -> None:
+    """Bispecifics, ADCs and apheresis alone are not a CAR-T infusion."""
+    got = [t for t in therapies(text) if t.therapy_class == "car_t" and t.assertion == "received"]
+    assert got == []
+
+
+def test_negation_does_not_reach_next_line() -> None:
+    text = "Prior CAR-T: none\nDaratumumab 2021 - 2022"
+    assert "daratumumab" in received(text)
+
+
+def test_trial_flag_for_car_t_in_trial() -> None:
+    [therapy] = [
+        t for t in therapies("Received ide-cel on KarMMa-3 clinical trial 2022.") if t.assertion == "received"
+    ][:1]
+    assert therapy.clinical_trial

@@ -1,0 +1,85 @@
+"""Diagnosis, disease-status and policy-finding traps."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import facts_of
+
+
+@pytest.mark.parametrize(
+    ("text", "concept", "is_target"),
+    [
+        ("Diagnosis: multiple myeloma, IgG kappa", "multiple_myeloma", True),
+        ("68M with RRMM", "multiple_myeloma", True),
+        ("Plasma cell myeloma diagnosed 2017", "multiple_myeloma", True),
+        ("History of Kahler's disease", "multiple_myeloma", True),
+        ("ICD-10: C90.02", "multiple_myeloma", True),
+        ("Smoldering multiple myeloma, observation", "smoldering_myeloma", False),
+        ("Solitary plasmacytoma of the rib, C90.30", "solitary_plasmacytoma", False),
+        ("MGUS since 2015", "mgus", False),
+        ("DLBCL treated with R-CHOP", "dlbcl", False),
+        ("AL amyloidosis", "amyloidosis", False),
+        ("History of breast cancer 2005", "breast_cancer", False),
+    ],
+)
+def test_diagnosis(text: str, concept: str, is_target: bool) -> None:
+    found = {(d.concept, d.is_target) for d in facts_of(text).diagnoses}
+    assert (concept, is_target) in found
+    if not is_target:
+        assert not any(d.is_target for d in facts_of(text).diagnoses)
+
+
+def test_family_cancer_is_family() -> None:
+    [dx] = facts_of("Family history: mother had breast cancer.").diagnoses
+    assert dx.assertion == "family"
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("relapsed/refractory multiple myeloma", "relapsed_refractory"),
+        ("RRMM", "relapsed_refractory"),
+        ("Disease is refractory to daratumumab.", "refractory"),
+        ("Progressive disease on Pd 05/2024", "progressive"),
+        ("R maint until PD 5/2022", "progressive"),
+        ("Biochemical relapse with rising M-spike", "relapsed"),
+        ("Rising light chains on last labs", "relapsed"),
+        ("Achieved VGPR after induction", "response"),
+        ("Currently in remission", "remission"),
+        ("C90.02", "relapsed"),
+    ],
+)
+def test_disease_status(text: str, status: str) -> None:
+    assert status in {s.status for s in facts_of(text).disease_status}
+
+
+def test_pd_is_progression_but_pd_lowercase_is_pomalidomide() -> None:
+    facts = facts_of("Pd 2022 until PD 2023")
+    assert "progressive" in {s.status for s in facts.disease_status}
+    assert {t.ingredient for t in facts.therapies} == {"pomalidomide", "dexamethasone"}
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "assertion"),
+    [
+        (
+            "I attest that outpatient administration is clinically appropriate for this patient.",
+            "outpatient_attestation",
+            "received",
+        ),
+        ("Tocilizumab is available on site prior to infusion.", "tocilizumab_available", "received"),
+        ("Two doses of tocilizumab are on hand at the infusion center.", "tocilizumab_available", "received"),
+        ("Tocilizumab not available at this site.", "tocilizumab_available", "negated"),
+        ("HCPCS Q2055 Abecma", "requested_product", "received"),
+        (
+            "We are requesting authorization for Abecma (idecabtagene vicleucel).",
+            "requested_product",
+            "received",
+        ),
+        ("Enrolled in clinical trial NCT03651128.", "clinical_trial", "received"),
+        ("Patient declined the clinical trial.", "clinical_trial", "negated"),
+    ],
+)
+def test_findings(text: str, key: str, assertion: str) -> None:
+    found = {(f.key, f.assertion) for f in facts_of(text).findings}
+    assert (key, assertion) in found, found

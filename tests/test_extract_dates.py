@@ -1,0 +1,103 @@
+"""Date traps: every range form, precision kept as written, nothing invented."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import facts_of, therapies
+
+from extractors.dates import find_dates
+
+
+@pytest.mark.parametrize(
+    ("text", "begin", "finish"),
+    [
+        ("03/2019 - 07/2019", "2019-03", "2019-07"),
+        ("2016-2017", "2016", "2017"),
+        ("Mar-Oct 2018", "2018-03", "2018-10"),
+        ("from 11/2019 until 04/2022", "2019-11", "2022-04"),
+        ("since 10/2025", "2025-10", None),
+        ("01/2021 to present", "2021-01", None),
+        ("until PD 5/2022", None, "2022-05"),
+        ("3/15/2019", "2019-03-15", None),
+        ("March 15, 2019", "2019-03-15", None),
+        ("15 Mar 2019", "2019-03-15", None),
+        ("2019-03-15", "2019-03-15", None),
+        ("Sept 2020 - Jan 2021", "2020-09", "2021-01"),
+        ("2019", "2019", None),
+        ("| 03/2019 | 07/2019 |", "2019-03", "2019-07"),
+        ("stopped for infections 05/2024", None, "2024-05"),
+    ],
+)
+def test_date_forms(text: str, begin: str | None, finish: str | None) -> None:
+    [found] = find_dates(text)
+    assert (found.begin, found.finish) == (begin, finish)
+
+
+@pytest.mark.parametrize(
+    "text", ["x6 cycles", "Cycle 1/6", "melphalan 200 mg/m2", "C1D1", "BP 120/80", "pain 5/10"]
+)
+def test_not_dates(text: str) -> None:
+    assert find_dates(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient", "start", "end"),
+    [
+        ("VRd 03/2019 - 07/2019", "bortezomib", "2019-03", "2019-07"),
+        ("KRd 2019", "carfilzomib", "2019", None),  # a year stays a year
+        ("Daratumumab 16 mg/kg since 10/2025", "daratumumab", "2025-10", None),
+        ("Pomalidomide to present, started 2/2024", "pomalidomide", "2024-02", None),
+        ("Carfilzomib x6 cycles", "carfilzomib", None, None),  # no date given: none invented
+        # one range for a whole list of drugs in a clause
+        ("Dara, pom, dex from 01/2021 to 06/2022", "pomalidomide", "2021-01", "2022-06"),
+        # table row: dates in the cells of the same row as the regimen
+        ("| 2 | 06/2022 | 01/2024 | Dara-Pd | PD |", "daratumumab", "2022-06", "2024-01"),
+        # arrows split clauses, each with its own date
+        ("VRd x4 -> ASCT 08/2019 -> len maint 10/2019 - 05/2022", "lenalidomide", "2019-10", "2022-05"),
+        (
+            "VRd x4 -> ASCT 08/2019 -> len maint 10/2019 - 05/2022",
+            "autologous stem cell transplant",
+            "2019-08",
+            None,
+        ),
+        # a dated header above the drugs
+        (
+            "Line 2 (06/2022 - 01/2024):\nDaratumumab + pomalidomide + dexamethasone",
+            "daratumumab",
+            "2022-06",
+            "2024-01",
+        ),
+    ],
+)
+def test_therapy_dates(text: str, ingredient: str, start: str | None, end: str | None) -> None:
+    got = [(t.start, t.end) for t in therapies(text, ingredient)]
+    assert (start, end) in got, got
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "how"),
+    [
+        ("68-year-old male with RRMM", 68, "stated"),
+        ("Pt is a 71 yo woman", 71, "stated"),
+        ("Age: 66", 66, "stated"),
+        ("59 y/o male", 59, "stated"),
+        ("Date of service: 11/20/2026\nDOB: 04/12/1958", 68, "from_date_of_birth"),
+        ("DOS: 03/01/2026\nDate of birth: 12/31/1960", 65, "from_date_of_birth"),
+    ],
+)
+def test_age(text: str, years: int, how: str) -> None:
+    age = facts_of(text).age
+    assert age is not None and (age.years, age.how) == (years, how)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Date of service: 11/20/2026", "2026-11-20"),
+        ("DOS: 3/1/2026", "2026-03-01"),
+        ("Hematology Associates\nNovember 20, 2026\nDear Medical Director,", "2026-11-20"),
+        ("DOB: 04/12/1958", None),
+    ],
+)
+def test_date_of_service(text: str, expected: str | None) -> None:
+    assert facts_of(text).date_of_service == expected

@@ -1,0 +1,82 @@
+"""Evidence must point at the exact words quoted: page, box and lowest confidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.models import BBox, Page, Word, WordSource
+from extractors.facts import extract_facts
+from extractors.pagetext import build_page_text
+
+
+def _ocr_page(number: int, rows: list[list[tuple[str, float]]]) -> Page:
+    """Words laid out like tesseract output: uneven widths, per-word confidence."""
+    words = []
+    for line_index, row in enumerate(rows):
+        x = 0.05
+        for text, confidence in row:
+            width = 0.012 * len(text) + 0.01 * (line_index % 2)
+            words.append(
+                Word(
+                    text=text,
+                    bbox=BBox(x0=x, y0=0.1 + 0.03 * line_index, x1=x + width, y1=0.12 + 0.03 * line_index),
+                    confidence=confidence,
+                    source=WordSource.OCR,
+                    line=line_index,
+                )
+            )
+            x += width + 0.015
+    return Page(number=number, width=2550, height=3300, words=tuple(words), source=WordSource.OCR)
+
+
+PAGES = (
+    _ocr_page(1, [[("Date", 0.95), ("of", 0.96), ("service:", 0.94), ("11/20/2026", 0.91)]]),
+    _ocr_page(
+        2,
+        [
+            [("Treatment", 0.97), ("history:", 0.97)],
+            [("Daratumumab", 0.93), ("pomalidomide", 0.71), ("dexamethasone", 0.88), ("2021", 0.9)],
+            [("Prior", 0.9), ("CAR-T", 0.55), ("cell", 0.8), ("therapy:", 0.9), ("none", 0.9)],
+        ],
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def facts():  # type: ignore[no-untyped-def]
+    return extract_facts(PAGES)
+
+
+@pytest.mark.parametrize("ingredient", ["daratumumab", "pomalidomide", "car-t cell therapy"])
+def test_box_covers_quoted_words(facts, ingredient: str) -> None:  # type: ignore[no-untyped-def]
+    [therapy] = [t for t in facts.therapies if t.ingredient == ingredient]
+    [evidence] = therapy.evidence
+    quoted = evidence.text.split()
+    page = PAGES[evidence.page - 1]
+    words = [w for w in page.words if w.text in quoted]
+    assert words, evidence
+    box = evidence.bbox
+    assert box is not None
+    for word in words:
+        assert box.x0 <= word.bbox.x0 and box.y0 <= word.bbox.y0
+        assert box.x1 >= word.bbox.x1 and box.y1 >= word.bbox.y1
+    assert evidence.confidence == min(w.confidence for w in words if w.confidence is not None)
+
+
+def test_evidence_page_number(facts) -> None:  # type: ignore[no-untyped-def]
+    assert {e.page for t in facts.therapies for e in t.evidence} == {2}
+    assert facts.date_of_service == "2026-11-20"
+
+
+def test_multiword_evidence_is_union_of_boxes() -> None:
+    text = build_page_text(PAGES)
+    start = text.text.index("CAR-T cell therapy")
+    evidence = text.evidence(start, start + len("CAR-T cell therapy"))
+    assert evidence is not None and evidence.text == "CAR-T cell therapy:"
+    words = [w for w in PAGES[1].words if w.line == 2 and w.text in {"CAR-T", "cell", "therapy:"}]
+    assert evidence.bbox == BBox.union([w.bbox for w in words])
+    assert evidence.confidence == 0.55
+
+
+def test_negated_car_t_on_ocr_page(facts) -> None:  # type: ignore[no-untyped-def]
+    assert {t.assertion for t in facts.therapies if t.therapy_class == "car_t"} == {"negated"}

@@ -1,0 +1,119 @@
+"""Line-of-therapy traps (IMWG 2015: Rajkumar, Richardson & San Miguel)."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import facts_of
+
+CLASSES_ONE_LINE = {
+    "anti_cd38_antibody",
+    "proteasome_inhibitor",
+    "immunomodulatory_agent",
+    "stem_cell_transplant",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        # induction + transplant + maintenance as one plan = ONE line
+        ("D-VRd x4 induction 01/2020 - 05/2020 -> ASCT 07/2020 -> R maintenance 09/2020 - 03/2023", 1),
+        ("s/p RVd x6 -> auto-SCT 6/2020 -> R maint until PD 5/2022", 1),
+        ("VRd induction 2019\nASCT 08/2019\nLenalidomide maintenance 10/2019 - 05/2022", 1),
+        # a drug added unplanned = a new line
+        ("Rd 01/2019 - 06/2019, then bortezomib added 07/2019 for rising M-spike", 2),
+        # regimen stopped, another started = a new line
+        ("VRd 2019 - 2020\nDara-Pd 2021 - 2022\nKd 2023", 3),
+        # a second transplant is a new line; a planned tandem is not
+        ("VRd 2015 -> ASCT 2015\nRelapse 2019: salvage ASCT 2019", 2),
+        ("VRd 2015 -> tandem ASCT 03/2015 and 06/2015", 1),
+        # explicit numbering is honoured
+        ("Line 1: VRd 2018\nLine 2: KRd 2020\nLine 3: DPd 2022\nLine 4: teclistamab 2024", 4),
+        ("1L VRd/ASCT/R 2018\n2L DKd 2021\n3L Pd 2023", 3),
+        ("Prior lines of therapy:\n1. CyBorD 2017\n2. Rd 2019\n3. Isa-Pd 2021", 3),
+        (
+            "L1: s/p RVD x6 12/2019-5/2020 -> auto-SCT 6/2020 -> R maint 8/2020 until PD 5/2022\n"
+            "L2: DKd 6/2022 until PD 3/2024\nL3: Isa-Pd 4/2024 to present",
+            3,
+        ),
+        # a table whose first column is the line number; continuation rows belong to the line above
+        (
+            "Line Regimen Dates Phase / response\n1 D-VRd 01/2021 - 04/2021 induction\nauto-SCT 6/2021 transplant\n"
+            "D-VRd 08/2021 - 09/2021 consolidation\nR 11/2021 - 10/2024 maintenance PD\n2 Kd 11/2024 - 03/2026 PD",
+            2,
+        ),
+        (
+            "| Line | Regimen | Start | End |\n| 1 | VRd | 03/2019 | 07/2019 |\n| 2 | DPd | 08/2020 | 01/2022 |",
+            2,
+        ),
+        # the same regimen named twice is not two lines
+        ("Summary: prior VRd and Dara-Pd.\nVRd 2019-2020\nDara-Pd 2021-2022", 2),
+        # planned, negated and family therapies never form lines
+        ("VRd 2019 - 2020\nPlan: will start teclistamab.\nBrother received CAR-T.\nNo prior daratumumab.", 1),
+        # CAR-T received forms a line and counts as therapy
+        ("VRd 2019\nDPd 2021\nide-cel 03/2023", 3),
+    ],
+)
+def test_line_count(text: str, count: int) -> None:
+    lines = facts_of(text).lines
+    assert len(lines) == count, [(line.number, line.ingredients) for line in lines]
+
+
+def test_dvrd_asct_r_maintenance_is_one_line_with_all_classes() -> None:
+    facts = facts_of(
+        "D-VRd x4 induction 01/2020 - 05/2020 -> ASCT 07/2020 -> R maintenance 09/2020 - 03/2023"
+    )
+    [line] = facts.lines
+    classes = {t.therapy_class for t in facts.therapies if t.line == line.number}
+    assert classes >= CLASSES_ONE_LINE
+    assert (line.start, line.end) == ("2020-01", "2023-03")
+
+
+def test_rd_then_bortezomib_added_carries_rd_into_line_two() -> None:
+    lines = facts_of("Rd 01/2019 - 06/2019, then bortezomib added 07/2019 for rising M-spike").lines
+    assert "bortezomib" in lines[1].ingredients and "lenalidomide" in lines[1].ingredients
+
+
+@pytest.mark.parametrize(
+    ("text", "stated"),
+    [
+        ("68M with RRMM, 4 prior LOT", 4),
+        ("She has received 3 prior lines of therapy.", 3),
+        ("heavily pretreated with 5 prior lines", 5),
+        ("s/p four prior lines including an IMiD, PI and anti-CD38", 4),
+        ("Abecma is indicated after two or more prior lines of therapy.", None),
+    ],
+)
+def test_stated_prior_lines(text: str, stated: int | None) -> None:
+    facts = facts_of(text)
+    assert facts.stated_prior_lines == stated
+    if stated:
+        assert facts.stated_prior_lines_evidence
+
+
+def test_wrapped_range_is_read_across_the_line_break() -> None:
+    text = (
+        "Second line of therapy was DKd (daratumumab, carfilzomib and dexamethasone) 07/2019\n"
+        "- 06/2020. Third line of therapy was pomalidomide and dexamethasone 2021."
+    )
+    got = {(t.ingredient, t.start, t.end) for t in facts_of(text).therapies}
+    assert ("carfilzomib", "2019-07", "2020-06") in got
+
+
+def test_non_myeloma_regimen_is_read_as_written() -> None:
+    facts = facts_of("1. R-CHOP x6 cycles 02/2023 - 07/2023 for DLBCL")
+    assert {t.ingredient for t in facts.therapies} == {
+        "rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone",
+    }  # fmt: skip
+
+
+def test_stated_lines_kept_apart_from_counted_lines() -> None:
+    facts = facts_of("4 prior LOT.\nVRd 2019\nKd 2021")
+    assert facts.stated_prior_lines == 4 and len(facts.lines) == 2
+
+
+def test_therapy_carries_its_line_number() -> None:
+    facts = facts_of("VRd 2019 - 2020\nDara-Pd 2021 - 2022")
+    assert {t.ingredient: t.line for t in facts.therapies if t.ingredient != "dexamethasone"} == {
+        "bortezomib": 1, "lenalidomide": 1, "daratumumab": 2, "pomalidomide": 2,
+    }  # fmt: skip

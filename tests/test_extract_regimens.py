@@ -1,0 +1,158 @@
+"""Regimen and drug-name traps: expansion from the whitelist only, OCR damage, false friends."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import facts_of, received, therapies
+
+from extractors.ocr_fuzzy import FuzzyVocabulary, confusion_key
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "D" is daratumumab at the front of D-regimens, dexamethasone in Rd / VRd
+        ("DRd 2020-2021", {"daratumumab", "lenalidomide", "dexamethasone"}),
+        ("Rd 2020-2021", {"lenalidomide", "dexamethasone"}),
+        ("VRd x4 cycles", {"bortezomib", "lenalidomide", "dexamethasone"}),
+        ("RVD induction", {"bortezomib", "lenalidomide", "dexamethasone"}),
+        ("D-VRd induction 2021", {"daratumumab", "bortezomib", "lenalidomide", "dexamethasone"}),
+        ("Dara-KRd 2022", {"daratumumab", "carfilzomib", "lenalidomide", "dexamethasone"}),
+        ("Isa-Pd since 2023", {"isatuximab", "pomalidomide", "dexamethasone"}),
+        ("IsaKd 2023", {"isatuximab", "carfilzomib", "dexamethasone"}),
+        ("Elo-Pd 2022", {"elotuzumab", "pomalidomide", "dexamethasone"}),
+        # "P" is pomalidomide in Pd but prednisone in VMP / MPT
+        ("Pd 2021", {"pomalidomide", "dexamethasone"}),
+        ("VMP x9 cycles", {"bortezomib", "melphalan", "prednisone"}),
+        ("MPT 2012", {"melphalan", "prednisone", "thalidomide"}),
+        ("CyBorD x4", {"bortezomib", "cyclophosphamide", "dexamethasone"}),
+        ("VCd 2019", {"bortezomib", "cyclophosphamide", "dexamethasone"}),
+        ("SVd 2024", {"selinexor", "bortezomib", "dexamethasone"}),
+        ("DCEP salvage 2023", {"dexamethasone", "cyclophosphamide", "etoposide", "cisplatin"}),
+        (
+            "VDT-PACE 2023",
+            {
+                "bortezomib",
+                "dexamethasone",
+                "thalidomide",
+                "cisplatin",
+                "doxorubicin",
+                "cyclophosphamide",
+                "etoposide",
+            },
+        ),
+        ("Pano-Vd 2020", {"panobinostat", "bortezomib", "dexamethasone"}),
+        ("DPd 01/2023 - 06/2024", {"daratumumab", "pomalidomide", "dexamethasone"}),
+        # a document's own abbreviation, and regimen letters before "maint"
+        (
+            "s/p RVd x6 -> auto-SCT 6/2020 -> R maint until PD 5/2022",
+            {"bortezomib", "lenalidomide", "dexamethasone", "autologous stem cell transplant"},
+        ),
+        ("Received teclistamab (TEC) in 2024; TEC stopped for infections.", {"teclistamab"}),
+        (
+            "Brand names: Velcade, Revlimid, Darzalex Faspro, Kyprolis, Pomalyst 2019-2024",
+            {"bortezomib", "lenalidomide", "daratumumab", "carfilzomib", "pomalidomide"},
+        ),
+        ("Mel200 conditioning and ASCT 09/2019", {"melphalan", "autologous stem cell transplant"}),
+        ("allo-SCT 2018", {"allogeneic stem cell transplant"}),
+    ],
+)
+def test_regimen_expansion(text: str, expected: set[str]) -> None:
+    assert received(text) == expected
+
+
+def test_regimen_field_keeps_the_name_as_written() -> None:
+    [dara] = therapies("Dara-Rd 2020-2021", "daratumumab")
+    assert dara.regimen == "Dara-Rd"
+    assert dara.therapy_class == "anti_cd38_antibody"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PAD (peripheral artery disease) on aspirin",
+        "Seen by RD for nutrition counselling",
+        "PD-L1 testing not done",
+    ],
+)
+def test_ambiguous_abbreviations_need_treatment_context(text: str) -> None:
+    assert received(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("written", "ingredient"),
+    [
+        ("lenolidomide", "lenalidomide"),
+        ("bortezomid", "bortezomib"),
+        ("daratumamab", "daratumumab"),
+        ("Velcadc", "bortezomib"),
+        ("1enalidomide", "lenalidomide"),
+        ("Revlimld", "lenalidomide"),
+        ("carfilzomlb", "carfilzomib"),
+        ("pomalidomlde", "pomalidomide"),
+        ("Carvyktl", "ciltacabtagene autoleucel"),
+    ],
+)
+def test_ocr_damaged_names(written: str, ingredient: str) -> None:
+    text = f"Treated with {written} 2020 - 2021."
+    [therapy] = therapies(text, ingredient)
+    assert therapy.evidence[0].text == written
+    assert therapy.evidence[0].confidence is not None and therapy.evidence[0].confidence < 1.0
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "calcium",
+        "creatinine",
+        "daily",
+        "Dana",
+        "Darla",
+        "lenient",
+        "Velcro",
+        "carbon",
+        "platelets",
+        "hemoglobin",
+        "potassium",
+        "albumin",
+        "medication",
+        "melanoma",
+        "decade",
+        "complete",
+        "cytogenetics",
+        "thalassemia",
+        "isolation",
+        "elevated",
+        "selenium",
+        "palliative",
+        "monoclonal",
+        "dialysis",
+        "diabetes",
+        "Pomeroy",
+        "Delaware",
+        "lenses",
+        "carpet",
+        "declined",
+        "Darlene",
+        "dexterity",
+        "thallium",
+        "Revere",
+        "Kyle",
+        "Abbott",
+        "Carver",
+    ],
+)
+def test_common_words_are_not_drugs(word: str) -> None:
+    assert therapies(f"Patient note: {word} reviewed 2020.") == []
+
+
+def test_fuzzy_vocabulary_prefers_confusion_key_over_edits() -> None:
+    vocabulary = FuzzyVocabulary({"lenalidomide": "drug:lenalidomide"})
+    hit = vocabulary.lookup("1enalidornide")
+    assert hit is not None and hit.concept == "drug:lenalidomide"
+    assert confusion_key("rn") == "m"
+
+
+def test_low_confidence_ocr_is_warned() -> None:
+    facts = facts_of("Treated with lenalidomide 2019.", 0.4)
+    assert any(n.code == "low_confidence_mention" for n in facts.warnings)
