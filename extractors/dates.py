@@ -31,7 +31,7 @@ _SINGLE = [
     re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])\s+(?P<mon>{_MON})\s+(?P<y>{_YEAR})\b"),
     re.compile(rf"(?<![\d/.-])(?P<y>{_YEAR})-(?P<m>0[1-9]|1[0-2])(?![\d-])"),
     re.compile(rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<y>{_YEAR})(?![\d/])"),
-    re.compile(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\d/])"),
+    re.compile(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\w/])"),
     re.compile(rf"(?i)\b(?P<mon>{_MON}),?\s+(?P<y>{_YEAR})\b"),
     re.compile(rf"(?i)\b(?P<mon>{_MON})\s*'(?P<y>\d{{2}})\b"),
     re.compile(rf"(?<![\d/.$])(?P<y>{_YEAR})(?![\d])"),
@@ -39,15 +39,17 @@ _SINGLE = [
 # "Mar-Oct 2018": two month names sharing a year.
 _MONTH_PAIR = re.compile(rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|to|through)\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b")
 _RANGE_JOIN = re.compile(
-    r"(?i)^\s*(?:-{1,2}|–|—|to|thru|through|until|till|\||\t)?\s*"
-    r"(?:(?:PD|POD|progression|relapse|progressive disease)\s*(?:in|on|,)?\s*)?(?:\|\s*)?$"
+    r"(?i)^\s*(?:(?:-{1,2}|~|–|—|to|thru|through|\||\t)\s*"  # "~": a dash as fax OCR reads it
+    r"(?:(?:PD|POD|progression|relapse|progressive disease)\s*(?:in|on|,)?\s*)?(?:\|\s*)?"
+    r"|(?:until|till|[a-z]ntil|unti[l1i])\s+(?:[\w-]+[\s,]+){0,3}?(?:in|on)?\s*)?$"  # "wntil": fax OCR
 )
 _OPEN_END = re.compile(r"(?i)^\s*(?:-|–|—|to|through|until)?\s*(?:present|current|now|ongoing|today|date)\b")
 _START_CUE = re.compile(
     r"(?i)\b(?:since|from|start(?:ed|ing)?|began|begun|initiated|commenced|beginning|on)\s*:?\s*$"
 )
 _END_CUE = re.compile(
-    r"(?i)(?:\b(?:until|till|thru|through|to|ended|last dose|held)\s*:?\s*(?:pd|progression|in)?\s*|"
+    r"(?i)(?:\b(?:until|till|thru|through|to|ended|last dose|held)\b"
+    r"(?:\s+[a-z-]+){0,3}?\s*:?\s*(?:in|on)?\s*|"
     r"\b(?:stopped|discontinued|d/c(?:'d)?|completed|ceased)\b[^0-9/]{0,25})$"
 )
 
@@ -121,9 +123,25 @@ def _not_a_date(text: str, match: re.Match[str]) -> bool:
     return bool(short and (match.group(0).endswith("/10") or re.search(r"\d\s*$", before)))
 
 
+# Fax OCR damage inside dates: "$/2021" for 5/2021, "O1/2O19", "l2/2019".  Same-length
+# replacements, so offsets still point into the original text.
+_OCR_DIGIT = [
+    (re.compile(r"[$§S](?=/\d)"), "5"),
+    (re.compile(r"(?<=\d)[Oo](?=[\d/])|(?<=/)[Oo](?=\d)|(?<=\d)[Oo]$"), "0"),
+    (re.compile(r"(?<![A-Za-z])[lI|](?=\d{0,1}/\d)|(?<=/)[lI|](?=\d)"), "1"),
+]
+
+
+def _repair_ocr_digits(text: str) -> str:
+    for pattern, digit in _OCR_DIGIT:
+        text = pattern.sub(digit, text)
+    return text
+
+
 def find_dates(text: str, today: date | None = None) -> list[DateMention]:
     """Date mentions in a line of text, with ranges joined into one mention."""
     today = today or date.today()
+    text = _repair_ocr_digits(text)
     mentions: list[DateMention] = []
     pair_spans: list[tuple[int, int]] = []
     for match in _MONTH_PAIR.finditer(text):
@@ -146,7 +164,7 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
             continue
         tail = text[end : end + 20]
         open_end = _OPEN_END.match(tail)
-        head = text[max(0, start - 30) : start]
+        head = text[max(0, start - 50) : start]
         if open_end:
             mentions.append(DateMention(start, end + open_end.end(), value, None, open_ended=True))
         elif _END_CUE.search(head) and not _START_CUE.search(head):

@@ -28,7 +28,7 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
     text = build_page_text(pages)
     if not text.text.strip():
         return ClinicalFacts(warnings=(Notice(code="no_text", message="No readable text on any page."),))
-    doc = parse(text.text)
+    doc = parse(text.unwrapped())
     mentions = collect_mentions(doc, resolver)
 
     items = merge_mentions(builder.build(mentions, text))

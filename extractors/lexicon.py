@@ -182,6 +182,7 @@ class Lexicon(BaseModel):
     drugs: list[DrugRow]
     car_t_products: list[CarTProduct]
     car_t_generic: CarTGeneric
+    car_t_receipt_cues: list[str]
     regimens: list[RegimenRow]
     procedures: list[ProcedureRow]
     phases: list[PhaseRow]
@@ -222,13 +223,16 @@ def load_lexicon() -> Lexicon:
         drugs=parse_rows("drugs.json", raw["drugs.json"].get("rows"), DrugRow),
         car_t_products=parse_rows("car_t.json", car_t.get("products"), CarTProduct, "products"),
         car_t_generic=generic,
+        car_t_receipt_cues=_string_list("car_t.json", car_t, "receipt_cues"),
         regimens=parse_rows("regimens.json", raw["regimens.json"].get("rows"), RegimenRow),
         procedures=parse_rows("procedures.json", raw["procedures.json"].get("rows"), ProcedureRow),
         phases=parse_rows("phases.json", raw["phases.json"].get("rows"), PhaseRow),
         diagnoses=parse_rows("diagnoses.json", raw["diagnoses.json"].get("rows"), DiagnosisRow),
         statuses=parse_rows("disease_status.json", raw["disease_status.json"].get("rows"), StatusRow),
         context_rules=parse_rows("context_rules.json", raw["context_rules.json"].get("rows"), ContextRuleRow),
-        dropped_default_context_rules=_string_list("context_rules.json", raw["context_rules.json"], "drop_default_rules"),
+        dropped_default_context_rules=_string_list(
+            "context_rules.json", raw["context_rules.json"], "drop_default_rules"
+        ),
         sections=parse_rows("sections.json", raw["sections.json"].get("rows"), SectionRow),
         section_assertions=parse_rows(
             "sections.json",

@@ -37,10 +37,11 @@ _EXPLICIT = [
     ),
     re.compile(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)[\s-]+line\b"),
     re.compile(r"\b([1-9])L\b"),
-    re.compile(r"^\s*L([1-9])\s*[:.)-]"),
+    re.compile(r"^\s*L([1-9Iil|])\s*[:.)-]"),  # "L1:", or "Li:" as fax OCR reads it
     re.compile(r"(?i)\b(first|second|third|fourth|fifth|sixth|seventh|eighth)[\s-]+line\b"),
 ]
 _LIST_ITEM = re.compile(r"^\s*(?:\|\s*)?(\d{1,2})\s*(?:[.)|:\t]|\s{2,})")
+_TABLE_ROW = re.compile(r"^\s*\|?\s*(\d{1,2})(?:\s*\||\t|\s+(?![/.-]?\d{1,2}/)(?=\S))")
 _LINES_TITLE = re.compile(r"(?i)\b(?:lines?|LOT|regimens)\b")
 # A table whose first column is the line number: "Line | Regimen | Dates", "LOT  Regimen  Start".
 _TABLE_HEADER = re.compile(
@@ -73,9 +74,7 @@ class Event:
     def core(self) -> set[str]:
         """Ingredients that define the regimen (steroids and lymphodepletion ride along)."""
         return {
-            i.ingredient
-            for i in self.items
-            if i.therapy_class != "corticosteroid" and i.role == "systemic"
+            i.ingredient for i in self.items if i.therapy_class != "corticosteroid" and i.role == "systemic"
         }
 
     @property
@@ -102,6 +101,8 @@ def explicit_number(line: str) -> int | None:
         match = pattern.search(line)
         if match:
             value = match.group(1)
+            if value in {"I", "i", "l", "|"}:
+                value = "1"
             number = _ORDINALS.get(value.lower()) if not value.isdigit() else int(value)
             if number and 1 <= number <= 20:
                 return number
@@ -159,7 +160,7 @@ def _numbered_list_lines(text: PageText) -> dict[int, int]:
         stripped = line.strip()
         if not stripped:
             continue
-        match = _LIST_ITEM.match(line)
+        match = _TABLE_ROW.match(line) if table_line_column else _LIST_ITEM.match(line)
         if match and (active or table_line_column):
             found[line_no] = int(match.group(1))
             continue
@@ -197,7 +198,10 @@ def _merge_repeats(events: list[Event]) -> list[Event]:
 
 
 def _same_regimen(a: Event, b: Event) -> bool:
-    if a.core != b.core or not a.core or a.is_transplant or b.is_transplant:
+    if a.is_transplant or b.is_transplant:
+        # the same transplant named twice (letter and table) has the same month
+        return a.core == b.core and bool(a.start and b.start and a.start[:7] == b.start[:7])
+    if a.core != b.core or not a.core:
         return False
     if a.explicit and b.explicit and a.explicit != b.explicit:
         return False
@@ -256,6 +260,14 @@ def _numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]
     return [_merge_repeats(by_number[n]) for n in numbers], numbers
 
 
+def _numbering_covers(events: list[Event]) -> bool:
+    """Follow the text's numbering only if every regimen named before the first number is
+    repeated under a number (a summary); otherwise the numbering is partial - count by rules."""
+    first = next(i for i, e in enumerate(events) if e.explicit)
+    numbered = set().union(*(e.core for e in events[first:]))
+    return all(e.core <= numbered for e in events[:first])
+
+
 def _planned_groups(events: list[Event]) -> list[list[Event]]:
     groups: list[list[Event]] = []
     for event in events:
@@ -264,7 +276,9 @@ def _planned_groups(events: list[Event]) -> list[list[Event]]:
             continue
         if groups and _ADDED.search(event.text):
             # an unplanned addition carries the drugs still being given into the new line
-            event.merged.extend(i for e in groups[-1] for i in e.items if i.ingredient not in event.ingredients)
+            event.merged.extend(
+                i for e in groups[-1] for i in e.items if i.ingredient not in event.ingredients
+            )
         groups.append([event])
     return groups
 
@@ -278,7 +292,7 @@ def build_lines(items: list[TherapyMention], text: PageText) -> tuple[list[LineO
     events = _events(items, text)
     if not events:
         return [], {}
-    if any(e.explicit for e in events):
+    if any(e.explicit for e in events) and _numbering_covers(events):
         groups, numbers = _numbered_groups(events)
     else:
         groups = _planned_groups(_order(_merge_repeats(events)))

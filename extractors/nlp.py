@@ -24,7 +24,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_suffix_regex, filter_spans
 
 from extractors.lexicon import Lexicon, load_lexicon
-from extractors.ocr_fuzzy import FuzzyVocabulary
+from extractors.ocr_fuzzy import CONFUSION_FACTOR, FuzzyVocabulary
 
 # PyRuSH (imported by medspacy) logs every token at DEBUG through loguru; keep it quiet.
 try:  # pragma: no cover - depends on the installed loguru
@@ -57,7 +57,7 @@ MATCH_GROUP = "lexicon_matches"
 # A line ending in one of these words ran on into the next (wrapped prose in a letter):
 # "I am writing to request coverage of / Abecma for this patient."
 _RUN_ON_WORDS = {
-    ",", "of", "for", "with", "to", "the", "a", "an", "and", "or", "in", "on", "at", "by", "from",
+    "of", "for", "with", "to", "the", "a", "an", "and", "or", "in", "on", "at", "by", "from",
     "was", "were", "is", "are", "has", "had", "have", "be", "been", "received", "including",
     "include", "includes", "start", "started", "proceed", "plus", "after", "before", "request",
     "requesting", "initiate", "consider", "then", "via", "per", "as", "that", "this", "his", "her",
@@ -162,7 +162,9 @@ def line_sentences(doc: Doc) -> Doc:
 
 
 class OcrDrugMatcher:
-    """Adds DRUG / CAR_T entities for OCR-damaged single-word names not matched exactly."""
+    """Adds entities the phrase rules cannot see: OCR-damaged drug names (fuzzy), damaged
+    regimen names on dated lines ("Ka" for "Kd"), and a regimen letter opening a
+    maintenance row of a table ("R 09/2020 - 08/2022 Maintenance")."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         terms: dict[str, str] = {}
@@ -174,12 +176,28 @@ class OcrDrugMatcher:
             for term in [product.ingredient.split()[0], *product.brands]:
                 terms[term] = f"car_t:{product.ingredient}"
         self.vocabulary = FuzzyVocabulary(terms)
+        self.regimen_variants = regimen_ocr_variants(lexicon)
+        self.letters = {
+            letter: drug.ingredient for drug in lexicon.drugs for letter in drug.maintenance_letters
+        }
 
     def __call__(self, doc: Doc) -> Doc:
         taken = {t.i for ent in doc.ents for t in ent}
         new: list[Span] = []
         for token in doc:
             if token.i in taken or (not token.is_alpha and not any(c.isdigit() for c in token.text)):
+                continue
+            if token.text in self.letters and _maintenance_row(doc, token.i):
+                span = Span(doc, token.i, token.i + 1, label=DRUG)
+                span._.concept = f"drug:{self.letters[token.text]}"
+                new.append(span)
+                continue
+            regimen = self.regimen_variants.get(token.text)
+            if regimen is not None and _dated_line(doc, token.i):
+                span = Span(doc, token.i, token.i + 1, label=REGIMEN)
+                span._.concept = regimen
+                span._.fuzzy_factor = CONFUSION_FACTOR
+                new.append(span)
                 continue
             hit = self.vocabulary.lookup(token.text)
             if hit is None:
@@ -193,6 +211,60 @@ class OcrDrugMatcher:
         if new:
             doc.ents = filter_spans([*doc.ents, *new])
         return doc
+
+
+# Glyphs fax OCR confuses in short regimen names: "Kd" read as "Ka" or "Kcl", "IRd" as "1Rd".
+_REGIMEN_CONFUSIONS = {
+    "d": ["a", "A", "cl"],
+    "l": ["1", "I"],
+    "I": ["1", "l"],
+    "O": ["0"],
+    "m": ["rn"],
+    "V": ["Y"],
+}
+_YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
+
+
+def regimen_ocr_variants(lexicon: Lexicon) -> dict[str, str]:
+    """One-glyph OCR variants of regimen names that are not themselves a regimen name."""
+    names = {name for row in lexicon.regimens for name in row.names}
+    variants: dict[str, str] = {}
+    for index, row in enumerate(lexicon.regimens):
+        for name in row.names:
+            if name in row.ambiguous or len(name) < 2:
+                continue
+            for position, char in enumerate(name):
+                for replacement in _REGIMEN_CONFUSIONS.get(char, []):
+                    variant = name[:position] + replacement + name[position + 1 :]
+                    if variant.isalnum() and variant not in names:
+                        variants.setdefault(variant, f"regimen:{index}")
+    return variants
+
+
+_MAINTENANCE_WORDS = {"maint", "maint.", "maintenance"}
+
+
+def _maintenance_row(doc: Doc, index: int) -> bool:
+    """A regimen letter opening a table row about maintenance: "R 09/2020 - 08/2022 Maintenance"."""
+    if index > 0 and "\n" not in doc[index - 1].text:
+        return False
+    row = _line_tokens(doc, index)
+    return any(t.lower_ in _MAINTENANCE_WORDS for t in row) and any(_YEAR_TOKEN.search(t.text) for t in row)
+
+
+def _line_tokens(doc: Doc, index: int) -> Span:
+    start = index
+    while start > 0 and "\n" not in doc[start - 1].text:
+        start -= 1
+    end = index
+    while end < len(doc) - 1 and "\n" not in doc[end + 1].text:
+        end += 1
+    return doc[start : end + 1]
+
+
+def _dated_line(doc: Doc, index: int) -> bool:
+    """A damaged regimen name counts only on a line that also carries a year (a history line)."""
+    return any(_YEAR_TOKEN.search(t.text) for t in _line_tokens(doc, index))
 
 
 @Language.component("longest_matches")

@@ -41,6 +41,16 @@ class PageText:
             self._logical.extend(_logical_spans(self))
         return self._logical
 
+    def unwrapped(self) -> str:
+        """The text with each wrapped line break turned into a space (same length, same
+        offsets), so "autologous stem / cell transplant" is one phrase to the matcher."""
+        chars = list(self.text)
+        for start, end in self.logical_spans():
+            for i in range(start, end):
+                if chars[i] == "\n":
+                    chars[i] = " "
+        return "".join(chars)
+
     def logical_index(self, offset: int) -> int:
         spans = self.logical_spans()
         return max(bisect_right([s for s, _ in spans], offset) - 1, 0)
@@ -103,11 +113,9 @@ def build_page_text(pages: Sequence[Page]) -> PageText:
             line_starts.append(offset)
             line_pages.append(page.number)
             line_no = len(line_starts) - 1
-            words = (
-                sorted(lines[line_index], key=lambda w: w.bbox.x0)
-                if _has_geometry(page)
-                else lines[line_index]
-            )
+            # The reader's order is reading order.  Never re-sort by x: on a page fed upside
+            # down the boxes are in the original page's frame and run right to left.
+            words = lines[line_index]
             for position, word in enumerate(words):
                 if position:
                     parts.append(" ")
@@ -122,10 +130,12 @@ def build_page_text(pages: Sequence[Page]) -> PageText:
 
 
 _RUN_ON = re.compile(
-    r"(?i)(?:,|\b(?:of|for|with|to|the|a|an|and|or|in|on|at|by|from|was|were|is|are|has|had|have|been|"
+    r"(?i)(?:\b(?:of|for|with|to|the|a|an|and|or|in|on|at|by|from|was|were|is|are|has|had|have|been|"
     r"received|including|started|followed by|then|plus|after|before|until|through|since))\s*$"
 )
-_WRAP_START = re.compile(r"^\s*(?:[a-z]|[-–]\s*\d|\d{1,2}/\d{2,4}\b)")
+_WRAP_START = re.compile(r"^\s*(?:[a-z]|\d{1,2}/\d{2,4}\b)")
+_DASH_DATE_START = re.compile(r"^\s*[-–]\s*(?:\d{1,2}/)?\d{2,4}\b")
+_ENDS_WITH_DATE = re.compile(r"(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d)\s*$")
 
 
 def _logical_spans(text: PageText) -> list[tuple[int, int]]:
@@ -151,10 +161,8 @@ def _wraps(text: PageText, previous: int, current: int) -> bool:
         return False
     if _RUN_ON.search(before):
         return True
+    if _DASH_DATE_START.match(after):
+        # "... DKd 07/2019" + "- 06/2020": a range broken over the line; a bullet otherwise
+        return bool(_ENDS_WITH_DATE.search(before)) and before.lstrip()[:1] not in "-–•*"
     # prose wrapping (a long line) onto a lower-case word, a dash or a date; short table rows never do
     return bool(_WRAP_START.match(after)) and len(before.split()) >= 8
-
-
-def _has_geometry(page: Page) -> bool:
-    # Plain-text pages keep the order the words were written in; boxes there are synthetic.
-    return page.source.value != "plain_text"

@@ -20,9 +20,9 @@ from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
 from extractors.pagetext import PageText
 
 # Clause boundaries inside a line: arrows, semicolons, "then", sentence ends.
-_CLAUSE = re.compile(r"->|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
+_CLAUSE = re.compile(r"->|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
 # Item boundaries for phase words: clauses plus commas, slashes and "and".
-_ITEM = re.compile(r"->|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+", re.I)
+_ITEM = re.compile(r"->|-»|»|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+", re.I)
 _TRIAL = re.compile(
     r"(?i)clinical trial|\bNCT\d{8}\b|\bon (?:a |the )?(?:clinical )?(?:study|protocol|trial)\b|"
     r"\benrolled (?:in|on)\b|\bstudy drug\b|\binvestigational\b|\btrial\b"
@@ -57,6 +57,9 @@ class TherapyBuilder:
         self.lexicon = lexicon
         self.drugs = {d.ingredient: d for d in lexicon.drugs}
         self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
+        self.car_t_receipt = re.compile(
+            r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_receipt_cues) + r")(?![\w/])"
+        )
         self.phase_patterns = [
             (
                 row.phase,
@@ -93,6 +96,11 @@ class TherapyBuilder:
             sentence = text.text[mention.sent_start : mention.sent_end]
             trial = bool(_TRIAL.search(sentence)) and not _TRIAL_NEGATED.search(sentence)
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
+            assertion = mention.assertion
+            if mention.label == CAR_T and assertion == "received" and not (start or end):
+                if not self.car_t_receipt.search(sentence):
+                    # CAR-T talked about (label, monitoring, REMS), not reported as given
+                    assertion = "uncertain"
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -104,7 +112,7 @@ class TherapyBuilder:
                         end=end,
                         phase=fixed_phase or phase,
                         clinical_trial=trial or in_trial,
-                        assertion=mention.assertion,
+                        assertion=assertion,
                         line_no=line_no,
                         clause=clause,
                         offset=mention.start,
@@ -165,7 +173,9 @@ class TherapyBuilder:
         inside = [d for d in dates if d.start >= clause[0] and d.end <= clause[1]]
         after = [d for d in inside if d.start >= end]
         before = [d for d in inside if d.end <= start]
-        chosen = after[0] if after else (before[-1] if before else None)
+        # "2017: Rd, PD 2018" - a date heading its clause with a colon dates what follows it
+        headed = [d for d in before if line[d.end : d.end + 2].strip().startswith(":")]
+        chosen = headed[-1] if headed else after[0] if after else (before[-1] if before else None)
         if chosen is None and not dates:
             chosen = self._header_date(text, line_no)
         if chosen is None:
@@ -194,7 +204,17 @@ class TherapyBuilder:
                 distance = abs(match.start() + lo - start)
                 if best is None or distance < best[0]:
                     best = (distance, phase)
-        return best[1] if best else None
+        if best:
+            return best[1]
+        # a phase heading its clause covers every drug listed after it:
+        # "Lymphodepletion with fludarabine and cyclophosphamide", "Induction: VRd"
+        clause_lo, _ = _clause_bounds(line, start)
+        head = line[clause_lo:start]
+        for phase, pattern in self.phase_patterns:
+            for match in pattern.finditer(head):
+                if re.match(r"\s*(?::|with\b|using\b|consisting of\b)", head[match.end() :]):
+                    return phase
+        return None
 
 
 def _clause_index(line: str, position: int) -> int:

@@ -29,15 +29,19 @@ class DocumentAccepted(BaseModel):
     report: Report
 
 
+def get_store(request: Request) -> OriginalStore:
+    store: OriginalStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[OriginalStore, Depends(get_store)]
+
+
 def create_app(settings: Settings | None = None, store_root: Path | None = None) -> FastAPI:
+    """App factory: nothing is built at import time."""
     settings = settings or Settings()
-    store = OriginalStore(store_root or Path(tempfile.gettempdir()) / "intake-store")
     app = FastAPI(title="Prior-authorization fax intake", version="0.1.0")
-
-    def get_store() -> OriginalStore:
-        return store
-
-    StoreDep = Annotated[OriginalStore, Depends(get_store)]
+    app.state.store = OriginalStore(store_root or Path(tempfile.gettempdir()) / "intake-store")
 
     @app.exception_handler(IntakeError)
     async def _intake_error(_: Request, err: IntakeError) -> JSONResponse:

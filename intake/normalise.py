@@ -141,6 +141,28 @@ def to_grey(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"))
 
 
+def flatten_background(grey: np.ndarray, dpi: tuple[float, float]) -> np.ndarray:
+    """Divide out uneven lighting (photos, shaded copies, dark scanner edges).
+
+    The background is the page with the text closed over (a grey-level closing at
+    ~50 dpi with a kernel wider than a stroke), so a shadow across the page does
+    not become a black region for the thresholds that follow.  Bilevel pages and
+    evenly lit scans come out unchanged.
+    """
+    if grey.size == 0:
+        return grey
+    f = min(1.0, 50.0 / max(1.0, float(min(dpi))))
+    small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else grey
+    k = max(3, round(0.25 * 50.0) | 1)  # 1/4 inch at 50 dpi, odd
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    background = cv2.GaussianBlur(background, (k, k), 0)
+    if float(background.min()) >= 235:  # evenly lit: nothing to do
+        return grey
+    background = cv2.resize(background, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat = grey.astype(np.float32) * (255.0 / np.maximum(background.astype(np.float32), 1.0))
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
 def ink_mask(grey: np.ndarray) -> np.ndarray:
     """Dark pixels (Otsu threshold), as uint8 0/1."""
     threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -261,7 +283,7 @@ class Prepared:
 
 
 @dataclass(frozen=True)
-class _Squared:
+class Squared:
     grey: np.ndarray
     ink: np.ndarray
     dpi: int
@@ -271,11 +293,13 @@ class _Squared:
     blank: bool
 
 
-def square(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int) -> _Squared:
+def square(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int) -> Squared:
     """Steps 1-4: resolution, despeckle, blank test, square pixels at the OCR resolution."""
     grey = to_grey(image)
     h, w = grey.shape
     dpi = effective_dpi((w, h), dpi_tag)
+    if image.mode != "1":
+        grey = flatten_background(grey, dpi)
     ink = ink_mask(grey)
     grey, ink = despeckle(grey, ink, dpi)
     blank = glyph_count(ink, dpi, limit=5) < 3
@@ -291,7 +315,7 @@ def square(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int
         grey = cv2.resize(grey, new_size, interpolation=interp)
         ink = ink_mask(grey)
         fx, fy = new_size[0] / w, new_size[1] / h
-    return _Squared(
+    return Squared(
         grey=grey,
         ink=ink,
         dpi=round(out_dpi),
@@ -302,7 +326,7 @@ def square(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int
     )
 
 
-def orient(sq: _Squared, rotation: int, *, deskew: bool = True) -> Prepared:
+def orient(sq: Squared, rotation: int, *, deskew: bool = True) -> Prepared:
     """Step 5: turn clockwise by ``rotation`` and deskew."""
     grey, ink, transform = sq.grey, sq.ink, sq.to_prepared
     if rotation:

@@ -123,7 +123,7 @@ class PageImage:
     height: float
 
 
-def _osd(engine: OcrEngine, sq: normalise._Squared, settings: Settings) -> OsdResult | None:
+def _osd(engine: OcrEngine, sq: normalise.Squared, settings: Settings) -> OsdResult | None:
     result = engine.orientation(
         Image.fromarray(sq.grey, mode="L"), dpi=sq.dpi, timeout=settings.ocr_timeout_s
     )

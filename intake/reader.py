@@ -120,7 +120,8 @@ def _read_pdf(data: bytes, sha: str, settings: Settings, engine: OcrEngine) -> D
         ocred = ocr_pages(jobs, engine=engine, settings=settings)
     finally:
         opened.close()
-    pages = [layered.get(n) or ocred[n] for n in range(1, count + 1)]
+    # An OCR'd PDF page has no original image resolution, only the one we rendered at.
+    pages = [layered.get(n) or ocred[n].model_copy(update={"dpi": None}) for n in range(1, count + 1)]
     return _document(sha, "pdf", pages, notices)
 
 

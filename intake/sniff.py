@@ -38,10 +38,9 @@ _OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00+", "a BigTIFF image"),
 )
 
-_HTML = re.compile(
-    rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html|<head|<body|<\?xml[^>]*>\s*<(!doctype\s+)?html)",
-    re.I | re.S,
-)
+# Markup that starts with a tag and names itself HTML somewhere in the first 4 KB
+# (portal error pages start with <!DOCTYPE>, <html>, <?xml ...>, <meta>, <script> ...).
+_HTML_MARKERS = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<title>", re.I)
 
 # The PDF spec lets a header sit anywhere in the first 1024 bytes (some fax
 # servers prepend junk); a header further in is not a PDF.
@@ -59,7 +58,8 @@ def sniff(head: bytes) -> Kind:
     if b"%PDF-" in head[:_PDF_WINDOW]:
         return Kind.PDF
     body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    if _HTML.match(body[:4096]):
+    window = body[:4096].lstrip()
+    if window.startswith(b"<") and _HTML_MARKERS.search(window):
         return Kind.HTML
     # UTF-16 text is full of NUL bytes; its BOM says it is text (in the wrong encoding).
     if looks_like_text(head) or head.startswith((b"\xff\xfe", b"\xfe\xff")):

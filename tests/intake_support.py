@@ -120,6 +120,22 @@ def _three_small_pages(out: Path, _: Docs) -> Path:
     return save_fax_tiff([Image.new("L", (200, 100), 255)] * 3, out, dpi=(204, 98))
 
 
+def _shaded_photo(out: Path, docs: Docs) -> Path:
+    """A phone-like JPEG: low contrast, a shadow darkening one side of the page."""
+    import numpy as np
+    from PIL import Image
+
+    from fixtures.render import rasterise_pdf
+
+    page = np.asarray(rasterise_pdf(docs.get("note.pdf"), (200, 200))[0]).astype(np.float64)
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    shade = 0.35 + 0.65 * (xx / w) * (0.6 + 0.4 * yy / h)
+    photo = (60 + (page * shade).clip(0, 255) * 0.7).astype(np.uint8)
+    Image.fromarray(photo).save(out, format="JPEG", quality=70, dpi=(200, 200))
+    return out
+
+
 _FAX_NOISE: dict[str, object] = {"skew_deg": 1.2, "speckle": 0.002}
 
 _MAKERS: dict[str, Callable[[Path, Docs], Path]] = {
@@ -136,6 +152,7 @@ _MAKERS: dict[str, Callable[[Path, Docs], Path]] = {
     "upside-down-fine.tif": _fax((204, 196), "group4", skew_deg=0.8, rotate=180),
     "sideways-fine.tif": _fax((204, 196), "group4", skew_deg=0.8, rotate=90),
     "scan.pdf": _scan,
+    "shaded-photo.jpg": _shaded_photo,
     "normal-skew9-header.tif": _fax((204, 98), "group3", skew_deg=9.0, speckle=0.003, header=FAX_HEADER),
     "fine-skew6-noisy-header.tif": _fax((204, 196), "group4", skew_deg=-6.0, speckle=0.01, header=FAX_HEADER),
     "ten-pages.pdf": _ten_pages,

@@ -87,18 +87,33 @@ TEXT_TRAPS = [
     ("case-002", ["RVD", "DKd", "to present", " -> "], [], "terse; D = dex in RVD, dara in DKd"),
     ("case-022", ["VD", "DRd", "Mar-Oct 2018"], [], "D = dex in VD, dara in DRd; month range"),
     ("case-017", ["5 prior lines", "2016-2017", "Mar-Oct 2018"], [], "stated count and date styles"),
-    ("case-003", ["4 prior lines", "DOB: 07/22/1958"], ["year-old", "y/o"], "stated count; DOB only"),
+    (
+        "case-003",
+        ["4 prior lines", "07/22/1958"],
+        ["year-old", "y/o", "years old", ", age "],
+        "stated count; DOB only",
+    ),
     ("case-009", ["will start", "Would consider", "since 10/2025"], [], "planned therapy; since"),
     ("case-010", ["brother"], ["No prior CAR-T", "h/o CAR-T", "never received"], "family only"),
     ("case-012", ["CARTITUDE-4", "declined"], [], "declined trial"),
     ("case-013", ["never started", "not tolerated"], [], "never started; not tolerated"),
     ("case-014", ["dates"], [], "dates unknown"),
-    ("case-020", ["Mr. Testpatient"], ["DOB", "year-old", "y/o", "birth"], "no age or DOB anywhere"),
-    ("case-021", ["Pt w/"], ["DOB", "year-old", "y/o", "birth"], "no age or DOB anywhere"),
+    (
+        "case-020",
+        ["diagnosis"],
+        ["DOB", "D.O.B", "year-old", "y/o", "years old", ", age ", "birth"],
+        "no age/DOB",
+    ),
+    (
+        "case-021",
+        ["Pt w/"],
+        ["DOB", "D.O.B", "year-old", "y/o", "years old", ", age ", "birth"],
+        "no age/DOB",
+    ),
     ("case-018", ["AL amyloidosis", "no evidence of multiple myeloma"], [], "non-myeloma diagnosis"),
     ("case-023", ["2016-2017", "since 10/2025"], [], "year range; since"),
-    ("case-024", ["DOB: 02/14/2009"], ["year-old", "y/o"], "age under 18 only from DOB"),
-    ("case-025", ["C90.00"], ["PD", "relaps", "refractory", "progressive", "progression"], "no disease status"),
+    ("case-024", ["02/14/2009"], ["year-old", "y/o", "years old", ", age "], "age under 18 only from DOB"),
+    ("case-025", ["C90.00"], ["PD", "relaps", "refractory", "progressive", "progression"], "no status"),
 ]
 
 

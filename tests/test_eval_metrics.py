@@ -274,3 +274,16 @@ def test_real_pipeline_failure_becomes_a_failed_document(tmp_path: Path) -> None
     ev._init_worker()
     _path, report, facts, error, _ = ev._run_in_worker(str(missing))
     assert report is None and facts is None and error
+
+
+@pytest.mark.slow
+def test_eval_runs_the_real_pipeline_in_two_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
+    for name in ("case-001.text.pdf", "case-001.truth.json", "case-002.ehr.txt", "case-002.truth.json"):
+        (tmp_path / name).write_bytes((corpus / name).read_bytes())
+    ev.main(tmp_path, as_json=True, check_floors=False, jobs=2)
+    out = json.loads(capsys.readouterr().out)
+    assert out["documents"] == 2 and out["failed"] == []
+    assert {d["file"] for d in out["per_document"]} == {"case-001.text.pdf", "case-002.ehr.txt"}

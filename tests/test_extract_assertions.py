@@ -45,6 +45,10 @@ IDE_CEL = "idecabtagene vicleucel"
             "belantamab mafodotin",
             "negated",
         ),
+        ("RE: Letter of Medical Necessity - idecabtagene vicleucel", IDE_CEL, "planned"),
+        ("70F w/ RRMM, here for CAR-T eval.", CAR_T, "planned"),
+        ("cilta-cel? no - not eligible on CARTITUDE", "ciltacabtagene autoleucel", "negated"),
+        ("Plan: refer for ide-cel; bridging with Kd if needed.", IDE_CEL, "planned"),
         # family history, by phrase and by section
         ("His brother received CAR-T for lymphoma.", CAR_T, "family"),
         ("Mother had CAR-T cell therapy in 2020.", CAR_T, "family"),
@@ -73,6 +77,39 @@ def test_not_prior_car_t(text: str) -> None:
     """Bispecifics, ADCs and apheresis alone are not a CAR-T infusion."""
     got = [t for t in therapies(text) if t.therapy_class == "car_t" and t.assertion == "received"]
     assert got == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # label, indication, monitoring and REMS language in letters is not an infusion
+        "Abecma is a BCMA-directed genetically modified autologous CAR T-cell therapy indicated for adult "
+        "patients after two or more prior lines of therapy.",
+        "Patients will be monitored for CRS and neurotoxicity after CAR-T infusion.",
+        "The REMS requirement for CAR-T products was removed in 2025.",
+        "Tocilizumab must be available prior to CAR-T infusion.",
+        "The patient meets criteria for CAR-T therapy.",
+        "She understands the risks of CAR-T including CRS and ICANS.",
+        "Apheresis was completed 10/2026 for ide-cel manufacturing.",
+        "Lymphodepletion with fludarabine and cyclophosphamide will precede the ide-cel infusion.",
+    ],
+)
+def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
+    got = [t for t in therapies(text) if t.assertion == "received"]
+    assert got == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ide-cel infused 11/01/2026. Day +14 CRS grade 1.",
+        "Third line: anti-BCMA CAR T 9/2021 on the outside phase 1 clinical trial.",
+        "s/p cilta-cel",
+        "Relapsed after prior BCMA CAR-T.",
+    ],
+)
+def test_car_t_reported_as_given_is_received(text: str) -> None:
+    assert any(t.therapy_class == "car_t" and t.assertion == "received" for t in therapies(text))
 
 
 def test_negation_does_not_reach_next_line() -> None:

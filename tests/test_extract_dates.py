@@ -26,6 +26,12 @@ from extractors.dates import find_dates
         ("2019", "2019", None),
         ("| 03/2019 | 07/2019 |", "2019-03", "2019-07"),
         ("stopped for infections 05/2024", None, "2024-05"),
+        # fax OCR damage: "$/2021" for 5/2021, letter O for zero, "wntil" for until
+        ("$/2021 until Pp 9/2025", "2021-05", "2025-09"),
+        ("O1/2O19 - l2/2019", "2019-01", "2019-12"),
+        ("11/2023 wntil PD 2/2026", "2023-11", "2026-02"),
+        ("05/2016 ~ 10/2016", "2016-05", "2016-10"),
+        ("2019 until progression in 2020", "2019", "2020"),
     ],
 )
 def test_date_forms(text: str, begin: str | None, finish: str | None) -> None:

@@ -80,3 +80,30 @@ def test_multiword_evidence_is_union_of_boxes() -> None:
 
 def test_negated_car_t_on_ocr_page(facts) -> None:  # type: ignore[no-untyped-def]
     assert {t.assertion for t in facts.therapies if t.therapy_class == "car_t"} == {"negated"}
+
+
+def test_reader_word_order_is_kept_on_a_page_fed_upside_down() -> None:
+    """Boxes of a page turned 180 degrees run right to left in the original frame; the
+    reader's order is still reading order, so words must not be re-sorted by x."""
+    words = []
+    for index, text in enumerate(["Prior", "CAR-T:", "none"]):
+        x1 = 0.9 - 0.1 * index
+        words.append(
+            Word(
+                text=text,
+                bbox=BBox(x0=x1 - 0.08, y0=0.5, x1=x1, y1=0.52),
+                confidence=0.9,
+                source=WordSource.OCR,
+                line=0,
+            )
+        )
+    page = Page(number=1, width=1700, height=2200, words=tuple(words), source=WordSource.OCR, rotation=180)
+    assert build_page_text([page]).text.strip() == "Prior CAR-T: none"
+    facts = extract_facts([page])
+    assert {t.assertion for t in facts.therapies} == {"negated"}
+
+
+def test_pipeline_is_built_once() -> None:
+    from extractors.nlp import build_nlp
+
+    assert build_nlp() is build_nlp()

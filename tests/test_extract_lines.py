@@ -38,14 +38,37 @@ CLASSES_ONE_LINE = {
         ),
         # a table whose first column is the line number; continuation rows belong to the line above
         (
-            "Line Regimen Dates Phase / response\n1 D-VRd 01/2021 - 04/2021 induction\nauto-SCT 6/2021 transplant\n"
-            "D-VRd 08/2021 - 09/2021 consolidation\nR 11/2021 - 10/2024 maintenance PD\n2 Kd 11/2024 - 03/2026 PD",
+            "Line Regimen Dates Phase / response\n"
+            "1 D-VRd 01/2021 - 04/2021 induction\n"
+            "auto-SCT 6/2021 transplant\n"
+            "D-VRd 08/2021 - 09/2021 consolidation\n"
+            "R 11/2021 - 10/2024 maintenance PD\n"
+            "2 Kd 11/2024 - 03/2026 PD",
             2,
         ),
         (
-            "| Line | Regimen | Start | End |\n| 1 | VRd | 03/2019 | 07/2019 |\n| 2 | DPd | 08/2020 | 01/2022 |",
+            "| Line | Regimen | Start | End |\n"
+            "| 1 | VRd | 03/2019 | 07/2019 |\n"
+            "| 2 | DPd | 08/2020 | 01/2022 |",
             2,
         ),
+        # bullets with a leading date; a maintenance phrase in prose
+        (
+            "Prior therapies:\n"
+            "- VTD induction 2015 -> ASCT 10/2015 (Mel200) -> thal maint x1yr\n"
+            "- 2017: Rd, PD 2018\n"
+            "- 2018-2019: Kd -> PD\n- Dara-Pd 02/2019 - 11/2020",
+            4,
+        ),
+        (
+            "He received VRd followed by autologous stem cell transplant in September 2017. "
+            "He was maintained on\n"
+            "lenalidomide until biochemical progression in January 2020. He then received daratumumab,\n"
+            "pomalidomide and dexamethasone from February 2020 to August 2022.",
+            2,
+        ),
+        # fax OCR: "L1:" read as "Li:", "Kd" read as "Ka"
+        ("Li: s/p Revlimid/Velcade/dex x4 4/2019-9/2019 -» auto-SCT 11/2019\nL2: Ka 2020-2021", 2),
         # the same regimen named twice is not two lines
         ("Summary: prior VRd and Dara-Pd.\nVRd 2019-2020\nDara-Pd 2021-2022", 2),
         # planned, negated and family therapies never form lines
@@ -98,6 +121,31 @@ def test_wrapped_range_is_read_across_the_line_break() -> None:
     )
     got = {(t.ingredient, t.start, t.end) for t in facts_of(text).therapies}
     assert ("carfilzomib", "2019-07", "2020-06") in got
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient", "start", "end"),
+    [
+        ("- 2017: Rd, PD 2018", "lenalidomide", "2017", None),
+        (
+            "He was maintained on lenalidomide until biochemical progression in January 2020.",
+            "lenalidomide",
+            None,
+            "2020-01",
+        ),
+        (
+            "1. Velcade/Revlimid/dex induction x4 cycles 02/2013 - 07/2013; then autologous stem\n"
+            "cell transplant 9/2013; then R maintenance 11/2013 - 12/2015, PD",
+            "autologous stem cell transplant",
+            "2013-09",
+            None,
+        ),
+        ("2. Ka 2016-2017", "carfilzomib", "2016", "2017"),
+    ],
+)
+def test_dates_in_shorthand(text: str, ingredient: str, start: str | None, end: str | None) -> None:
+    got = [(t.start, t.end) for t in facts_of(text).therapies if t.ingredient == ingredient]
+    assert (start, end) in got, got
 
 
 def test_non_myeloma_regimen_is_read_as_written() -> None:

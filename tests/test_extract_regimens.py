@@ -156,3 +156,29 @@ def test_fuzzy_vocabulary_prefers_confusion_key_over_edits() -> None:
 def test_low_confidence_ocr_is_warned() -> None:
     facts = facts_of("Treated with lenalidomide 2019.", 0.4)
     assert any(n.code == "low_confidence_mention" for n in facts.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # fax OCR damage in short regimen names, accepted only on a dated history line
+        ("2. Ka 2016-2017", {"carfilzomib", "dexamethasone"}),
+        ("1 VRA 01/2020 - 05/2020 induction", {"bortezomib", "lenalidomide", "dexamethasone"}),
+        # a regimen letter opening a maintenance row of a table
+        ("R 09/2020 - 08/2022 Maintenance PD", {"lenalidomide"}),
+    ],
+)
+def test_ocr_damaged_regimens_on_history_lines(text: str, expected: set[str]) -> None:
+    assert received(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ka band noted on imaging",  # no date on the line: not a regimen
+        "R eye exam normal",
+        "Patient R. maintains weight 2020",
+    ],
+)
+def test_damaged_names_need_a_history_line(text: str) -> None:
+    assert received(text) == set()

@@ -31,6 +31,8 @@ from intake.text import page_text, page_text_with_confidence, text_pages
         pytest.param(b"\xff\xd8\xff\xe0\x00\x10JFIF", Kind.JPEG, id="jpeg"),
         pytest.param(b"\xef\xbb\xbf  <!DOCTYPE html><html>", Kind.HTML, id="html-with-bom"),
         pytest.param(b"<!-- portal -->\n<html lang=en>", Kind.HTML, id="html-after-comment"),
+        pytest.param(b"\n\n<script>var x;</script><title>Error 404</title>", Kind.HTML, id="html-fragment"),
+        pytest.param(b"<b>Dx</b> multiple myeloma, relapsed\n", Kind.TEXT, id="text-starting-with-a-tag"),
         pytest.param(b"Progress note\nPatient: Fictive\n", Kind.TEXT, id="ehr-text"),
         pytest.param("Zoë née".encode("latin-1"), Kind.TEXT, id="latin-1-is-text-to-sniff"),
         pytest.param(b"PK\x03\x04\x14\x00", Kind.UNKNOWN, id="zip"),

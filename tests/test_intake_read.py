@@ -51,6 +51,13 @@ def test_normal_fax_204x98_cer_within_5_percent_and_beats_bare_tesseract(docs: D
     assert ours <= bare
 
 
+def test_shadowed_low_contrast_photo_is_flattened_before_reading(docs: Docs) -> None:
+    """Regression: a shadow across a photo became a black region and the page read as nothing."""
+    doc = read_cached(docs.get("shaded-photo.jpg"))
+    assert doc.source_type == "jpeg"
+    assert _cer(doc) <= 0.03
+
+
 @pytest.mark.parametrize(
     ("name", "rotation"),
     [
