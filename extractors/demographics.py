@@ -12,7 +12,8 @@ from extractors.pagetext import PageText
 _AGE = [
     re.compile(r"(?i)\b(\d{2,3})[\s-]*(?:year|yr)s?[\s-]*old\b"),
     re.compile(r"(?i)\b(\d{2,3})\s*(?:y/o|y\.o\.?|yo|yrs?\.?\s*old)(?![a-z])"),
-    re.compile(r"(?i)\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
+    # "Age: 68", but not "diagnosed at age 55"
+    re.compile(r"(?i)(?<!at )(?<!by )(?<!since )\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
     re.compile(r"(?i)\baged\s+(\d{2,3})\b"),
     re.compile(r"\b(\d{2})\s?(?:M|F)\b(?=\s+(?:with|w/|who|presents|pt|patient|h/o|s/p))"),
 ]

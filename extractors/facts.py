@@ -10,9 +10,9 @@ from extractors import clinical
 from extractors.demographics import find_age, find_date_of_service
 from extractors.lexicon import load_lexicon
 from extractors.lines import build_lines
-from extractors.mentions import AssertionResolver, collect_mentions
+from extractors.mentions import AssertionResolver, Mention, collect_mentions, last_section
 from extractors.nlp import parse
-from extractors.pagetext import build_page_text
+from extractors.pagetext import PageText, build_page_text
 from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
 
 
@@ -28,8 +28,7 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
     text = build_page_text(pages)
     if not text.text.strip():
         return ClinicalFacts(warnings=(Notice(code="no_text", message="No readable text on any page."),))
-    doc = parse(text.unwrapped())
-    mentions = collect_mentions(doc, resolver)
+    mentions = _mentions_by_page(text, resolver)
 
     items = merge_mentions(builder.build(mentions, text))
     lines, membership = build_lines(items, text)
@@ -50,6 +49,20 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         findings=tuple(clinical.findings(text)),
         warnings=warnings,
     )
+
+
+def _mentions_by_page(text: PageText, resolver: AssertionResolver) -> list[Mention]:
+    """Parse page by page: ConText compares every modifier with every target of a doc, so
+    one doc per page keeps a 40-page fax linear.  No sentence crosses a page anyway; the
+    section a page ends in carries over to the next."""
+    unwrapped = text.unwrapped()
+    mentions: list[Mention] = []
+    section: str | None = None
+    for start, end in text.page_spans():
+        doc = parse(unwrapped[start:end])
+        mentions.extend(collect_mentions(doc, resolver, offset=start, section=section))
+        section = last_section(doc, section)
+    return mentions
 
 
 def _low_confidence_warnings(therapies: list[Therapy], threshold: float) -> tuple[Notice, ...]:

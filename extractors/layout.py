@@ -7,6 +7,8 @@ checked the same way as for OCR pages.
 
 from __future__ import annotations
 
+import re
+
 from common.models import BBox, Page, Word, WordSource
 
 LINES_PER_PAGE = 66
@@ -17,26 +19,25 @@ def page_from_text(text: str, *, number: int = 1, confidence: float | None = Non
     words: list[Word] = []
     lines = text.split("\n")
     rows = max(len(lines), LINES_PER_PAGE)
-    cols = max([COLUMNS, *(len(line) for line in lines)])
+    cols = max([COLUMNS, *(len(line.expandtabs(4)) for line in lines)])
     for line_index, line in enumerate(lines):
-        col = 0
-        for token in line.split(" "):
-            if token:
-                words.append(
-                    Word(
-                        text=token,
-                        bbox=BBox(
-                            x0=col / cols,
-                            y0=line_index / rows,
-                            x1=(col + len(token)) / cols,
-                            y1=(line_index + 1) / rows,
-                        ),
-                        confidence=confidence,
-                        source=WordSource.PLAIN_TEXT,
-                        line=line_index,
-                    )
+        # any run of whitespace (tabs of an exported table included) separates words
+        for match in re.finditer(r"\S+", line.expandtabs(4)):
+            col, token = match.start(), match.group(0)
+            words.append(
+                Word(
+                    text=token,
+                    bbox=BBox(
+                        x0=col / cols,
+                        y0=line_index / rows,
+                        x1=(col + len(token)) / cols,
+                        y1=(line_index + 1) / rows,
+                    ),
+                    confidence=confidence,
+                    source=WordSource.PLAIN_TEXT,
+                    line=line_index,
                 )
-            col += len(token) + 1
+            )
     return Page(
         number=number, width=float(cols), height=float(rows), words=tuple(words), source=WordSource.PLAIN_TEXT
     )

@@ -35,6 +35,7 @@ class DrugRow(Row):
     atc: str | None = None
     role: Literal["systemic", "lymphodepletion"] = "systemic"
     maintenance_letters: list[str] = []
+    misspellings: list[str] = []
     source: str = Field(min_length=2)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from common.models import Evidence, LineOfTherapy
 from extractors.dates import sort_key
 from extractors.pagetext import PageText
-from extractors.therapies import TherapyMention
+from extractors.therapies import TherapyMention, evidence_key
 
 _ORDINALS = {
     "first": 1,
@@ -36,7 +36,7 @@ _EXPLICIT = [
         r"(?i)\b(?:line|LOT)\s*(?:of therapy\s*)?(?:#|no\.?)?\s*(\d{1,2})\b(?!\s*(?:prior|previous|lines))"
     ),
     re.compile(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)[\s-]+line\b"),
-    re.compile(r"\b([1-9])L\b"),
+    re.compile(r"\b([1-9])L\b(?!\s*(?:NS|LR|D5|normal|saline|fluids?|bolus|of|IV)\b)"),  # not "1L NS"
     re.compile(r"^\s*L([1-9Iil|])\s*[:.)-]"),  # "L1:", or "Li:" as fax OCR reads it
     re.compile(r"(?i)\b(first|second|third|fourth|fifth|sixth|seventh|eighth)[\s-]+line\b"),
 ]
@@ -48,9 +48,9 @@ _TABLE_HEADER = re.compile(
     r"(?i)^\|?\s*(?:line(?: of therapy)?|LOT|#|no\.?)\s*(?:\||\t|\s{1,})\s*"
     r"(?:regimen|therapy|treatment|drugs?|agents?|dates?|start)\b"
 )
-_ADDED = re.compile(
-    r"(?i)\b(?:added|adding|add(?:ition of)?|plus|switched to|swapped|changed to|substituted)\b"
-)
+# An unplanned addition starts a new line that keeps the drugs still given ("Rd, then
+# bortezomib added"); a swap ("switched to Kd") starts a new line without them.
+_ADDED = re.compile(r"(?i)\b(?:added|adding|add(?:ition of)?|plus)\b")
 _TANDEM = re.compile(r"(?i)\btandem\b|\bsecond (?:planned )?(?:auto|transplant)")
 _JOIN_PHASES = {"consolidation", "maintenance", "conditioning", "lymphodepletion"}
 
@@ -224,7 +224,7 @@ def _order(events: list[Event]) -> list[Event]:
 
 def _joins(current: list[Event], event: Event) -> bool:
     """Does ``event`` continue the line made of ``current`` (same plan) rather than start one?"""
-    line_ingredients = set().union(*(e.core for e in current))
+    line_ingredients = _core(current)
     has_transplant = any(e.is_transplant for e in current)
     if event.is_transplant:
         return not has_transplant or bool(_TANDEM.search(event.text))
@@ -232,13 +232,12 @@ def _joins(current: list[Event], event: Event) -> bool:
         return True
     if all(i.role == "lymphodepletion" or i.therapy_class == "corticosteroid" for i in event.items):
         return True
-    if _ADDED.search(event.text):
-        return False
     if event.core <= line_ingredients:
+        # the line's drugs named again ("bortezomib was added (VRd)"): a restatement
         if has_transplant and not current[-1].is_transplant and not event.phases:
             return True
         return not has_transplant or bool(event.phases & _JOIN_PHASES)
-    return False
+    return False  # new drugs: added, swapped or a new regimen - a new line either way
 
 
 def _numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
@@ -284,7 +283,9 @@ def _planned_groups(events: list[Event]) -> list[list[Event]]:
 
 
 def _core(group: list[Event]) -> set[str]:
-    return set().union(*(e.core for e in group))
+    """The regimen-defining drugs of a line, those carried into it by an addition included."""
+    carried = {i.ingredient for e in group for i in e.merged if i.therapy_class != "corticosteroid"}
+    return set().union(*(e.core for e in group)) | carried
 
 
 def build_lines(items: list[TherapyMention], text: PageText) -> tuple[list[LineOfTherapy], dict[int, int]]:
@@ -309,9 +310,11 @@ def build_lines(items: list[TherapyMention], text: PageText) -> tuple[list[LineO
         regimens = tuple(dict.fromkeys(i.regimen for i in all_items if i.regimen))
         ingredients = tuple(dict.fromkeys(i.ingredient for i in all_items))
         evidence: list[Evidence] = []
+        seen: set[tuple[object, ...]] = set()
         for i in all_items:
             for ev in i.evidence:
-                if ev not in evidence:
+                if (key := evidence_key(ev)) not in seen:
+                    seen.add(key)
                     evidence.append(ev)
         lines.append(
             LineOfTherapy(

@@ -6,6 +6,11 @@ matcher -> document-defined abbreviations -> Sectionizer -> ConText.
 
 No trained model is needed anywhere.  ``nlp.pipe(n_process>1)`` must not be used:
 medspaCy target rules do not pickle.
+
+Sentences come from our own line-aware splitter, not PyRuSH: measured on the synthetic
+corpus (text documents), PyRuSH joined list lines and form answers into one sentence,
+so a "none" or a plan on one line reached the next (5 assertion errors, 2 false prior
+CAR-T, 1 line-count error where the line-aware splitter had none) and it was slower.
 """
 
 from __future__ import annotations
@@ -17,14 +22,22 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, cast
 
+import numpy
 import spacy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_suffix_regex, filter_spans
 
 from extractors.lexicon import Lexicon, load_lexicon
-from extractors.ocr_fuzzy import CONFUSION_FACTOR, FuzzyVocabulary
+from extractors.ocr_fuzzy import (
+    CONFUSION_FACTOR,
+    EDIT_FACTOR,
+    FuzzyVocabulary,
+    bounded_distance,
+    confusion_key,
+)
 
 # PyRuSH (imported by medspacy) logs every token at DEBUG through loguru; keep it quiet.
 try:  # pragma: no cover - depends on the installed loguru
@@ -77,7 +90,7 @@ def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
     """(label, concept, term, case_sensitive) for every matchable term in the lexicon."""
     for drug in lexicon.drugs:
         concept = f"drug:{drug.ingredient}"
-        for term in [drug.ingredient, *drug.brands, *drug.synonyms]:
+        for term in [drug.ingredient, *drug.brands, *drug.synonyms, *drug.misspellings]:
             yield DRUG, concept, term, False
         for term in drug.case_sensitive:
             yield DRUG, concept, term, True
@@ -128,36 +141,34 @@ def line_sentences(doc: Doc) -> Doc:
     negation on one line never reaches the next.  Within a line, '.', '!' and ';' end a
     sentence; '?' does not, so a form's "Prior CAR-T therapy? No" stays one sentence.
     """
-    tokens = list(doc)
-    texts = [t.text for t in tokens]
-    for i, token in enumerate(tokens):
+    # Computed in Python, written once as an array: setting token.is_sent_start one
+    # token at a time re-checks the whole document each time (quadratic on long faxes).
+    texts = [t.text for t in doc]
+    spaces = [t.is_space for t in doc]
+    starts = numpy.zeros(len(texts), dtype="int64")
+    for i, text in enumerate(texts):
         if i == 0:
-            token.is_sent_start = True
-            continue
-        prev = tokens[i - 1]
-        text = texts[i]
-        if token.is_space:
-            token.is_sent_start = False
+            starts[i] = 1
             continue
         start = False
-        if prev.is_space and "\n" in prev.text:
-            last = texts[i - 2].lower() if i >= 2 else "."
-            continues = "\n\n" not in prev.text and (
-                (last not in _SENTENCE_END and text[:1].islower()) or last in _RUN_ON_WORDS
-            )
-            start = not continues
-        elif (
-            "\n" in prev.whitespace_
-            or texts[i - 1] in {";", "!"}
-            or (
-                texts[i - 1] == "."
+        if not spaces[i]:
+            prev = texts[i - 1]
+            if spaces[i - 1] and "\n" in prev:
+                last = texts[i - 2].lower() if i >= 2 else "."
+                continues = "\n\n" not in prev and (
+                    (last not in _SENTENCE_END and text[:1].islower()) or last in _RUN_ON_WORDS
+                )
+                start = not continues
+            elif prev in {";", "!"} or (
+                prev == "."
                 and (text[:1].isupper() or text[:1].isdigit())
                 and i >= 2
                 and len(texts[i - 2]) > 1
-            )
-        ):
-            start = True
-        token.is_sent_start = start
+            ):
+                start = True
+        starts[i] = 1 if start else -1
+    if len(texts):
+        doc.from_array([SENT_START], cast(Any, starts.astype("uint64")))  # spaCy stores -1 as uint64
     return doc
 
 
@@ -177,9 +188,31 @@ class OcrDrugMatcher:
                 terms[term] = f"car_t:{product.ingredient}"
         self.vocabulary = FuzzyVocabulary(terms)
         self.regimen_variants = regimen_ocr_variants(lexicon)
+        # CAR-T short names end in "-cel": "cilta-cel" read as "oilta-cel" or "calta-cel"
+        self.cel_prefixes: dict[str, str] = {}
+        for product in lexicon.car_t_products:
+            for synonym in product.synonyms:
+                if synonym.lower().endswith("-cel"):
+                    self.cel_prefixes[synonym.lower()[: -len("-cel")]] = f"car_t:{product.ingredient}"
         self.letters = {
             letter: drug.ingredient for drug in lexicon.drugs for letter in drug.maintenance_letters
         }
+
+    def _cel_name(self, doc: Doc, index: int) -> Span | None:
+        """An OCR-damaged "<prefix>-cel" (tokens: prefix, "-", "cel")."""
+        if (
+            index + 2 >= len(doc)
+            or doc[index + 1].text != "-"
+            or doc[index + 2].lower_ not in {"cel", "ce1", "eel"}
+        ):
+            return None
+        concept = _cel_prefix_hit(doc[index].lower_, self.cel_prefixes)
+        if concept is None or doc[index + 2].i in {t.i for e in doc.ents for t in e}:
+            return None
+        span = Span(doc, index, index + 3, label=CAR_T)
+        span._.concept = concept
+        span._.fuzzy_factor = EDIT_FACTOR
+        return span
 
     def __call__(self, doc: Doc) -> Doc:
         taken = {t.i for ent in doc.ents for t in ent}
@@ -191,6 +224,10 @@ class OcrDrugMatcher:
                 span = Span(doc, token.i, token.i + 1, label=DRUG)
                 span._.concept = f"drug:{self.letters[token.text]}"
                 new.append(span)
+                continue
+            cel = self._cel_name(doc, token.i)
+            if cel is not None:
+                new.append(cel)
                 continue
             regimen = self.regimen_variants.get(token.text)
             if regimen is not None and _dated_line(doc, token.i):
@@ -267,6 +304,16 @@ def _dated_line(doc: Doc, index: int) -> bool:
     return any(_YEAR_TOKEN.search(t.text) for t in _line_tokens(doc, index))
 
 
+def _cel_prefix_hit(prefix: str, prefixes: dict[str, str]) -> str | None:
+    key = confusion_key(prefix)
+    for known, concept in prefixes.items():
+        if confusion_key(known) == key:
+            return concept
+        if len(known) >= 4 and bounded_distance(key, confusion_key(known), 1) <= 1:
+            return concept
+    return None
+
+
 @Language.component("longest_matches")
 def longest_matches(doc: Doc) -> Doc:
     """Both target matchers' spans -> entities, the longest winning ("Dara-KRd" over "Dara")."""
@@ -322,7 +369,7 @@ def _tune_tokenizer(nlp: Language) -> None:
 
 @lru_cache(maxsize=1)
 def build_nlp() -> Language:
-    """The pipeline; built once per process (a few hundred ms) and then reused."""
+    """The pipeline; built once per process (about 3 s: ~2,500 rules) and then reused."""
     import medspacy  # noqa: F401  (registers the medspaCy factories)
     from medspacy.context import ConText, ConTextRule
     from medspacy.section_detection import Sectionizer, SectionRule

@@ -33,6 +33,7 @@ class PageText:
     line_starts: tuple[int, ...]  # character offset of each document-wide line
     line_pages: tuple[int, ...]
     _logical: list[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
+    _word_starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
     # Logical lines: a physical line plus the lines it wraps onto.  Dates, clauses and
     # phase words are read per logical line, so "DKd ... 07/2019" + "- 06/2020." is one range.
@@ -40,6 +41,18 @@ class PageText:
         if not self._logical:
             self._logical.extend(_logical_spans(self))
         return self._logical
+
+    def page_spans(self) -> list[tuple[int, int]]:
+        """Character range of each page's text (pages never share a sentence)."""
+        spans: list[tuple[int, int]] = []
+        for line_no, page in enumerate(self.line_pages):
+            start = self.line_starts[line_no]
+            end = start + len(self.line_text(line_no)) + 1
+            if spans and self.line_pages[line_no - 1] == page:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        return spans
 
     def unwrapped(self) -> str:
         """The text with each wrapped line break turned into a space (same length, same
@@ -61,8 +74,9 @@ class PageText:
 
     def words_in(self, start: int, end: int) -> list[Placed]:
         """Words overlapping the character range [start, end)."""
-        starts = [w.start for w in self.words]
-        i = max(bisect_right(starts, start) - 1, 0)
+        if len(self._word_starts) != len(self.words):
+            self._word_starts[:] = [w.start for w in self.words]
+        i = max(bisect_right(self._word_starts, start) - 1, 0)
         found: list[Placed] = []
         while i < len(self.words) and self.words[i].start < end:
             w = self.words[i]

@@ -10,6 +10,7 @@ several times on one line is one Therapy with all the evidence.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 
 from common.models import Evidence, Therapy
@@ -20,16 +21,16 @@ from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
 from extractors.pagetext import PageText
 
 # Clause boundaries inside a line: arrows, semicolons, "then", sentence ends.
-_CLAUSE = re.compile(r"->|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
+_CLAUSE = re.compile(r"->|~>|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
 # Item boundaries for phase words: clauses plus commas, slashes and "and".
-_ITEM = re.compile(r"->|-»|»|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+", re.I)
+_ITEM = re.compile(r"->|~>|-»|»|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+", re.I)
 _TRIAL = re.compile(
     r"(?i)clinical trial|\bNCT\d{8}\b|\bon (?:a |the )?(?:clinical )?(?:study|protocol|trial)\b|"
     r"\benrolled (?:in|on)\b|\bstudy drug\b|\binvestigational\b|\btrial\b"
 )
 _TRIAL_NEGATED = re.compile(r"(?i)\b(?:declined|not|never|no|ineligible|refused)\b[^.;]{0,40}\btrial\b")
+_PHASE_HEAD = re.compile(r"\s*(?::|with\b|using\b|consisting of\b)")
 _CYCLES = re.compile(r"(?i)\bx\s?\d+\b|\b\d+\s*cycles?\b|\bcycles?\b|\bC\d+D\d+\b")
-TREATMENT_SECTIONS = {"treatment_history", "hpi", "plan", "assessment_plan", "assessment", "medications"}
 
 
 @dataclass
@@ -77,6 +78,8 @@ class TherapyBuilder:
     def build(self, mentions: list[Mention], text: PageText) -> list[TherapyMention]:
         out: list[TherapyMention] = []
         line_dates: dict[int, list[DateMention]] = {}
+        layouts: dict[int, LineLayout] = {}
+        sentence_cues: dict[int, tuple[bool, bool]] = {}  # per sentence: (trial named, receipt cue)
         for index, mention in enumerate(mentions):
             if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
                 continue
@@ -84,23 +87,33 @@ class TherapyBuilder:
             line = text.logical_text(line_no)
             line_start = text.logical_spans()[line_no][0]
             rel = mention.start - line_start
-            if mention.label == REGIMEN and not self._regimen_in_context(mention, mentions, line, rel):
-                continue
             if line_no not in line_dates:
                 line_dates[line_no] = find_dates(line)
-            start, end = self._dates_for(
-                line, rel, mention.end - line_start, line_dates[line_no], text, line_no
-            )
-            clause = _clause_index(line, rel)
-            phase = self._phase_for(line, rel, mention.end - line_start)
+                layouts[line_no] = LineLayout.of(line, self.phase_patterns)
+            layout, dates = layouts[line_no], line_dates[line_no]
+            span = range(line_start, line_start + len(line))
+            if mention.label == REGIMEN and not self._regimen_in_context(
+                mention, mentions, line, span, layout, dates
+            ):
+                continue
+            start, end = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
+            clause = layout.clause_index(rel)
+            phase = self._phase_for(line, layout, rel, mention.end - line_start)
             sentence = text.text[mention.sent_start : mention.sent_end]
-            trial = bool(_TRIAL.search(sentence)) and not _TRIAL_NEGATED.search(sentence)
+            cues = sentence_cues.get(mention.sent_start)
+            if cues is None:
+                trial_said = bool(_TRIAL.search(sentence)) and not _TRIAL_NEGATED.search(sentence)
+                cues = sentence_cues[mention.sent_start] = (
+                    trial_said,
+                    bool(self.car_t_receipt.search(sentence)),
+                )
+            trial, receipt = cues
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = mention.assertion
-            if mention.label == CAR_T and assertion == "received" and not (start or end):
-                if not self.car_t_receipt.search(sentence):
-                    # CAR-T talked about (label, monitoring, REMS), not reported as given
-                    assertion = "uncertain"
+            undated_car_t = mention.label == CAR_T and assertion == "received" and not (start or end)
+            if undated_car_t and not receipt:
+                # CAR-T talked about (label, monitoring, REMS), not reported as given
+                assertion = "uncertain"
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -128,7 +141,10 @@ class TherapyBuilder:
         kind, _, rest = mention.concept.partition(":")
         if kind == "drug":
             drug = self.drugs[rest]
-            return [(drug.ingredient, drug.therapy_class, drug.role, None, None, False)]
+            # a regimen letter ("R maint") is written as a one-drug regimen: keep it as written
+            letter = mention.text.split()[0].rstrip("-")
+            regimen = letter if letter in drug.maintenance_letters else None
+            return [(drug.ingredient, drug.therapy_class, drug.role, regimen, None, False)]
         if kind in {"car_t", "car_t_trial"}:
             return [(rest, "car_t", "systemic", None, None, kind == "car_t_trial")]
         if kind == "regimen":
@@ -141,27 +157,33 @@ class TherapyBuilder:
         if kind == "proc":
             ingredient, _, phase = rest.partition(":")
             proc = self.procedures[(ingredient, phase)]
-            return [(ingredient, proc.therapy_class, "systemic", None, phase or None, False)]
+            # "auto-SCT", "Mel200": the procedure as written stands in the line's regimens
+            return [(ingredient, proc.therapy_class, "systemic", mention.text, phase or None, False)]
         return []
 
-    def _regimen_in_context(self, mention: Mention, mentions: list[Mention], line: str, rel: int) -> bool:
-        """Ambiguous names (PAD, RD, VD ...) count only beside other treatment context."""
+    def _regimen_in_context(
+        self,
+        mention: Mention,
+        mentions: list[Mention],
+        line: str,
+        span: range,
+        layout: LineLayout,
+        dates: list[DateMention],
+    ) -> bool:
+        """Ambiguous names (PAD, RD, VD ...) count only beside other treatment context:
+        a treatment-history section, another therapy on the line, a date, cycles or a phase."""
         row = self.lexicon.regimens[int(mention.concept.split(":")[1])]
-        if mention.text not in row.ambiguous:
+        if mention.text not in row.ambiguous or mention.section == "treatment_history":
             return True
-        if mention.section in {"treatment_history"}:
-            return True
-        same_line = [
-            m
+        beside = any(
+            m is not mention and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE} and m.start in span
             for m in mentions
-            if m is not mention and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE} and line.find(m.text) >= 0
-        ]
-        return bool(
-            same_line or find_dates(line) or _CYCLES.search(line) or self._phase_for(line, 0, len(line))
         )
+        return bool(beside or dates or _CYCLES.search(line) or layout.phases)
 
     def _dates_for(
         self,
+        layout: LineLayout,
         line: str,
         start: int,
         end: int,
@@ -169,7 +191,7 @@ class TherapyBuilder:
         text: PageText,
         line_no: int,
     ) -> tuple[str | None, str | None]:
-        clause = _clause_bounds(line, start)
+        clause = layout.clause_bounds(start)
         inside = [d for d in dates if d.start >= clause[0] and d.end <= clause[1]]
         after = [d for d in inside if d.start >= end]
         before = [d for d in inside if d.end <= start]
@@ -195,52 +217,70 @@ class TherapyBuilder:
                 return None
         return None
 
-    def _phase_for(self, line: str, start: int, end: int) -> str | None:
-        lo, hi = _item_bounds(line, start, end)
-        item = line[lo:hi]
-        best: tuple[int, str] | None = None
-        for phase, pattern in self.phase_patterns:
-            for match in pattern.finditer(item):
-                distance = abs(match.start() + lo - start)
-                if best is None or distance < best[0]:
-                    best = (distance, phase)
-        if best:
-            return best[1]
+    def _phase_for(self, line: str, layout: LineLayout, start: int, end: int) -> str | None:
+        lo, hi = layout.item_bounds(start, end)
+        inside = [
+            (abs(p_start - start), phase)
+            for p_start, p_end, phase in layout.phases
+            if lo <= p_start and p_end <= hi
+        ]
+        if inside:
+            return min(inside)[1]
         # a phase heading its clause covers every drug listed after it:
         # "Lymphodepletion with fludarabine and cyclophosphamide", "Induction: VRd"
-        clause_lo, _ = _clause_bounds(line, start)
-        head = line[clause_lo:start]
-        for phase, pattern in self.phase_patterns:
-            for match in pattern.finditer(head):
-                if re.match(r"\s*(?::|with\b|using\b|consisting of\b)", head[match.end() :]):
-                    return phase
+        clause_lo, _ = layout.clause_bounds(start)
+        for p_start, p_end, phase in layout.phases:
+            if clause_lo <= p_start and p_end <= start and _PHASE_HEAD.match(line, p_end):
+                return phase
         return None
 
 
-def _clause_index(line: str, position: int) -> int:
-    return sum(1 for m in _CLAUSE.finditer(line) if m.end() <= position)
+@dataclass(frozen=True)
+class LineLayout:
+    """Where one (logical) line breaks into clauses and items, and its phase words:
+    computed once per line, then looked up by bisection for each mention on it."""
+
+    length: int
+    clause_starts: list[int]
+    clause_ends: list[int]
+    item_starts: list[int]
+    item_ends: list[int]
+    phases: list[tuple[int, int, str]]  # start, end, phase
+
+    @staticmethod
+    def of(line: str, phase_patterns: list[tuple[str, re.Pattern[str]]]) -> LineLayout:
+        clauses = list(_CLAUSE.finditer(line))
+        items = list(_ITEM.finditer(line))
+        phases = sorted(
+            (m.start(), m.end(), phase) for phase, pattern in phase_patterns for m in pattern.finditer(line)
+        )
+        return LineLayout(
+            len(line),
+            [m.start() for m in clauses],
+            [m.end() for m in clauses],
+            [m.start() for m in items],
+            [m.end() for m in items],
+            phases,
+        )
+
+    def clause_index(self, position: int) -> int:
+        return bisect_right(self.clause_ends, position)
+
+    def clause_bounds(self, position: int) -> tuple[int, int]:
+        return _bounds(self.clause_starts, self.clause_ends, position, position, self.length)
+
+    def item_bounds(self, start: int, end: int) -> tuple[int, int]:
+        return _bounds(self.item_starts, self.item_ends, start, end, self.length)
 
 
-def _clause_bounds(line: str, position: int) -> tuple[int, int]:
-    lo, hi = 0, len(line)
-    for match in _CLAUSE.finditer(line):
-        if match.end() <= position:
-            lo = match.end()
-        elif match.start() >= position:
-            hi = match.start()
-            break
-    return lo, hi
-
-
-def _item_bounds(line: str, start: int, end: int) -> tuple[int, int]:
-    lo, hi = 0, len(line)
-    for match in _ITEM.finditer(line):
-        if match.end() <= start:
-            lo = match.end()
-        elif match.start() >= end:
-            hi = match.start()
-            break
-    return lo, hi
+def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: int) -> tuple[int, int]:
+    """The gap between separators around [start, end): after the last separator ending at or
+    before ``start``, up to the first starting at or after ``end``."""
+    before = bisect_right(ends, start)
+    lo = ends[before - 1] if before else 0
+    after = bisect_left(starts, end)
+    hi = starts[after] if after < len(starts) else length
+    return lo, max(hi, lo)
 
 
 def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
@@ -250,19 +290,30 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
     clauses); "Velcade (bortezomib) 2019" is one bortezomib with two pieces of evidence.
     """
     merged: dict[tuple[str, int, int, str], TherapyMention] = {}
+    seen: dict[tuple[str, int, int, str], set[tuple[object, ...]]] = {}
     for item in items:
         key = (item.ingredient, item.line_no, item.clause, item.assertion)
         if key not in merged:
             merged[key] = replace(item, evidence=list(item.evidence))
+            seen[key] = {evidence_key(e) for e in item.evidence}
             continue
         kept = merged[key]
-        kept.evidence.extend(e for e in item.evidence if e not in kept.evidence)
+        for evidence in item.evidence:
+            if (ev_key := evidence_key(evidence)) not in seen[key]:
+                seen[key].add(ev_key)
+                kept.evidence.append(evidence)
         kept.regimen = kept.regimen or item.regimen
         kept.start = _earliest(kept.start, item.start)
         kept.end = _latest(kept.end, item.end)
         kept.phase = kept.phase or item.phase
         kept.clinical_trial = kept.clinical_trial or item.clinical_trial
     return list(merged.values())
+
+
+def evidence_key(evidence: Evidence) -> tuple[object, ...]:
+    """Hashable identity of a piece of evidence (pydantic equality is slow in bulk)."""
+    box = evidence.bbox
+    return (evidence.page, evidence.text, (box.x0, box.y0, box.x1, box.y1) if box else None)
 
 
 def _earliest(a: str | None, b: str | None) -> str | None:

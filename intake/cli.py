@@ -146,7 +146,10 @@ def policies() -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except IntakeError as err:
         typer.echo(f"error {err.code}: {err.message}\n  what to do: {err.hint}", err=True)
         sys.exit(err.exit_code)

@@ -336,7 +336,8 @@ def orient(sq: Squared, rotation: int, *, deskew: bool = True) -> Prepared:
         ink = cv2.rotate(ink, code[rotation])
         transform = transform.then(_turn_cw(rotation, w, h))
     angle = skew_angle(ink, sq.dpi) if deskew and not sq.blank else 0.0
-    if abs(angle) >= 0.2:
+    # Tesseract copes with a fraction of a degree; the warp costs more than it gains.
+    if abs(angle) >= 0.5:
         h, w = grey.shape
         m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
         grey = cv2.warpAffine(

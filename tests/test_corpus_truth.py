@@ -100,7 +100,7 @@ TEXT_TRAPS = [
     ("case-014", ["dates"], [], "dates unknown"),
     (
         "case-020",
-        ["diagnosis"],
+        ["Testpatient, Psi"],
         ["DOB", "D.O.B", "year-old", "y/o", "years old", ", age ", "birth"],
         "no age/DOB",
     ),

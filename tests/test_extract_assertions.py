@@ -17,6 +17,7 @@ IDE_CEL = "idecabtagene vicleucel"
         ("CAR-T therapy: No", CAR_T, "negated"),
         ("Prior CAR-T therapy: none documented", CAR_T, "negated"),
         ("No prior CAR-T.", CAR_T, "negated"),
+        ("- No prior CAR-T therapy of any kind, including on clinical trials.", CAR_T, "negated"),
         ("Patient has not received CAR-T cell therapy.", CAR_T, "negated"),
         ("He never received ide-cel.", IDE_CEL, "negated"),
         ("Offered enrollment in KarMMa-3 but the patient declined.", IDE_CEL, "negated"),
@@ -92,6 +93,9 @@ def test_not_prior_car_t(text: str) -> None:
         "She understands the risks of CAR-T including CRS and ICANS.",
         "Apheresis was completed 10/2026 for ide-cel manufacturing.",
         "Lymphodepletion with fludarabine and cyclophosphamide will precede the ide-cel infusion.",
+        # a fax-damaged "no" must not turn a denial into a prior CAR-T
+        "Plan: Abecma (ide-cel); prior authorization requested.\nThere is nq prior CAR-T therapy.",
+        "There is n0 prior CAR-T therapy.",
     ],
 )
 def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
@@ -105,7 +109,7 @@ def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
         "Ide-cel infused 11/01/2026. Day +14 CRS grade 1.",
         "Third line: anti-BCMA CAR T 9/2021 on the outside phase 1 clinical trial.",
         "s/p cilta-cel",
-        "Relapsed after prior BCMA CAR-T.",
+        "Relapsed after BCMA CAR-T.",
     ],
 )
 def test_car_t_reported_as_given_is_received(text: str) -> None:
@@ -122,3 +126,11 @@ def test_trial_flag_for_car_t_in_trial() -> None:
         t for t in therapies("Received ide-cel on KarMMa-3 clinical trial 2022.") if t.assertion == "received"
     ][:1]
     assert therapy.clinical_trial
+
+
+def test_section_runs_across_a_page_break() -> None:
+    """Pages are parsed one by one (ConText cost); the section a page ends in carries over."""
+    text = "Treatment history: VRd 2019\nFamily history:\n\fCarvykti 2023 at an outside center.\nPlan: none."
+    [cilta] = therapies(text, "ciltacabtagene autoleucel")
+    assert cilta.assertion == "family"
+    assert cilta.evidence[0].page == 2

@@ -29,6 +29,11 @@ def test_diagnosis(text: str, concept: str, is_target: bool) -> None:
         assert not any(d.is_target for d in facts_of(text).diagnoses)
 
 
+def test_planning_words_do_not_touch_a_diagnosis() -> None:
+    [dx] = [d for d in facts_of("Ms. Doe is a 66-year-old woman with relapsed multiple myeloma.").diagnoses]
+    assert dx.assertion == "received" and dx.is_target
+
+
 def test_family_cancer_is_family() -> None:
     [dx] = facts_of("Family history: mother had breast cancer.").diagnoses
     assert dx.assertion == "family"

@@ -87,6 +87,7 @@ def test_therapy_dates(text: str, ingredient: str, start: str | None, end: str |
         ("Pt is a 71 yo woman", 71, "stated"),
         ("Age: 66", 66, "stated"),
         ("59 y/o male", 59, "stated"),
+        ("Diagnosed at age 55 with MM.\nAge: 61", 61, "stated"),
         ("Date of service: 11/20/2026\nDOB: 04/12/1958", 68, "from_date_of_birth"),
         ("DOS: 03/01/2026\nDate of birth: 12/31/1960", 65, "from_date_of_birth"),
     ],

@@ -107,3 +107,38 @@ def test_pipeline_is_built_once() -> None:
     from extractors.nlp import build_nlp
 
     assert build_nlp() is build_nlp()
+
+
+def test_blank_pages_give_empty_facts_with_a_warning() -> None:
+    blank = Page(number=1, width=1700, height=2200, words=(), source=WordSource.OCR, blank=True)
+    facts = extract_facts([blank, blank])
+    assert facts.therapies == () and facts.lines == ()
+    assert [n.code for n in facts.warnings] == ["no_text"]
+
+
+def test_evidence_never_spans_two_pages() -> None:
+    facts = extract_facts(PAGES)
+    for therapy in facts.therapies:
+        for evidence in therapy.evidence:
+            assert evidence.text in {w.text for w in PAGES[evidence.page - 1].words} or all(
+                part in {w.text for w in PAGES[evidence.page - 1].words} for part in evidence.text.split()
+            )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " \n\t\n ",
+        "||||\n| | |\n",
+        "€§$ -> ~> » – — ?? ::",
+        "Line Line Line 1 1 1 L1: L1: x6 x6 2019 - - - 03/2019",
+        "VRd " * 2000,
+        "Plan:\nFamily history:\n\f\fDOB: 02/30/1950 Age: 999",
+    ],
+)
+def test_odd_input_never_crashes(text: str) -> None:
+    from extractors.layout import pages_from_text
+
+    facts = extract_facts(pages_from_text(text))
+    assert facts.age is None or 0 <= facts.age.years <= 110

@@ -30,6 +30,7 @@ CLASSES_ONE_LINE = {
         # explicit numbering is honoured
         ("Line 1: VRd 2018\nLine 2: KRd 2020\nLine 3: DPd 2022\nLine 4: teclistamab 2024", 4),
         ("1L VRd/ASCT/R 2018\n2L DKd 2021\n3L Pd 2023", 3),
+        ("1st line: VRd 2018\n2nd line: DKd 2021\n3rd line: Pd 2023\nLOT 4: teclistamab 2024", 4),
         ("Prior lines of therapy:\n1. CyBorD 2017\n2. Rd 2019\n3. Isa-Pd 2021", 3),
         (
             "L1: s/p RVD x6 12/2019-5/2020 -> auto-SCT 6/2020 -> R maint 8/2020 until PD 5/2022\n"
@@ -69,6 +70,23 @@ CLASSES_ONE_LINE = {
         ),
         # fax OCR: "L1:" read as "Li:", "Kd" read as "Ka"
         ("Li: s/p Revlimid/Velcade/dex x4 4/2019-9/2019 -» auto-SCT 11/2019\nL2: Ka 2020-2021", 2),
+        # an exported table with tabs and no line column
+        (
+            "Regimen\tStart\tStop\tBest response\n"
+            "VRd\t01/2018\t06/2018\tVGPR\n"
+            "ASCT (Mel200)\t07/2018\t\tCR\n"
+            "Lenalidomide maintenance\t09/2018\t03/2021\tPD\n"
+            "DPd\t04/2021\t12/2022\tPR\n"
+            "Teclistamab (MajesTEC-1 trial)\t01/2023\t08/2024\tVGPR",
+            3,
+        ),
+        # addition restated with its regimen name; a swap; a transplant deferred is no transplant
+        (
+            "Started Rd in 05/2019. Due to suboptimal response, bortezomib was added in 09/2019 (VRd).\n"
+            "Progressed 2021; switched to carfilzomib-dexamethasone 03/2021 - 11/2022.\n"
+            "Not a candidate for transplant; ASCT deferred.",
+            3,
+        ),
         # the same regimen named twice is not two lines
         ("Summary: prior VRd and Dara-Pd.\nVRd 2019-2020\nDara-Pd 2021-2022", 2),
         # planned, negated and family therapies never form lines
@@ -90,6 +108,11 @@ def test_dvrd_asct_r_maintenance_is_one_line_with_all_classes() -> None:
     classes = {t.therapy_class for t in facts.therapies if t.line == line.number}
     assert classes >= CLASSES_ONE_LINE
     assert (line.start, line.end) == ("2020-01", "2023-03")
+
+
+def test_swap_does_not_carry_the_old_drugs() -> None:
+    lines = facts_of("VRd 2019 - 2020\nSwitched to carfilzomib-dexamethasone 03/2021 for neuropathy").lines
+    assert set(lines[1].ingredients) == {"carfilzomib", "dexamethasone"}
 
 
 def test_rd_then_bortezomib_added_carries_rd_into_line_two() -> None:

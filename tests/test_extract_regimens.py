@@ -91,6 +91,9 @@ def test_ambiguous_abbreviations_need_treatment_context(text: str) -> None:
         ("carfilzomlb", "carfilzomib"),
         ("pomalidomlde", "pomalidomide"),
         ("Carvyktl", "ciltacabtagene autoleucel"),
+        ("oilta-cel", "ciltacabtagene autoleucel"),
+        ("calta-cel", "ciltacabtagene autoleucel"),
+        ("ide-ce1", "idecabtagene vicleucel"),
     ],
 )
 def test_ocr_damaged_names(written: str, ingredient: str) -> None:
@@ -98,6 +101,12 @@ def test_ocr_damaged_names(written: str, ingredient: str) -> None:
     [therapy] = therapies(text, ingredient)
     assert therapy.evidence[0].text == written
     assert therapy.evidence[0].confidence is not None and therapy.evidence[0].confidence < 1.0
+
+
+@pytest.mark.parametrize(("written", "ingredient"), [("Velcaid", "bortezomib"), ("Darzelex", "daratumumab")])
+def test_listed_phonetic_misspellings(written: str, ingredient: str) -> None:
+    [therapy] = therapies(f"Treated with {written} 2020 - 2021.", ingredient)
+    assert therapy.evidence[0].text == written
 
 
 @pytest.mark.parametrize(

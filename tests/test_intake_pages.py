@@ -72,6 +72,27 @@ def test_sniff_by_magic_bytes(head: bytes, kind: Kind) -> None:
         ),
         pytest.param(["\ue000\ue001\ue002", "\ue003\ue004", "\ufffd\ufffd"], False, id="private-use-glyphs"),
         pytest.param([], False, id="nothing"),
+        pytest.param(
+            ["Tlie", "pat1ent", "lias", "rnyel0ma", "wi1h", "re1apse", "aftcr", "f0ur", "1ines"],
+            False,
+            id="digits-inside-words",
+        ),
+        pytest.param(
+            ("Multiple myeloma relapsed refractory daratumumab pomalidomide dexamethasone " * 6).split(),
+            False,
+            id="prose-length-word-salad-without-function-words",
+        ),
+        pytest.param(
+            ("Hgb 9.8 g/dL WBC 4.5 K/uL Plt 112 Creatinine 1.1 mg/dL " * 6).split(), True, id="long-lab-table"
+        ),
+        pytest.param(
+            ["Dx", "C90.00", "HCPCS", "Q2055", "CD38+", "IgG-kappa", "10mg", "x4"], True, id="codes-and-doses"
+        ),
+        pytest.param(
+            ("The patient received four prior lines of therapy and is refractory to an IMiD. " * 5).split(),
+            True,
+            id="long-prose",
+        ),
     ],
 )
 def test_text_layer_scoring(tokens: list[str], readable: bool) -> None:
