@@ -7,7 +7,7 @@ its way back to a page and a box so a reviewer can be shown the exact spot.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +20,7 @@ class Frozen(BaseModel):
 # --------------------------------------------------------------------------- pages
 
 
-class WordSource(str, Enum):
+class WordSource(StrEnum):
     TEXT_LAYER = "text_layer"  # born-digital PDF text, read by pdfplumber
     OCR = "ocr"  # tesseract
     PLAIN_TEXT = "plain_text"  # EHR text export: no geometry beyond line/column

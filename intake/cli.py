@@ -42,7 +42,9 @@ def _setup_logging(verbose: bool) -> None:
 
 
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logs on stderr")] = False) -> None:
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logs on stderr")] = False,
+) -> None:
     _setup_logging(verbose)
 
 
@@ -98,7 +100,9 @@ def eval_(
 
 @app.command()
 def bench(
-    corpus: Annotated[Path | None, typer.Argument(help="folder of documents; default: bundled corpus")] = None,
+    corpus: Annotated[
+        Path | None, typer.Argument(help="folder of documents; default: bundled corpus")
+    ] = None,
     limit: Annotated[int, typer.Option(help="documents per kind")] = 3,
 ) -> None:
     """Time the OCR stage against bare tesseract, and extraction against OCR."""
@@ -110,7 +114,9 @@ def bench(
 @app.command()
 def watch(
     inbox: Annotated[Path, typer.Argument(help="folder the fax server drops files into")],
-    store: Annotated[Path, typer.Option(help="where originals, reports and errors are kept")] = Path("var/store"),
+    store: Annotated[Path, typer.Option(help="where originals, reports and errors are kept")] = Path(
+        "var/store"
+    ),
     once: Annotated[bool, typer.Option("--once", help="process what is there, then stop")] = False,
 ) -> None:
     """Process every file dropped in a folder; originals are kept in the store."""
