@@ -18,4 +18,4 @@ RUN useradd --system --uid 10001 intake && chown -R intake /app
 USER intake
 ENV PATH=/app/.venv/bin:$PATH
 ENTRYPOINT ["intake"]
-CMD ["process", "fixtures/sample/sample-fax.tif"]
+CMD ["process", "fixtures/sample/case-001.g3-204x196.tif"]

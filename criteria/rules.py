@@ -101,6 +101,20 @@ def line_drugs(line: LineOfTherapy) -> str:
     return ", ".join(line.ingredients) or ", ".join(line.regimens) or "drugs not named"
 
 
+def unlisted_line_numbers(facts: ClinicalFacts) -> list[int]:
+    """Line numbers before a numbered history that starts late ("Line 2", "Line 3", no "Line 1").
+
+    A history whose numbering runs without a break but starts above 1 names lines
+    that were not read (often an OCR-garbled regimen cell), so it cannot be taken
+    as complete.  A lone number far out of sequence (1, 2, 7) is a misread digit,
+    not a missing line, and is left to the line counting.
+    """
+    numbers = sorted({line.number for line in facts.lines})
+    if not numbers or numbers[0] == 1 or numbers[-1] - numbers[0] + 1 != len(numbers):
+        return []
+    return list(range(1, numbers[0]))
+
+
 def history_complete(facts: ClinicalFacts) -> bool:
     """Every line is listed with a start date and drugs of known class, and no line is unlisted.
 
@@ -109,6 +123,8 @@ def history_complete(facts: ClinicalFacts) -> bool:
     if not facts.lines:
         return False
     if facts.stated_prior_lines is not None and facts.stated_prior_lines > len(facts.lines):
+        return False
+    if unlisted_line_numbers(facts):
         return False
     classes = {t.ingredient: t.therapy_class for t in received(facts)}
     for line in facts.lines:
@@ -184,7 +200,8 @@ def diagnosis_is(facts: ClinicalFacts, c: Criterion, rule: DiagnosisIs, trusted:
 
 def min_prior_lines(facts: ClinicalFacts, c: Criterion, rule: MinPriorLines, trusted: Trust) -> Outcome:
     n = rule.count
-    counted = len(facts.lines)
+    # Numbered lines 2 and 3 prove three lines even when line 1 could not be read.
+    counted = len(facts.lines) + len(unlisted_line_numbers(facts))
     stated = facts.stated_prior_lines
     line_groups = [line_evidence(line, facts) for line in facts.lines]
     options: list[tuple[str, tuple[Group, ...]]] = []
@@ -298,6 +315,16 @@ def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, t
     listed = len(facts.lines)
     if stated is not None and stated > listed:
         requests.append(rule.unlisted_lines_request.format(stated=stated, listed=listed))
+    unread = unlisted_line_numbers(facts)
+    for number in unread:
+        requests.append(
+            rule.per_line_request.format(
+                what="Drugs, start and end dates",
+                ordinal=ordinal(number),
+                number=number,
+                drugs="named in the documentation but not legible",
+            )
+        )
     undated = [line for line in facts.lines if not line.start]
     for line in undated:
         what = "Start and end dates" if not line.end else "Start date"
@@ -313,6 +340,8 @@ def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, t
             parts.append(f"{len(undated)} of {listed} listed line(s) have no start date")
         if stated is not None and stated > listed:
             parts.append(f"{stated} prior lines are stated but {listed} listed")
+        if unread:
+            parts.append("line(s) " + ", ".join(map(str, unread)) + " of the numbered history could not be read")
         return Outcome(
             "not_documented",
             sentence("; ".join(parts)),

@@ -14,6 +14,9 @@ Steps, in order, each with a reason:
    ~300 dpi text; 204-dpi glyphs are below its sweet spot).
 5. Orientation turns (decided by the caller with tesseract's OSD) and deskew
    (projection-profile search up to +/-12 degrees).
+6. Table and form rules removed: long horizontal and vertical strokes beside a
+   word make tesseract read "VRd" as "VRA" with no confidence, and treatment
+   histories arrive as tables.  Done after deskew, when rules are straight.
 
 Coordinate convention.  Word boxes are returned relative (0..1, origin top-left)
 to the ORIGINAL page image as stored in the file (for a PDF: the page as a PDF
@@ -346,6 +349,8 @@ def orient(sq: Squared, rotation: int, *, deskew: bool = True) -> Prepared:
         transform = transform.then(Affine.from_2x3(m))
     else:
         angle = 0.0
+    if not sq.blank:
+        grey = remove_rules(grey, sq.dpi)
     return Prepared(
         image=Image.fromarray(grey, mode="L"),
         dpi=sq.dpi,
@@ -356,6 +361,33 @@ def orient(sq: Squared, rotation: int, *, deskew: bool = True) -> Prepared:
         rotation=rotation,
         skew=angle,
     )
+
+
+def remove_rules(grey: np.ndarray, dpi: int) -> np.ndarray:
+    """Whiten straight strokes (table borders, form lines, underlines).
+
+    Horizontal strokes longer than half an inch, vertical ones longer than a
+    quarter inch (taller than any body-text glyph).  Fax transmission breaks
+    rules into dashes, so small gaps are closed before the long strokes are found.
+    """
+    ink = (ink_mask(grey) * 255).astype(np.uint8)
+    gap = max(3, dpi // 40)
+    rect = cv2.getStructuringElement
+
+    def strokes(close: tuple[int, int], keep: tuple[int, int]) -> np.ndarray:
+        closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close))
+        return cv2.morphologyEx(closed, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, keep))
+
+    horizontal = strokes((gap, 1), (max(20, dpi // 2), 1))
+    vertical = strokes((1, gap), (1, max(12, dpi // 4)))
+    rules = cv2.bitwise_and(cv2.bitwise_or(horizontal, vertical), ink)
+    if not rules.any():
+        return grey
+    # A pixel of margin takes the grey fringe of the stroke too.
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    out = grey.copy()
+    out[rules > 0] = 255
+    return out
 
 
 def prepare(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int) -> Prepared:

@@ -284,6 +284,17 @@ TRAPS = [
         "line_dates",
         complete_facts(**history((DRD, None, "2021-01"), (KPD, "2021-03", None))),
         "not_documented",
+    ),    (
+        "numbered history skips line 1 (its regimen was not read): dates not documented",
+        "line_dates",
+        complete_facts(lines=tuple(line for line in complete_facts().lines if line.number != 1)),
+        "not_documented",
+    ),
+    (
+        "numbered history skips line 1: lines 2 and 3 still prove three prior lines",
+        "prior_lines",
+        complete_facts(lines=tuple(line for line in complete_facts().lines if line.number != 1)),
+        "met",
     ),
 ]
 
