@@ -11,6 +11,7 @@ echo "== ruff" && $py/ruff check . && $py/ruff format --check .
 echo "== mypy" && $py/mypy
 echo "== pytest" && $py/pytest -q -m "not slow"
 echo "== eval" && $py/intake eval fixtures/corpus --check-floors
+echo "== bench (small subset; figures, not pass/fail)" && $py/intake bench --limit 1
 if [[ ${RUN_SLOW:-0} == 1 ]]; then
   echo "== slow tests" && $py/pytest -q -m slow
 fi
