@@ -341,7 +341,9 @@ def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, t
         if stated is not None and stated > listed:
             parts.append(f"{stated} prior lines are stated but {listed} listed")
         if unread:
-            parts.append("line(s) " + ", ".join(map(str, unread)) + " of the numbered history could not be read")
+            parts.append(
+                "line(s) " + ", ".join(map(str, unread)) + " of the numbered history could not be read"
+            )
         return Outcome(
             "not_documented",
             sentence("; ".join(parts)),

@@ -113,14 +113,24 @@ def _better(a: Sequence[RawWord], b: Sequence[RawWord]) -> bool:
 # ------------------------------------------------------------------ second reading
 
 # Words tesseract all but gave up on (confidence below this, 0..100) are read again on
-# their own; a higher bar costs a second call on most pages (measured: 1.32x bare
-# tesseract CPU at 60, against the 1.15x goal).
+# their own.  A higher bar costs a second call on most pages (measured on `intake
+# bench`: 1.32x bare tesseract CPU at 60, 1.19x at 60 for short tokens only, 1.04x
+# at 30; the goal is 1.15x).
 _REREAD_BELOW = 30.0
 _REREAD_MAX = 40
+# Short tokens (abbreviations, regimen codes, dates) are where the line model's
+# context misleads it; long words it reads better in context than alone.
+_REREAD_MAX_CHARS = 8
 
 
 def _doubtful(row: RawWord) -> bool:
-    return 0 <= row.conf < _REREAD_BELOW and row.width > 2 and row.height > 2 and any(c.isalnum() for c in row.text)
+    return (
+        0 <= row.conf < _REREAD_BELOW
+        and len(row.text) <= _REREAD_MAX_CHARS
+        and row.width > 2
+        and row.height > 2
+        and any(c.isalnum() for c in row.text)
+    )
 
 
 def reread_doubtful(
@@ -143,8 +153,10 @@ def reread_doubtful(
         r = rows[i]
         px, py = max(4, r.height // 2), max(4, r.height // 3)
         crops.append(image.crop((r.left - px, r.top - py, r.left + r.width + px, r.top + r.height + py)))
-    gap = max(c.height for c in crops)
-    strip = Image.new("L", (max(c.width for c in crops) + 2 * gap, sum(c.height + gap for c in crops) + gap), 255)
+    gap = max(8, max(c.height for c in crops) // 2)
+    strip = Image.new(
+        "L", (max(c.width for c in crops) + 2 * gap, sum(c.height + gap for c in crops) + gap), 255
+    )
     bands: list[tuple[int, int]] = []
     y = gap
     for crop in crops:

@@ -284,7 +284,8 @@ TRAPS = [
         "line_dates",
         complete_facts(**history((DRD, None, "2021-01"), (KPD, "2021-03", None))),
         "not_documented",
-    ),    (
+    ),
+    (
         "numbered history skips line 1 (its regimen was not read): dates not documented",
         "line_dates",
         complete_facts(lines=tuple(line for line in complete_facts().lines if line.number != 1)),
