@@ -10,18 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.truth import CRITERIA_IDS as REPORT_CRITERIA_IDS
+
 DATA = Path(__file__).parent / "data"
 REPORT_KEYS = {"document", "determination", "criteria", "therapies", "lines", "missing", "warnings"}
-CRITERIA_IDS = {
-    "age",
-    "diagnosis",
-    "prior_lines",
-    "imid_exposure",
-    "pi_exposure",
-    "anti_cd38_exposure",
-    "no_prior_car_t",
-    "line_dates",
-}
+CRITERIA_IDS = set(REPORT_CRITERIA_IDS)
 
 
 def _intake(*args: str) -> subprocess.CompletedProcess[str]:

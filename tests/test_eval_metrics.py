@@ -22,7 +22,7 @@ from common.models import (
     Report,
     Therapy,
 )
-from fixtures.truth import Truth
+from fixtures.truth import CRITERIA_IDS, Truth
 from intake import evaluation as ev
 
 TRUTH = Truth.model_validate(
@@ -66,19 +66,7 @@ TRUTH = Truth.model_validate(
         ],
         "stated_prior_lines": None,
         "prior_car_t": False,
-        "criteria": [
-            {"id": cid, "status": "met", "why": "hand-made"}
-            for cid in (
-                "age",
-                "diagnosis",
-                "prior_lines",
-                "imid_exposure",
-                "pi_exposure",
-                "anti_cd38_exposure",
-                "no_prior_car_t",
-                "line_dates",
-            )
-        ],
+        "criteria": [{"id": cid, "status": "met", "why": "hand-made"} for cid in CRITERIA_IDS],
         "determination": "criteria_met",
     }
 )
