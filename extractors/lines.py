@@ -251,12 +251,35 @@ def _numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]
             current = event.explicit
         elif current is None:
             continue  # narrative before the numbered history: the numbered history is authoritative
+        elif (twin := _placed_twin(by_number, event)) is not None:
+            # The history told again (letter, then a table on the next page whose number
+            # cells OCR lost): a repeated regimen stays in the line it was first placed in.
+            by_number[twin].append(event)
+            continue
         elif not _joins(by_number[current], event):
             holder = next((n for n, g in by_number.items() if event.core <= _core(g) and event.core), None)
             current = holder if holder is not None else max(by_number) + 1
         by_number.setdefault(current, []).append(event)
     numbers = sorted(by_number)
     return [_merge_repeats(by_number[n]) for n in numbers], numbers
+
+
+def _placed_twin(by_number: dict[int, list[Event]], event: Event) -> int | None:
+    """The line already holding this event: the same regimen, or its drugs given in that
+    line's time span (maintenance told again, dated within the line)."""
+    for number, group in by_number.items():
+        if any(_same_regimen(e, event) for e in group):
+            return number
+    if not event.start or not event.core:
+        return None
+    for number, group in by_number.items():
+        starts = [e.start for e in group if e.start]
+        ends = [e.end for e in group if e.end]
+        if not starts or not ends or not event.core <= _core(group):
+            continue
+        if sort_key(min(starts, key=sort_key)) <= sort_key(event.start) <= sort_key(max(ends, key=sort_key)):
+            return number
+    return None
 
 
 def _numbering_covers(events: list[Event]) -> bool:

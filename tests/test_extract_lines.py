@@ -188,3 +188,25 @@ def test_therapy_carries_its_line_number() -> None:
     assert {t.ingredient: t.line for t in facts.therapies if t.ingredient != "dexamethasone"} == {
         "bortezomib": 1, "lenalidomide": 1, "daratumumab": 2, "pomalidomide": 2,
     }  # fmt: skip
+
+
+def test_history_told_again_in_a_table_with_lost_line_numbers_keeps_each_line_dated() -> None:
+    # Regression: the table's transplant row (its line cell lost to OCR) joined the last
+    # numbered line of the letter, and line 3 "started" in 2019.
+    facts = facts_of(
+        "Line 1: VRd 03/2019 - 07/2019, auto-SCT 09/2019, R maintenance 11/2019 - 05/2022\n"
+        "Line 2: DPd 06/2022 - 01/2024\n"
+        "Line 3: Kd 02/2024 - 08/2026\n"
+        "\n"
+        "TREATMENT HISTORY\n"
+        "Regimen    Start    Stop\n"
+        "auto-SCT   09/2019\n"
+        "R          11/2019  05/2022  maintenance\n"
+    )
+    assert [(line.number, line.start) for line in facts.lines] == [
+        (1, "2019-03"),
+        (2, "2022-06"),
+        (3, "2024-02"),
+    ]
+    [asct_line] = {t.line for t in facts.therapies if t.therapy_class == "stem_cell_transplant"}
+    assert asct_line == 1
