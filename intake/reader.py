@@ -79,7 +79,7 @@ def read_document(path: Path, settings: Settings, *, engine: OcrEngine | None = 
         raise CorruptFile(f"{path.name} needs more memory to decode than any fax should.") from err
     except (OSError, ValueError, SyntaxError, EOFError, KeyError, IndexError) as err:
         # Libraries raise these on damaged files; the user gets a message, not a traceback.
-        log.debug("decoding %s failed", path.name, exc_info=True)
+        log.debug("decoding failed", exc_info=True)  # no file name: it may carry a patient's name
         raise CorruptFile(f"{path.name} could not be decoded: {type(err).__name__}: {err}.") from err
 
 

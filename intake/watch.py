@@ -56,7 +56,8 @@ def watch(inbox: Path, store: OriginalStore, settings: Settings, *, once: bool, 
     while True:
         for outcome in drain(inbox, store, settings, settle_s=0.0 if once else 1.0):
             handled += 1
-            print(f"{outcome.name}\t{outcome.sha256[:12]}\t{outcome.determination or outcome.error_code}")
+            # File names from fax servers can carry a patient's name: print the hash only.
+            print(f"{outcome.sha256[:12]}\t{outcome.determination or outcome.error_code}")
         if once:
             return handled
         time.sleep(poll_s)
