@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from common.models import (
@@ -12,14 +11,11 @@ from common.models import (
     ClinicalFacts,
     DiagnosisFact,
     Document,
-    DocumentInfo,
     Evidence,
     Finding,
     LineOfTherapy,
     Notice,
     Page,
-    PolicyInfo,
-    Report,
     StatusFact,
     Therapy,
     TherapyClass,
@@ -134,36 +130,16 @@ def processed(facts: ClinicalFacts, policy_id: str = "carepartners-ct-abecma-202
     """A Processed run (the pipeline's record) from facts, without reading a document."""
     from criteria.evaluator import evaluate
     from criteria.policy import select_policy
-
-    try:
-        from intake.pipeline import Processed
-    except ImportError:  # other stages not importable yet: same fields, duck-typed
-        Processed = _Processed
+    from intake.pipeline import Processed, assemble_report
 
     policy = select_policy(policy_id=policy_id, date_of_service=None)
     checked = evaluate(facts, policy)
-    document = Document(sha256=SHA, source_type="pdf", pages=tuple(page(n) for n in range(1, pages + 1)))
-    report = Report(
-        document=DocumentInfo(sha256=SHA, pages=pages, source_type="pdf"),
-        policy=PolicyInfo(id=checked.policy_id, title=checked.policy_title),
-        determination=checked.determination,
-        criteria=checked.criteria,
-        therapies=facts.therapies,
-        lines=facts.lines,
-        missing=checked.missing,
-        findings=checked.findings,
-        warnings=(Notice(code="W_LOW_CONFIDENCE", message="page 3 read with low confidence", page=3),),
-        determination_reason=checked.determination_reason,
+    low = Notice(code="W_LOW_CONFIDENCE", message="page 3 read with low confidence", page=3)
+    document = Document(
+        sha256=SHA, source_type="pdf", pages=tuple(page(n) for n in range(1, pages + 1)), warnings=(low,)
     )
+    report = assemble_report(document, facts, checked)
     return Processed(document=document, facts=facts, policy=policy, report=report)
-
-
-@dataclass(frozen=True)
-class _Processed:
-    document: Document
-    facts: ClinicalFacts
-    policy: Any
-    report: Report
 
 
 ALL_LINES_FACTS = complete_facts().therapies[:-1]  # the three lines, without the "no prior CAR-T" statement
