@@ -33,7 +33,6 @@ from spacy.util import compile_infix_regex, compile_suffix_regex, filter_spans
 from extractors.lexicon import Lexicon, load_lexicon
 from extractors.ocr_fuzzy import (
     CONFUSION_FACTOR,
-    EDIT_FACTOR,
     FuzzyVocabulary,
     bounded_distance,
     confusion_key,
@@ -206,12 +205,11 @@ class OcrDrugMatcher:
             or doc[index + 2].lower_ not in {"cel", "ce1", "eel"}
         ):
             return None
-        concept = _cel_prefix_hit(doc[index].lower_, self.cel_prefixes)
-        if concept is None or doc[index + 2].i in {t.i for e in doc.ents for t in e}:
+        hit = _cel_prefix_hit(doc[index].lower_, self.cel_prefixes)
+        if hit is None or doc[index + 2].i in {t.i for e in doc.ents for t in e}:
             return None
         span = Span(doc, index, index + 3, label=CAR_T)
-        span._.concept = concept
-        span._.fuzzy_factor = EDIT_FACTOR
+        span._.concept, span._.fuzzy_factor = hit
         return span
 
     def __call__(self, doc: Doc) -> Doc:
@@ -304,13 +302,15 @@ def _dated_line(doc: Doc, index: int) -> bool:
     return any(_YEAR_TOKEN.search(t.text) for t in _line_tokens(doc, index))
 
 
-def _cel_prefix_hit(prefix: str, prefixes: dict[str, str]) -> str | None:
+def _cel_prefix_hit(prefix: str, prefixes: dict[str, str]) -> tuple[str, float] | None:
+    """(concept, confidence factor) of an OCR-damaged CAR-T short name's prefix."""
     key = confusion_key(prefix)
     for known, concept in prefixes.items():
         if confusion_key(known) == key:
-            return concept
+            return concept, CONFUSION_FACTOR
         if len(known) >= 4 and bounded_distance(key, confusion_key(known), 1) <= 1:
-            return concept
+            # one edit in the whole name as written ("calta-cel" for "cilta-cel")
+            return concept, 1 - 1 / (len(known) + len("-cel"))
     return None
 
 

@@ -162,6 +162,31 @@ def test_fuzzy_vocabulary_prefers_confusion_key_over_edits() -> None:
     assert confusion_key("rn") == "m"
 
 
+@pytest.mark.parametrize(
+    ("written", "factor"),
+    [
+        ("lenolidomide", 1 - 1 / 12),  # one edit in twelve letters
+        ("daratumamab", 1 - 1 / 11),
+        ("carfilzonib", 1 - 1 / 11),
+    ],
+)
+def test_edited_match_keeps_confidence_in_proportion_to_what_matched(written: str, factor: float) -> None:
+    vocabulary = FuzzyVocabulary(
+        {name: f"drug:{name}" for name in ("lenalidomide", "daratumumab", "carfilzomib")}
+    )
+    hit = vocabulary.lookup(written)
+    assert hit is not None
+    assert hit.factor == pytest.approx(factor)
+
+
+def test_damaged_car_t_short_name_keeps_most_of_its_confidence() -> None:
+    found = facts_of("s/p calta-cel 03/2023", confidence=1.0).therapies
+    [car_t] = [t for t in found if t.therapy_class == "car_t"]
+    assert car_t.ingredient == "ciltacabtagene autoleucel"
+    [evidence] = car_t.evidence
+    assert evidence.confidence == pytest.approx(1 - 1 / 9)  # one edit in "cilta-cel"
+
+
 def test_low_confidence_ocr_is_warned() -> None:
     facts = facts_of("Treated with lenalidomide 2019.", 0.4)
     assert any(n.code == "low_confidence_mention" for n in facts.warnings)
