@@ -85,6 +85,16 @@ def _regimen_variants(name: str) -> set[str]:
     return {v for v in variants if len(v) >= 2}
 
 
+def _phrases(
+    label: str, concept: str, phrases: list[str], case_sensitive: list[str]
+) -> Iterable[tuple[str, str, str, bool]]:
+    """A lexicon row's terms: its phrases matched in any case, then its case-sensitive ones."""
+    for term in phrases:
+        yield label, concept, term, False
+    for term in case_sensitive:
+        yield label, concept, term, True
+
+
 def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
     """(label, concept, term, case_sensitive) for every matchable term in the lexicon."""
     for drug in lexicon.drugs:
@@ -101,32 +111,18 @@ def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
         for term in product.trials:
             yield CAR_T, f"car_t_trial:{product.ingredient}", term, False
     generic = lexicon.car_t_generic
-    for term in generic.phrases:
-        yield CAR_T, f"car_t:{generic.ingredient}", term, False
-    for term in generic.case_sensitive:
-        yield CAR_T, f"car_t:{generic.ingredient}", term, True
+    yield from _phrases(CAR_T, f"car_t:{generic.ingredient}", generic.phrases, generic.case_sensitive)
     for index, regimen in enumerate(lexicon.regimens):
         for name in regimen.names:
             for variant in _regimen_variants(name):
                 yield REGIMEN, f"regimen:{index}", variant, True
     for procedure in lexicon.procedures:
         concept = f"proc:{procedure.ingredient}:{procedure.phase or ''}"
-        for term in procedure.phrases:
-            yield PROCEDURE, concept, term, False
-        for term in procedure.case_sensitive:
-            yield PROCEDURE, concept, term, True
+        yield from _phrases(PROCEDURE, concept, procedure.phrases, procedure.case_sensitive)
     for diagnosis in lexicon.diagnoses:
-        concept = f"dx:{diagnosis.concept}"
-        for term in diagnosis.phrases:
-            yield DIAGNOSIS, concept, term, False
-        for term in diagnosis.case_sensitive:
-            yield DIAGNOSIS, concept, term, True
+        yield from _phrases(DIAGNOSIS, f"dx:{diagnosis.concept}", diagnosis.phrases, diagnosis.case_sensitive)
     for status in lexicon.statuses:
-        concept = f"status:{status.status}"
-        for term in status.phrases:
-            yield STATUS, concept, term, False
-        for term in status.case_sensitive:
-            yield STATUS, concept, term, True
+        yield from _phrases(STATUS, f"status:{status.status}", status.phrases, status.case_sensitive)
 
 
 @Language.component("line_sentences")
