@@ -214,6 +214,19 @@ class InformationalFinding(Frozen):
     evidence: tuple[Evidence, ...] = ()
 
 
+LimitationStatus = Literal["enforced_by_criterion", "conflict", "no_conflict_found", "not_checked"]
+
+
+class LimitationCheck(Frozen):
+    """A policy limitation and what the documentation says against it."""
+
+    id: str
+    policy_text: str
+    status: LimitationStatus
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+
+
 class CriteriaReport(Frozen):
     policy_id: str
     policy_title: str
@@ -221,6 +234,7 @@ class CriteriaReport(Frozen):
     criteria: tuple[CriterionResult, ...]
     missing: tuple[str, ...] = ()
     findings: tuple[InformationalFinding, ...] = ()
+    limitations: tuple[LimitationCheck, ...] = ()
     determination_reason: str = ""  # why the determination is what it is, in one sentence
 
 
@@ -246,3 +260,4 @@ class Report(Frozen):
     findings: tuple[InformationalFinding, ...] = ()
     warnings: tuple[Notice, ...] = ()
     determination_reason: str = ""  # copied from CriteriaReport.determination_reason
+    limitations: tuple[LimitationCheck, ...] = ()

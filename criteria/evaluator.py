@@ -3,7 +3,16 @@
 The service recommends; it never denies on its own.  ``criteria_met`` needs
 every criterion met on evidence a reviewer can be shown and trust: a result
 resting only on low-confidence OCR words is flagged ``needs_review`` and never
-counts silently, for or against the request.
+counts silently.
+
+The flag weighs differently on the two sides, as the two errors do.  A "met" that
+needs review does not count as met: a wrong ``criteria_met`` is the worst error.
+A "not met" that needs review still makes the recommendation
+``criteria_not_met`` (the determination rule: any criterion not met), and the
+reason names what the reviewer must confirm; a "not met" recommendation is
+always reviewed by a person before anything is denied.  Only a contradiction in
+the documentation itself ("no prior CAR-T" and "s/p cilta-cel") holds a "not
+met" back to ``needs_information``: the provider must say which is true.
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ from common.models import (
     Determination,
     Evidence,
     InformationalFinding,
+    LimitationCheck,
 )
-from criteria.policy import Criterion, Informational, Policy
+from criteria.policy import Criterion, Informational, Limitation, Policy
 from criteria.rules import Outcome, Trust, apply_rule, pages_of, quote, sentence
 
 MAX_CITED = 8  # evidence boxes per criterion: enough to check, few enough to read
@@ -61,20 +71,29 @@ def _result(c: Criterion, outcome: Outcome, trusted: Trust) -> CriterionResult:
     )
 
 
-def _determine(results: Sequence[CriterionResult], policy: Policy) -> tuple[Determination, str]:
+def _determine(
+    results: Sequence[CriterionResult], conflicted: set[str], policy: Policy
+) -> tuple[Determination, str]:
     labels = {c.id: c.label for c in policy.criteria}
-    firm_fail = [r for r in results if r.status == "not_met" and not r.needs_review]
-    if firm_fail:
-        names = "; ".join(labels[r.id] for r in firm_fail)
-        return (
-            "criteria_not_met",
-            f"Not met on the documentation: {names}.",
-        )
-    review = [r for r in results if r.needs_review]
+    failed = [r for r in results if r.status == "not_met" and r.id not in conflicted]
+    if failed:
+        why = "Not met on the documentation: " + "; ".join(labels[r.id] for r in failed) + "."
+        shaky = [r for r in failed if r.needs_review]
+        if shaky:
+            why += (
+                " A reviewer must confirm the evidence for: " + "; ".join(labels[r.id] for r in shaky) + "."
+            )
+        return "criteria_not_met", why
+    contradicted = [r for r in results if r.id in conflicted]
+    review = [r for r in results if r.needs_review and r.id not in conflicted]
     gaps = [r for r in results if r.status == "not_documented"]
-    if not review and not gaps:
+    if not review and not gaps and not contradicted:
         return "criteria_met", "Every criterion is met on located evidence."
     parts = []
+    if contradicted:
+        parts.append(
+            "the documentation contradicts itself on: " + "; ".join(labels[r.id] for r in contradicted)
+        )
     if gaps:
         parts.append("not documented: " + "; ".join(labels[r.id] for r in gaps))
     if review:
@@ -104,27 +123,53 @@ def _legibility_requests(results: Sequence[CriterionResult], policy: Policy, low
     ]
 
 
+def _found(facts: ClinicalFacts, key: str) -> tuple[tuple[Evidence, ...], tuple[Evidence, ...]]:
+    """Evidence for a finding stated, and for it stated not to be the case."""
+    found = [f for f in facts.findings if f.key == key]
+    yes = _dedupe([e for f in found if f.assertion == "received" for e in f.evidence])
+    no = _dedupe([e for f in found if f.assertion == "negated" for e in f.evidence])
+    return yes, no
+
+
 def _informational(item: Informational, facts: ClinicalFacts) -> InformationalFinding:
-    found = [f for f in facts.findings if f.key == item.finding_key]
-    yes = [f for f in found if f.assertion == "received"]
-    no = [f for f in found if f.assertion == "negated"]
-    if yes:
-        ev = _dedupe([e for f in yes for e in f.evidence])
-        return InformationalFinding(
-            id=item.id,
-            present=True,
-            reason=f"Documented ({pages_of(ev)}): {quote(ev)}.",
-            evidence=ev[:MAX_CITED],
+    yes, no = _found(facts, item.finding_key)
+    if not yes and not no:
+        return InformationalFinding(id=item.id, present=False, reason="Not found in the documentation.")
+    ev = yes or no
+    said = "Documented" if yes else "The documentation says this is not the case"
+    return InformationalFinding(
+        id=item.id,
+        present=bool(yes),
+        reason=f"{said} ({pages_of(ev)}): {quote(ev)}.",
+        evidence=ev[:MAX_CITED],
+    )
+
+
+def _limitation(
+    item: Limitation, facts: ClinicalFacts, results: Sequence[CriterionResult], policy: Policy
+) -> LimitationCheck:
+    base = {"id": item.id, "policy_text": item.policy_text}
+    if item.enforced_by:
+        label = next(c.label for c in policy.criteria if c.id == item.enforced_by)
+        status = next(r.status for r in results if r.id == item.enforced_by).replace("_", " ")
+        return LimitationCheck(
+            **base,
+            status="enforced_by_criterion",
+            reason=f"Checked by the criterion \u201c{label}\u201d ({status}).",
         )
-    if no:
-        ev = _dedupe([e for f in no for e in f.evidence])
-        return InformationalFinding(
-            id=item.id,
-            present=False,
-            reason=f"The documentation says this is not the case ({pages_of(ev)}): {quote(ev)}.",
-            evidence=ev[:MAX_CITED],
+    if item.conflict_finding and item.conflict_label:
+        yes, _ = _found(facts, item.conflict_finding)
+        if yes:
+            return LimitationCheck(
+                **base,
+                status="conflict",
+                reason=f"The documentation asks for {item.conflict_label} ({pages_of(yes)}): {quote(yes)}.",
+                evidence=yes[:MAX_CITED],
+            )
+        return LimitationCheck(
+            **base, status="no_conflict_found", reason=f"No request for {item.conflict_label} found."
         )
-    return InformationalFinding(id=item.id, present=False, reason="Not found in the documentation.")
+    return LimitationCheck(**base, status="not_checked", reason="Applies to the authorisation itself.")
 
 
 def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.6) -> CriteriaReport:
@@ -136,7 +181,17 @@ def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.
 
     outcomes = [apply_rule(facts, c, trusted) for c in policy.criteria]
     results = tuple(_result(c, o, trusted) for c, o in zip(policy.criteria, outcomes, strict=True))
-    determination, why = _determine(results, policy)
+    conflicted = {c.id for c, o in zip(policy.criteria, outcomes, strict=True) if o.conflict}
+    determination, why = _determine(results, conflicted, policy)
+    limits = tuple(_limitation(item, facts, results, policy) for item in policy.limitations)
+    clashes = [lim for lim in limits if lim.status == "conflict"]
+    if determination == "criteria_met" and clashes:
+        # Every criterion holds, but the request itself asks for more than the policy allows.
+        determination = "needs_information"
+        why = (
+            "Every criterion is met, but the request conflicts with a limitation of the policy: "
+            + " ".join(lim.reason for lim in clashes)
+        )
     missing = [req for o in outcomes if o.status == "not_documented" for req in o.requests]
     missing.extend(_legibility_requests(results, policy, low_confidence))
     return CriteriaReport(
@@ -146,5 +201,6 @@ def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.
         criteria=results,
         missing=tuple(dict.fromkeys(missing)),
         findings=tuple(_informational(i, facts) for i in policy.informational),
+        limitations=limits,
         determination_reason=why,
     )

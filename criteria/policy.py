@@ -137,9 +137,26 @@ class Informational(_Frozen):
 
 
 class Limitation(_Frozen):
+    """A limit on what may be authorised.
+
+    Checked in one of two ways, or only shown to the reviewer: a criterion that
+    carries it (a prior CAR-T of any kind), or a finding whose presence in the
+    documentation conflicts with it (a request for a second infusion).
+    """
+
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     policy_text: str = Field(min_length=1)
     enforced_by: str | None = None  # criterion id that carries it, if any
+    conflict_finding: str | None = None  # ClinicalFacts.findings[].key that conflicts with it
+    conflict_label: str | None = None  # what that finding is, for the reviewer
+
+    @model_validator(mode="after")
+    def _one_check(self) -> Limitation:
+        if self.enforced_by and self.conflict_finding:
+            raise ValueError(f"limitations.{self.id}: give enforced_by or conflict_finding, not both")
+        if bool(self.conflict_finding) != bool(self.conflict_label):
+            raise ValueError(f"limitations.{self.id}: conflict_finding and conflict_label go together")
+        return self
 
 
 class Drug(_Frozen):

@@ -74,5 +74,6 @@ def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaR
         lines=facts.lines,
         missing=checked.missing,
         findings=checked.findings,
+        limitations=checked.limitations,
         warnings=document.warnings + page_warnings + facts.warnings,
     )

@@ -20,6 +20,12 @@ _DETERMINATION = {
     "criteria_not_met": "CRITERIA NOT MET",
     "needs_information": "NEEDS INFORMATION",
 }
+_LIMITATION = {
+    "enforced_by_criterion": "checked",
+    "conflict": "CONFLICT",
+    "no_conflict_found": "no conflict",
+    "not_checked": "note",
+}
 MAX_QUOTES = 3
 _ASSERTION = {
     "received": "received",
@@ -127,6 +133,18 @@ def render_summary(report: Report, *, low_confidence: float = 0.6) -> str:
             out.append(f"  [{mark}] {finding_labels.get(f.id, f.id.replace('_', ' '))}")
             out += _wrap(f.reason, 6)
             out += _quotes(f.evidence, 8)
+
+    if report.limitations:
+        out += ["", "Limitations of the policy"]
+        for lim in report.limitations:
+            out += textwrap.wrap(
+                f"[{_LIMITATION[lim.status]}] {lim.policy_text}",
+                WIDTH,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+            out += _wrap(lim.reason, 6)
+            out += _quotes(lim.evidence, 8)
 
     out += ["", f"Therapies found ({len(report.therapies)})"]
     for t in report.therapies:

@@ -269,15 +269,21 @@ TRAPS = [
         "not_documented",
     ),
     (
-        "a line with a drug of unknown class is not a complete history",
+        "a line whose drugs were not read (an unexpanded regimen) is not a complete history",
         "anti_cd38_exposure",
+        complete_facts(**history(((), "2019", "2020"), (KPD, "2020-06", "2022-02"))),
+        "not_documented",
+    ),
+    (
+        "a dated lymphoma history (R-CHOP, then R2) shows no proteasome inhibitor: not met",
+        "pi_exposure",
         complete_facts(
             **history(
-                (("bortezomib", "lenalidomide", "investigational agent x"), "2019", "2020"),
-                (KPD, "2020-06", "2022-02"),
+                (("rituximab", "cyclophosphamide", "vincristine"), "2023-02", "2023-07"),
+                (("lenalidomide", "rituximab"), "2024-01", "2024-09"),
             )
         ),
-        "not_documented",
+        "not_met",
     ),
     (
         "a line with an end but no start date",
@@ -351,11 +357,6 @@ LOW_CONFIDENCE = [
         complete_facts(diagnoses=(MYELOMA.model_copy(update={"evidence": (ev(1, "myel0ma", LOW),)}),)),
     ),
     (
-        "age 17 read badly is not a firm 'not met'",
-        "age",
-        complete_facts(age=AgeFact(years=17, how="stated", evidence=(ev(1, "17", LOW),))),
-    ),
-    (
         "evidence without a box",
         "age",
         complete_facts(
@@ -377,6 +378,38 @@ def test_low_confidence_evidence_needs_review_and_never_criteria_met(
     assert "reviewer" in result.reason
     assert report.determination == "needs_information"
     assert "confirm" in report.determination_reason
+
+
+LOW_CONFIDENCE_NOT_MET = [
+    (
+        "age 17 read badly",
+        "age",
+        complete_facts(age=AgeFact(years=17, how="stated", evidence=(ev(1, "17", LOW),))),
+    ),
+    (
+        "'s/p cilta-cel' read badly",
+        "no_prior_car_t",
+        complete_facts(
+            therapies=(*ALL_LINES, therapy("ciltacabtagene autoleucel", 4, start="2023", conf=LOW))
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("criterion", "facts"),
+    [t[1:] for t in LOW_CONFIDENCE_NOT_MET],
+    ids=[t[0] for t in LOW_CONFIDENCE_NOT_MET],
+)
+def test_low_confidence_not_met_recommends_not_met_and_names_what_to_confirm(
+    criterion: str, facts: ClinicalFacts
+) -> None:
+    """Any criterion not met makes the recommendation "not met"; a person confirms it before a denial."""
+    report = evaluate(facts, CURRENT, low_confidence=0.6)
+    result = next(c for c in report.criteria if c.id == criterion)
+    assert result.status == "not_met" and result.needs_review
+    assert report.determination == "criteria_not_met"
+    assert "must confirm" in report.determination_reason
 
 
 def test_low_confidence_asks_for_a_legible_copy_of_the_page() -> None:
@@ -506,3 +539,31 @@ def test_line_without_evidence_falls_back_to_its_therapies() -> None:
     report = evaluate(facts.model_copy(update={"lines": bare}), CURRENT)
     dates = next(c for c in report.criteria if c.id == "line_dates")
     assert dates.status == "met" and not dates.needs_review and dates.evidence
+
+
+REPEAT = Finding(
+    key="repeat_infusion", text="second infusion of ide-cel", evidence=(ev(4, "second infusion"),)
+)
+
+
+def test_a_request_for_a_second_infusion_holds_back_criteria_met() -> None:
+    report = evaluate(complete_facts(findings=(REPEAT,)), CURRENT)
+    assert all(c.status == "met" for c in report.criteria)
+    assert report.determination == "needs_information"
+    assert "one infusion" in report.determination_reason or "limitation" in report.determination_reason
+    clash = next(lim for lim in report.limitations if lim.id == "one_time_infusion")
+    assert clash.status == "conflict" and clash.evidence[0].page == 4
+
+
+def test_a_denied_repeat_infusion_is_no_conflict() -> None:
+    denied = REPEAT.model_copy(update={"assertion": "negated"})
+    report = evaluate(complete_facts(findings=(denied,)), CURRENT)
+    assert report.determination == "criteria_met"
+    assert {lim.id: lim.status for lim in report.limitations}["one_time_infusion"] == "no_conflict_found"
+
+
+def test_limitations_carried_by_a_criterion_say_so() -> None:
+    facts = complete_facts(therapies=(*ALL_LINES, therapy("car-t", 4, start="2023")))
+    by_id = {lim.id: lim for lim in evaluate(facts, CURRENT).limitations}
+    assert by_id["no_repeat_car_t"].status == "enforced_by_criterion"
+    assert "not met" in by_id["no_repeat_car_t"].reason

@@ -188,6 +188,16 @@ MALFORMED = [
         _set(["limitations", 1, "enforced_by"], "no_car_t"),
         ["enforced_by", "no_car_t"],
     ),
+    (
+        "limitation checked two ways at once",
+        _set(["limitations", 1, "conflict_finding"], "repeat_infusion"),
+        ["limitations", "enforced_by or conflict_finding"],
+    ),
+    (
+        "limitation conflict without its label",
+        _set(["limitations", 0, "conflict_label"], None),
+        ["limitations", "conflict_label"],
+    ),
     ("superseded before it took effect", _set(["superseded_on"], "2020-01-01"), ["superseded_on"]),
     ("wrong schema version", _set(["schema_version"], 2), ["schema_version"]),
     ("bad id", _set(["id"], "Has Spaces"), ["id"]),

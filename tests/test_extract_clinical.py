@@ -83,8 +83,23 @@ def test_pd_is_progression_but_pd_lowercase_is_pomalidomide() -> None:
         ),
         ("Enrolled in clinical trial NCT03651128.", "clinical_trial", "received"),
         ("Patient declined the clinical trial.", "clinical_trial", "negated"),
+        ("We request a second infusion of ide-cel after the first.", "repeat_infusion", "received"),
+        ("Plan re-treatment with Abecma at progression.", "repeat_infusion", "received"),
+        ("Abecma is a one-time infusion; no re-treatment with ide-cel.", "repeat_infusion", "negated"),
     ],
 )
 def test_findings(text: str, key: str, assertion: str) -> None:
     found = {(f.key, f.assertion) for f in facts_of(text).findings}
     assert (key, assertion) in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Autologous stem cell reinfusion on day 0 after melphalan.",
+        "Requesting Abecma (idecabtagene vicleucel), a one-time infusion.",
+    ],
+    ids=["a transplant's stem-cell reinfusion", "the one-time infusion itself"],
+)
+def test_no_repeat_infusion_request(text: str) -> None:
+    assert not [f for f in facts_of(text).findings if f.key == "repeat_infusion"]
