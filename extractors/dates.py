@@ -39,7 +39,7 @@ _SINGLE = [
 # "Mar-Oct 2018": two month names sharing a year.
 _MONTH_PAIR = re.compile(rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|to|through)\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b")
 _RANGE_JOIN = re.compile(
-    r"(?i)^\s*(?:(?:-{1,2}|~|–|—|to|thru|through|\||\t)\s*"  # "~": a dash as fax OCR reads it
+    r"(?i)^\s*(?:(?:-{1,2}|[~=]|–|—|to|thru|through|\||\t)\s*"  # "~", "=": a dash as fax OCR reads it
     r"(?:(?:PD|POD|progression|relapse|progressive disease)\s*(?:in|on|,)?\s*)?(?:\|\s*)?"
     r"|(?:until|till|[a-z]ntil|unti[l1i])\s+(?:[\w-]+[\s,]+){0,3}?(?:in|on)?\s*)?$"  # "wntil": fax OCR
 )

@@ -41,6 +41,7 @@ _EXPLICIT = [
     re.compile(r"(?i)\b(first|second|third|fourth|fifth|sixth|seventh|eighth)[\s-]+line\b"),
 ]
 _LIST_ITEM = re.compile(r"^\s*(?:\|\s*)?(\d{1,2})\s*(?:[.)|:\t]|\s{2,})")
+_FIRST_LIST_NUMBER_MAX = 3
 _TABLE_ROW = re.compile(r"^\s*\|?\s*(\d{1,2})(?:\s*\||\t|\s+(?![/.-]?\d{1,2}/)(?=\S))")
 _LINES_TITLE = re.compile(r"(?i)\b(?:lines?|LOT|regimens)\b")
 # A table whose first column is the line number: "Line | Regimen | Dates", "LOT  Regimen  Start".
@@ -151,10 +152,17 @@ def _transplant_boundary(event: Event, item: TherapyMention) -> bool:
 
 
 def _numbered_list_lines(text: PageText) -> dict[int, int]:
-    """Numbered list items count as line numbers only under a title that speaks of lines/regimens."""
+    """Numbered list items count as line numbers only under a title that speaks of lines/regimens.
+
+    A number that jumps ahead of the sequence ("1", "7", "2" in a table whose second row
+    has a ditto mark or an arrow in its line cell, as fax OCR reads it) is not a line
+    number: the row is left unnumbered, for the line rules to place.  Trusting it would
+    add a line, and an extra line can turn "fewer than two prior lines" into "met".
+    """
     found: dict[int, int] = {}
     active = False
     table_line_column = False
+    last: int | None = None  # the list's last number
     for line_no in range(len(text.logical_spans())):
         line = text.logical_text(line_no)
         stripped = line.strip()
@@ -162,8 +170,14 @@ def _numbered_list_lines(text: PageText) -> dict[int, int]:
             continue
         match = _TABLE_ROW.match(line) if table_line_column else _LIST_ITEM.match(line)
         if match and (active or table_line_column):
-            found[line_no] = int(match.group(1))
+            number = int(match.group(1))
+            # A bare number opens a list at 1 to 3 (a history may start with the lines
+            # the letter cares about); past that it is a stray mark read as a digit.
+            if number <= (last + 1 if last is not None else _FIRST_LIST_NUMBER_MAX):
+                found[line_no] = number
+                last = max(number, last or 0)
             continue
+        last = None if not (active or table_line_column) else last
         if stripped.endswith(":") or stripped.isupper():
             active = (bool(_LINES_TITLE.search(stripped)) and "therap" in stripped.lower()) or (
                 bool(
@@ -173,7 +187,7 @@ def _numbered_list_lines(text: PageText) -> dict[int, int]:
                 )
             )
         if _TABLE_HEADER.match(stripped):
-            table_line_column = True
+            table_line_column, last = True, None  # a new table numbers from its own start
         elif stripped.endswith(":"):
             table_line_column = False
     return found

@@ -47,6 +47,24 @@ CLASSES_ONE_LINE = {
             "2 Kd 11/2024 - 03/2026 PD",
             2,
         ),
+        # fax OCR reads a continuation row's ditto mark or arrow as "7": not a seventh line
+        (
+            "Line Regimen Dates Phase / response\n"
+            "1 VRd 01/2020 - 05/2020 induction\n"
+            "auto-SCT 7/2020 transplant\n"
+            "7 R maintenance 09/2020 - 08/2022 PD\n"
+            "2 DPd 09/2022 - 01/2024",
+            2,
+        ),
+        # ... and a table whose first row's "1" was lost starts at no stray "7" either
+        (
+            "Line Regimen Start Stop\n"
+            "l . D-VRd 01/2021 04/2021 induction\n"
+            "7 auto SCT 06/2021 transplant\n"
+            "7 R maintenance 11/2021 10/2024\n"
+            "2 Kd 11/2024 03/2026",
+            2,
+        ),
         (
             "| Line | Regimen | Start | End |\n"
             "| 1 | VRd | 03/2019 | 07/2019 |\n"
