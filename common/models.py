@@ -138,6 +138,7 @@ class Therapy(Frozen):
     phase: str | None = None  # induction, consolidation, maintenance, conditioning, salvage
     clinical_trial: bool = False
     evidence: tuple[Evidence, ...] = ()
+    start_unreadable: str | None = None  # the start date as written, when it could not be read
 
 
 class LineOfTherapy(Frozen):
@@ -147,6 +148,9 @@ class LineOfTherapy(Frozen):
     regimens: tuple[str, ...] = ()
     ingredients: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    # The start date is written ("10/2081") but could not be read as a date; its box is
+    # among the evidence.  The line is dated; the reviewer reads the date on the page.
+    start_unreadable: str | None = None
 
 
 class AgeFact(Frozen):

@@ -323,7 +323,9 @@ def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, t
                 drugs="named in the documentation but not legible",
             )
         )
-    undated = [line for line in facts.lines if not line.start]
+    undated = [line for line in facts.lines if not line.start and not line.start_unreadable]
+    # Written but not legible to OCR: the documentation lists the date, the reviewer reads it.
+    illegible = [line for line in facts.lines if not line.start and line.start_unreadable]
     for line in undated:
         what = "Start and end dates" if not line.end else "Start date"
         requests.append(
@@ -348,9 +350,14 @@ def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, t
             context=_flatten(groups),
             requests=tuple(requests),
         )
+    note = "".join(
+        f" The start date of the {ordinal(line.number)} line reads \u201c{line.start_unreadable}\u201d,"
+        " which is not a valid date: read it on the page."
+        for line in illegible
+    )
     return Outcome(
         "met",
-        f"All {listed} listed line(s) have a start date ({pages_of(_flatten(groups))}).",
+        f"All {listed} listed line(s) have a start date ({pages_of(_flatten(groups))}).{note}",
         support=groups,
     )
 

@@ -61,6 +61,18 @@ class DateMention:
     begin: str | None
     finish: str | None
     open_ended: bool = False
+    # One side of a range is written but could not be read ("10/2081 - 04/2026": a fax's
+    # damaged 2021): its text and offsets.  That side stays None; the other is not moved.
+    garbled: str | None = None
+    garbled_span: tuple[int, int] | None = None
+
+
+# A month/year the eye sees but OCR damaged: a year out of range ("10/2081") or with a
+# letter in it ("01/20a1").  Only recognised as one side of a range.
+_GARBLED = r"(?<![\w/.])(?:0?[1-9]|1[0-2])/[12]\d[\dA-Za-z]{2}(?![\w/])"
+_SEP = r"\s*(?:-{1,2}|[~=]|–|—|to|thru|through)\s*"
+_GARBLED_BEFORE = re.compile(rf"(?i)({_GARBLED}){_SEP}$")
+_GARBLED_AFTER = re.compile(rf"(?i)^{_SEP}({_GARBLED})")
 
 
 def _two_digit_year(value: str, today: date) -> int:
@@ -165,7 +177,32 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
         tail = text[end : end + 20]
         open_end = _OPEN_END.match(tail)
         head = text[max(0, start - 50) : start]
-        if open_end:
+        taken_to = mentions[-1].end if mentions else 0
+        if (before := _GARBLED_BEFORE.search(head)) and start - len(head) + before.start() >= taken_to:
+            at = start - len(head) + before.start(1)
+            mentions.append(
+                DateMention(
+                    at,
+                    end,
+                    None,
+                    value,
+                    garbled=before.group(1),
+                    garbled_span=(at, at + len(before.group(1))),
+                )
+            )
+        elif after := _GARBLED_AFTER.match(text[end:]):
+            at = end + after.start(1)
+            mentions.append(
+                DateMention(
+                    start,
+                    end + after.end(),
+                    value,
+                    None,
+                    garbled=after.group(1),
+                    garbled_span=(at, end + after.end()),
+                )
+            )
+        elif open_end:
             mentions.append(DateMention(start, end + open_end.end(), value, None, open_ended=True))
         elif _END_CUE.search(head) and not _START_CUE.search(head):
             mentions.append(DateMention(start, end, None, value))

@@ -346,10 +346,14 @@ def build_lines(items: list[TherapyMention], text: PageText) -> tuple[list[LineO
         ends = [i.end for e in group for i in e.items if i.end]
         regimens = tuple(dict.fromkeys(i.regimen for i in all_items if i.regimen))
         ingredients = tuple(dict.fromkeys(i.ingredient for i in all_items))
+        unread = None if starts else next((i.start_unreadable for i in all_items if i.start_unreadable), None)
         evidence: list[Evidence] = []
         seen: set[tuple[object, ...]] = set()
         for i in all_items:
-            for ev in i.evidence:
+            for ev in (
+                *i.evidence,
+                *([unread] if unread is not None and i.start_unreadable is unread else []),
+            ):
                 if (key := evidence_key(ev)) not in seen:
                     seen.add(key)
                     evidence.append(ev)
@@ -361,6 +365,7 @@ def build_lines(items: list[TherapyMention], text: PageText) -> tuple[list[LineO
                 regimens=regimens,
                 ingredients=ingredients,
                 evidence=tuple(evidence),
+                start_unreadable=unread.text if unread is not None else None,
             )
         )
     return lines, membership

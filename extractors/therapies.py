@@ -51,6 +51,7 @@ class TherapyMention:
     text: str = ""
     label: str = ""
     regimen_group: int = -1  # mention index for components of one regimen
+    start_unreadable: Evidence | None = None  # a start date written but not legible
 
 
 class TherapyBuilder:
@@ -96,7 +97,12 @@ class TherapyBuilder:
                 mention, mentions, line, span, layout, dates
             ):
                 continue
-            start, end = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
+            when = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
+            start, end = (when.begin, when.finish) if when else (None, None)
+            unread: Evidence | None = None
+            if when and when.garbled_span and when.begin is None and when.start >= 0:
+                # the start is written but unreadable: point the reviewer at it
+                unread = text.evidence(line_start + when.garbled_span[0], line_start + when.garbled_span[1])
             clause = layout.clause_index(rel)
             phase = self._phase_for(line, layout, rel, mention.end - line_start)
             sentence = text.text[mention.sent_start : mention.sent_end]
@@ -133,6 +139,7 @@ class TherapyBuilder:
                         text=mention.text,
                         label=mention.label,
                         regimen_group=index,
+                        start_unreadable=unread,
                     )
                 )
         return out
@@ -190,7 +197,7 @@ class TherapyBuilder:
         dates: list[DateMention],
         text: PageText,
         line_no: int,
-    ) -> tuple[str | None, str | None]:
+    ) -> DateMention | None:
         clause = layout.clause_bounds(start)
         inside = [d for d in dates if d.start >= clause[0] and d.end <= clause[1]]
         after = [d for d in inside if d.start >= end]
@@ -199,10 +206,10 @@ class TherapyBuilder:
         headed = [d for d in before if line[d.end : d.end + 2].strip().startswith(":")]
         chosen = headed[-1] if headed else after[0] if after else (before[-1] if before else None)
         if chosen is None and not dates:
-            chosen = self._header_date(text, line_no)
-        if chosen is None:
-            return None, None
-        return chosen.begin, chosen.finish
+            header = self._header_date(text, line_no)
+            # offsets of a header's dates point into another line: drop the garbled span
+            chosen = replace(header, start=-1, garbled_span=None) if header else None
+        return chosen
 
     @staticmethod
     def _header_date(text: PageText, line_no: int) -> DateMention | None:
@@ -304,6 +311,7 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
                 kept.evidence.append(evidence)
         kept.regimen = kept.regimen or item.regimen
         kept.start = _earliest(kept.start, item.start)
+        kept.start_unreadable = kept.start_unreadable or item.start_unreadable
         kept.end = _latest(kept.end, item.end)
         kept.phase = kept.phase or item.phase
         kept.clinical_trial = kept.clinical_trial or item.clinical_trial
@@ -340,4 +348,5 @@ def to_therapy(item: TherapyMention, line: int | None) -> Therapy:
         phase=item.phase,
         clinical_trial=item.clinical_trial,
         evidence=tuple(item.evidence),
+        start_unreadable=None if item.start or not item.start_unreadable else item.start_unreadable.text,
     )

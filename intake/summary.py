@@ -148,7 +148,8 @@ def render_summary(report: Report, *, low_confidence: float = 0.6) -> str:
 
     out += ["", f"Therapies found ({len(report.therapies)})"]
     for t in report.therapies:
-        when = f"{t.start or '?'} to {t.end or '?'}" if (t.start or t.end) else "dates not given"
+        begun = t.start or (f"? (reads \u201c{t.start_unreadable}\u201d)" if t.start_unreadable else "?")
+        when = f"{begun} to {t.end or '?'}" if (t.start or t.end or t.start_unreadable) else "dates not given"
         line = f"line {t.line}" if t.line is not None else "line ?"
         extra = ", clinical trial" if t.clinical_trial else ""
         regimen = f" [{t.regimen}]" if t.regimen else ""

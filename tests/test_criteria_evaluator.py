@@ -286,6 +286,19 @@ TRAPS = [
         "not_met",
     ),
     (
+        "a start date written but not legible ('10/2081') still dates the line",
+        "line_dates",
+        complete_facts(
+            lines=tuple(
+                line.model_copy(update={"start": None, "start_unreadable": "10/2081"})
+                if line.number == 3
+                else line
+                for line in complete_facts().lines
+            )
+        ),
+        "met",
+    ),
+    (
         "a line with an end but no start date",
         "line_dates",
         complete_facts(**history((DRD, None, "2021-01"), (KPD, "2021-03", None))),
@@ -567,3 +580,13 @@ def test_limitations_carried_by_a_criterion_say_so() -> None:
     by_id = {lim.id: lim for lim in evaluate(facts, CURRENT).limitations}
     assert by_id["no_repeat_car_t"].status == "enforced_by_criterion"
     assert "not met" in by_id["no_repeat_car_t"].reason
+
+
+def test_an_illegible_start_date_is_named_for_the_reviewer() -> None:
+    lines = tuple(
+        line.model_copy(update={"start": None, "start_unreadable": "10/2081"}) if line.number == 3 else line
+        for line in complete_facts().lines
+    )
+    result = next(c for c in evaluate(complete_facts(lines=lines), CURRENT).criteria if c.id == "line_dates")
+    assert result.status == "met"
+    assert "third line" in result.reason and "10/2081" in result.reason

@@ -81,6 +81,35 @@ def test_therapy_dates(text: str, ingredient: str, start: str | None, end: str |
     assert (start, end) in got, got
 
 
+def test_a_garbled_start_is_not_replaced_by_the_end() -> None:
+    """'10/2081 - 04/2026' (a fax's damaged 2021): the line did not start in 04/2026."""
+    text = "Line 3: Darzalex/Pomalyst/dex 10/2081 - 04/2026, PD."
+    (dara,) = therapies(text, "daratumumab")
+    assert (dara.start, dara.end, dara.start_unreadable) == (None, "2026-04", "10/2081")
+    (line,) = facts_of(text).lines
+    assert line.start is None and line.start_unreadable == "10/2081"
+    assert any(e.text == "10/2081" and e.bbox is not None for e in line.evidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "begin", "finish", "garbled"),
+    [
+        ("04/2018 ~ 01/20a1", "2018-04", None, "01/20a1"),
+        ("10/2081 - 04/2026", None, "2026-04", "10/2081"),
+        ("04/2018 - 01/2021", "2018-04", "2021-01", None),
+    ],
+)
+def test_garbled_side_of_a_range(
+    text: str, begin: str | None, finish: str | None, garbled: str | None
+) -> None:
+    (mention,) = find_dates(text)
+    assert (mention.begin, mention.finish, mention.garbled) == (begin, finish, garbled)
+
+
+def test_a_lone_garbled_date_is_no_date() -> None:
+    assert find_dates("ECOG 1, 10/2081 noted") == []
+
+
 @pytest.mark.parametrize(
     ("text", "years", "how"),
     [
