@@ -172,8 +172,28 @@ def _limitation(
     return LimitationCheck(**base, status="not_checked", reason="Applies to the authorisation itself.")
 
 
+def before_service(facts: ClinicalFacts) -> ClinicalFacts:
+    """The facts without therapies and lines that start after the date of service.
+
+    A line "scheduled" or simply dated after the request ("Line 2: Dara-Kd 11/2025 -"
+    in a letter of 10/2025) is not a prior line, whatever its wording.  Same-month and
+    partial dates count as prior (a prefix sorts first: "2025-10" < "2025-10-06").
+    """
+    day = facts.date_of_service
+    if not day:
+        return facts
+    therapies = tuple(
+        t for t in facts.therapies if not (t.assertion == "received" and t.start and t.start > day)
+    )
+    lines = tuple(line for line in facts.lines if not (line.start and line.start > day))
+    if len(therapies) == len(facts.therapies) and len(lines) == len(facts.lines):
+        return facts
+    return facts.model_copy(update={"therapies": therapies, "lines": lines})
+
+
 def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.6) -> CriteriaReport:
     """Check each criterion of the policy against the facts and recommend a determination."""
+    facts = before_service(facts)
 
     def trusted(group: Sequence[Evidence]) -> bool:
         # One readable, located piece is enough to show a reviewer.

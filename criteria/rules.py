@@ -253,16 +253,27 @@ def class_exposure(facts: ClinicalFacts, c: Criterion, rule: ClassExposure, trus
             support=(best,),
             context=_flatten(groups),
         )
-    if history_complete(facts):
+    # "possible exposure", a blinded trial arm, an allergy list: the history is not known
+    # well enough to say the class was never given
+    maybe = [
+        t for t in facts.therapies if t.therapy_class == rule.therapy_class and t.assertion == "uncertain"
+    ]
+    if history_complete(facts) and not maybe:
         groups = [line_evidence(line, facts) for line in facts.lines]
         return Outcome(
             "not_met",
             f"The documented history ({len(facts.lines)} dated line(s)) does not include {rule.label}.",
             support=tuple(groups),
         )
+    extra = (
+        f" ({', '.join(sorted({t.ingredient for t in maybe}))} is mentioned, but not as given)"
+        if maybe
+        else ""
+    )
     return Outcome(
         "not_documented",
-        f"No record of {rule.label} among the therapies found.",
+        f"No record of {rule.label} among the therapies found{extra}.",
+        context=_flatten([t.evidence for t in maybe]),
         requests=(c.missing_request.format(label=rule.label),),
     )
 

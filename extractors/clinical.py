@@ -21,6 +21,32 @@ _PRIOR_LINES = re.compile(
     r"(?:prior|previous|preceding|lines? of prior|total)?\s*"
     r"(?:lines?|LOTs?|regimens?)(?:\s+of\s+(?:prior\s+)?(?:therapy|therapies|treatment|treatments))?\b"
 )
+# A form's field: "Number of prior lines of therapy: 5", "Prior LOT: 4", "# of prior regimens = 3".
+# A list number ("Prior lines: 1. VRd") is not a count.
+_PRIOR_LINES_FIELD = re.compile(
+    r"(?im)\b(?:(?:total\s+)?(?:number|no\.?|#)\s+of\s+)?(?:prior|previous)\s+"
+    r"(?:lines?|LOTs?|regimens?)(?:\s+of\s+(?:therapy|therapies|treatment|treatments))?"
+    r"\s*(?:\(\s*#\s*\))?\s*[:=]\s*(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"\b(?![.)][ \t]*[A-Za-z(]|[.)]\d)"
+)
+_ORDINALS = {
+    "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10,
+}  # fmt: skip
+# The line about to start: "now in need of fourth-line therapy", "candidate for 5th line
+# treatment", "now starting sixth-line therapy" - the lines before it are one fewer.
+_NEXT_LINE = re.compile(
+    r"(?i)\b(?:(?:now|currently)\s+(?:in\s+need\s+of|needs?|requires?|requiring|starting|"
+    r"being\s+considered\s+for|considered\s+for|eligible\s+for|proceeding\s+to|referred\s+for)|"
+    r"in\s+need\s+of|candidate\s+for|requires|requiring)\s+(?:(?:his|her|their|a|the)\s+)?"
+    r"(?P<ord>second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[2-9](?:nd|rd|th)|1[0-9]th)"
+    r"[\s-]+line\b(?:\s+(?:of\s+)?(?:therapy|treatment))?"
+)
+# Words of a sentence about other patients: a trial's population or a label's.
+_POPULATION = re.compile(
+    r"(?i)\b(?:median|mean|average|patients|subjects|participants|cohort|population|"
+    r"pivotal|enrolled\s+patients|phase\s+(?:[1-3]|I{1,3})[ab]?\s+(?:trial|study))\b"
+)
 _LABEL_WORDS = re.compile(r"(?i)indicat|label|approved|policy|criteri|requires?|coverage")
 _PRIOR_WORD = re.compile(
     r"(?i)\b(?:prior|previous|pretreated|received|s/p|after|failed|history|LOT|lines of)\b"
@@ -74,13 +100,40 @@ def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list
     return facts
 
 
+# A status word about something other than the myeloma: "relapse-free survival",
+# "progression-free", "refractory hypertension", "progressive neuropathy", "relapsed
+# prostate cancer".  Only a status of the myeloma may meet "relapsed or refractory".
+_FREE_AFTER = re.compile(r"(?i)^\s*-?\s*free\b")
+_NEXT_WORD = re.compile(r"^[ \t]+([A-Za-z][\w-]*)")
+
+
+def _about_something_else(
+    m: Mention, text: PageText, lexicon: Lexicon, target_sentences: set[int], other_sentences: set[int]
+) -> bool:
+    after = text.text[m.end : m.end + 60]
+    if _FREE_AFTER.match(after):
+        return True
+    if m.text.lower() in lexicon.status_adjectives:
+        nxt = _NEXT_WORD.match(after)
+        if nxt and nxt.group(1).lower() not in lexicon.myeloma_next_words:
+            return True
+    # a sentence that names another disease and not the myeloma speaks of that disease
+    return m.sent_start in other_sentences and m.sent_start not in target_sentences
+
+
 def statuses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[StatusFact]:
     implied = {term: status for row in lexicon.diagnoses for term, status in row.implies_status.items()}
+    targets = {row.concept for row in lexicon.diagnoses if row.is_target}
+    diagnosed = [m for m in mentions if m.label == DIAGNOSIS]
+    target_sentences = {m.sent_start for m in diagnosed if m.concept.split(":", 1)[1] in targets}
+    other_sentences = {m.sent_start for m in diagnosed if m.concept.split(":", 1)[1] not in targets}
     facts: list[StatusFact] = []
     seen: set[tuple[str, str, str]] = set()
     for m in mentions:
         if m.label == STATUS:
             status = m.concept.split(":", 1)[1]
+            if _about_something_else(m, text, lexicon, target_sentences, other_sentences):
+                continue
         elif m.label == DIAGNOSIS and m.text in implied:
             status = implied[m.text]
         else:
@@ -103,19 +156,53 @@ def statuses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[
 
 
 def stated_prior_lines(text: PageText) -> tuple[int | None, tuple[Evidence, ...]]:
-    """ "4 prior LOT", "3 prior lines of therapy", "heavily pretreated with 5 prior lines"."""
+    """The member's count of prior lines as the note states it, the first one written:
+    "4 prior LOT", "3 prior lines of therapy", "heavily pretreated with 5 prior lines",
+    a form's "Number of prior lines of therapy: 5", or "now in need of fourth-line therapy"
+    (the line being requested is the fourth: three before it).
+
+    Not counted: a label's or policy's minimum ("after two or more prior lines") and a
+    statement about other patients ("In KarMMa, patients had a median of 6 prior lines").
+    """
+    found: list[tuple[int, int, int]] = []  # (offset, value, end)
     for match in _PRIOR_LINES.finditer(text.text):
         window = text.text[max(0, match.start() - 40) : match.end() + 5]
         if not (_PRIOR_WORD.search(match.group(0)) or _PRIOR_WORD.search(window)):
             continue
         if _is_label_wording(text.text, match):
             continue
-        word = match.group(1).lower()
-        value = int(word) if word.isdigit() else _NUMBERS.get(word, 0)
-        if 1 <= value <= 20:
-            ev = text.evidence(match.start(), match.end())
+        found.append((match.start(), _count(match.group(1)), match.end()))
+    for match in _PRIOR_LINES_FIELD.finditer(text.text):
+        found.append((match.start(), _count(match.group("n")), match.end()))
+    for match in _NEXT_LINE.finditer(text.text):
+        if _is_label_wording(text.text, match):
+            continue
+        ordinal = match.group("ord").lower()
+        number = int(ordinal[:-2]) if ordinal[:1].isdigit() else _ORDINALS.get(ordinal, 0)
+        found.append((match.start(), number - 1, match.end()))
+    for start, value, end in sorted(found):
+        if 1 <= value <= 20 and not _about_other_patients(text.text, start, end):
+            ev = text.evidence(start, end)
             return value, (ev,) if ev else ()
     return None, ()
+
+
+def _count(word: str) -> int:
+    word = word.lower()
+    return int(word) if word.isdigit() else _NUMBERS.get(word, 0)
+
+
+def _about_other_patients(text: str, start: int, end: int) -> bool:
+    """A count in a sentence about a trial's or the label's population, not this member."""
+    sentence = next((text[s:e] for s, e in _sentences(text) if s <= start < e), text[start:end])
+    return bool(_POPULATION.search(sentence) or _trial_names().search(sentence))
+
+
+@lru_cache(maxsize=1)
+def _trial_names() -> re.Pattern[str]:
+    names = sorted({trial for p in load_lexicon().car_t_products for trial in p.trials}, key=len)
+    names = [re.escape(n) for n in reversed(names)]
+    return re.compile(rf"(?i)\b(?:{'|'.join(names)})\b" if names else r"(?!)")
 
 
 def _is_label_wording(text: str, match: re.Match[str]) -> bool:

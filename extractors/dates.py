@@ -27,21 +27,45 @@ _SINGLE = [
     re.compile(
         rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<d>0?[1-9]|[12]\d|3[01])[/.-](?P<y>{_YEAR}|\d{{2}})(?![\d/])"
     ),
-    re.compile(rf"(?i)\b(?P<mon>{_MON})\s+(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?,?\s+(?P<y>{_YEAR})\b"),
+    re.compile(
+        rf"(?i)\b(?P<mon>{_MON})(?:\s+|-)(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?,?(?:\s+|-)(?P<y>{_YEAR})\b"
+    ),
+    # "15 Mar 2019", and the EHR's "15-Mar-2019" / "15-Mar-19"
     re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])\s+(?P<mon>{_MON})\s+(?P<y>{_YEAR})\b"),
+    re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])-(?P<mon>{_MON})-(?P<y>{_YEAR}|\d{{2}})\b"),
     re.compile(rf"(?<![\d/.-])(?P<y>{_YEAR})-(?P<m>0[1-9]|1[0-2])(?![\d-])"),
     re.compile(rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<y>{_YEAR})(?![\d/])"),
     re.compile(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\w/])"),
-    re.compile(rf"(?i)\b(?P<mon>{_MON}),?\s+(?P<y>{_YEAR})\b"),
+    re.compile(rf"(?i)\b(?P<mon>{_MON})(?:,?\s+|-)(?P<y>{_YEAR})\b"),
     re.compile(rf"(?i)\b(?P<mon>{_MON})\s*'(?P<y>\d{{2}})\b"),
+    # "2019 Jan" (year first, as some EHR exports sort them); after "Jan 2019" so that
+    # "Sept 2020 Jan 2021" stays two month-first dates.  "2019 may ..." is a verb.
+    re.compile(rf"(?<![\d/.$-])(?P<y>{_YEAR})(?:\s+|-)(?P<mon>(?=[A-Z])(?i:{_MON}))(?![\w-])"),
     re.compile(rf"(?<![\d/.$])(?P<y>{_YEAR})(?![\d])"),
 ]
 # "Mar-Oct 2018": two month names sharing a year.
 _MONTH_PAIR = re.compile(rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|to|through)\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b")
 _RANGE_JOIN = re.compile(
-    r"(?i)^\s*(?:(?:-{1,2}|[~=]|–|—|to|thru|through|\||\t)\s*"  # "~", "=": a dash as fax OCR reads it
+    # "~", "=": a dash as fax OCR reads it; an arrow between two dates alone is a range
+    r"(?i)^\s*(?:(?:-{1,2}|[~=]|–|—|to|thru|through|\||\t|->|→)\s*"
     r"(?:(?:PD|POD|progression|relapse|progressive disease)\s*(?:in|on|,)?\s*)?(?:\|\s*)?"
     r"|(?:until|till|[a-z]ntil|unti[l1i])\s+(?:[\w-]+[\s,]+){0,3}?(?:in|on)?\s*)?$"  # "wntil": fax OCR
+)
+# "started 1/15/2019, stopped 8/2/2019": a start, then its end named by a stop word.
+_STOP_JOIN = re.compile(
+    r"(?i)^\s*,?\s*(?:and\s+)?(?:was\s+)?(?:stopped|discontinued|d/c(?:'d)?|ended|completed|ceased)"
+    r"\s*(?:on|in)?\s*:?\s*$"
+)
+# "7/21-2/22": month/two-digit-year on both sides of a bare hyphen.  A single month on
+# both sides ("Flu/Cy 3/11-3/13") is a run of days, not years.
+_SHORT_RANGE = re.compile(
+    r"(?<![\d/.-])(?P<m1>0?[1-9]|1[0-2])/(?P<y1>\d{2})-(?P<m2>0?[1-9]|1[0-2])/(?P<y2>\d{2})(?![\w/])"
+)
+# "3/11-3/13/2024": a run of days sharing the year written once (lymphodepletion, a
+# hospital stay); the first side is not March 2011.
+_DAY_RANGE = re.compile(
+    rf"(?<![\d/.-])(?P<m1>0?[1-9]|1[0-2])/(?P<d1>0?[1-9]|[12]\d|3[01])-"
+    rf"(?P<m2>0?[1-9]|1[0-2])/(?P<d2>0?[1-9]|[12]\d|3[01])/(?P<y>{_YEAR})(?![\d/])"
 )
 _OPEN_END = re.compile(r"(?i)^\s*(?:-|–|—|to|through|until)?\s*(?:present|current|now|ongoing|today|date)\b")
 _START_CUE = re.compile(
@@ -163,13 +187,24 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
         if m1 and m2:
             mentions.append(DateMention(match.start(), match.end(), f"{year}-{m1:02d}", f"{year}-{m2:02d}"))
             pair_spans.append((match.start(), match.end()))
+    for match in _DAY_RANGE.finditer(text):
+        days = _day_range(match)
+        if days is not None:
+            mentions.append(DateMention(match.start(), match.end(), *days))
+            pair_spans.append((match.start(), match.end()))
+    for match in _SHORT_RANGE.finditer(text):
+        short = _short_range(text, match, today)
+        if short is not None:
+            mentions.append(DateMention(match.start(), match.end(), *short))
+            pair_spans.append((match.start(), match.end()))
     singles = [
         s for s in find_single_dates(text, today) if not any(s[0] < e and s[1] > b for b, e in pair_spans)
     ]
     i = 0
     while i < len(singles):
         start, end, value = singles[i]
-        if i + 1 < len(singles) and _RANGE_JOIN.match(text[end : singles[i + 1][0]]):
+        gap = text[end : singles[i + 1][0]] if i + 1 < len(singles) else ""
+        if i + 1 < len(singles) and (_RANGE_JOIN.match(gap) or _STOP_JOIN.match(gap)):
             nxt = singles[i + 1]
             mentions.append(DateMention(start, nxt[1], value, nxt[2]))
             i += 2
@@ -210,6 +245,31 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
             mentions.append(DateMention(start, end, value, None))
         i += 1
     return sorted(mentions, key=lambda m: m.start)
+
+
+def _day_range(match: re.Match[str]) -> tuple[str, str] | None:
+    year = int(match.group("y"))
+    try:
+        first = date(year, int(match.group("m1")), int(match.group("d1")))
+        last = date(year, int(match.group("m2")), int(match.group("d2")))
+    except ValueError:
+        return None
+    return (first.isoformat(), last.isoformat()) if first <= last else None
+
+
+def _short_range(text: str, match: re.Match[str], today: date) -> tuple[str, str] | None:
+    """(begin, end) of a "7/21-2/22" range, or None when it reads better as something else."""
+    m1, m2 = int(match.group("m1")), int(match.group("m2"))
+    y1 = _two_digit_year(match.group("y1"), today)
+    y2 = _two_digit_year(match.group("y2"), today)
+    before = text[max(0, match.start() - 6) : match.start()]
+    if m1 == m2 or (y1, m1) >= (y2, m2) or y2 > today.year + 1:
+        return None
+    if re.search(r"(?i)(?:\bx|\bc|\bd|\bcycles?\s|#|\d\s*)$", before):
+        return None  # a cycle count or a number, as for single dates
+    if match.group("y1") == "10" or match.group("y2") == "10":
+        return None  # "5/10-7/10": scores, as for single dates
+    return f"{y1:04d}-{m1:02d}", f"{y2:04d}-{m2:02d}"
 
 
 def year_of(value: str | None) -> int | None:

@@ -105,7 +105,9 @@ class StatusRow(Row):
 class ContextRuleRow(Row):
     literal: str = Field(min_length=1)
     category: Literal["HYPOTHETICAL", "NEGATED_EXISTENCE", "FAMILY", "POSSIBLE_EXISTENCE", "TERMINATE"]
-    direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE"]
+    # PSEUDO: a longer phrase that holds a trigger ("no response to" holds "no") and
+    # modifies nothing, so the shorter trigger does not fire inside it.
+    direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
     max_scope: int | None = None
     source: str = Field(min_length=2)
 
@@ -121,6 +123,9 @@ class SectionAssertion(Row):
     assertion: Literal["planned", "family", "negated", "uncertain"]
     unless_cues: list[str] = []
     applies_to: list[Literal["therapy", "diagnosis", "status"]]
+    # Only on the header's own line ("Allergies: daratumumab"): the lines after an inline
+    # list are usually something else, and medspaCy runs a section to the next header.
+    same_line: bool = False
 
 
 class FindingRow(Row):
@@ -184,11 +189,14 @@ class Lexicon(BaseModel):
     car_t_products: list[CarTProduct]
     car_t_generic: CarTGeneric
     car_t_receipt_cues: list[str]
+    car_t_non_receipt_cues: list[str]
     regimens: list[RegimenRow]
     procedures: list[ProcedureRow]
     phases: list[PhaseRow]
     diagnoses: list[DiagnosisRow]
     statuses: list[StatusRow]
+    status_adjectives: list[str]
+    myeloma_next_words: list[str]
     context_rules: list[ContextRuleRow]
     dropped_default_context_rules: list[str]
     sections: list[SectionRow]
@@ -225,11 +233,18 @@ def load_lexicon() -> Lexicon:
         car_t_products=parse_rows("car_t.json", car_t.get("products"), CarTProduct, "products"),
         car_t_generic=generic,
         car_t_receipt_cues=_string_list("car_t.json", car_t, "receipt_cues"),
+        car_t_non_receipt_cues=_string_list("car_t.json", car_t, "non_receipt_cues"),
         regimens=parse_rows("regimens.json", raw["regimens.json"].get("rows"), RegimenRow),
         procedures=parse_rows("procedures.json", raw["procedures.json"].get("rows"), ProcedureRow),
         phases=parse_rows("phases.json", raw["phases.json"].get("rows"), PhaseRow),
         diagnoses=parse_rows("diagnoses.json", raw["diagnoses.json"].get("rows"), DiagnosisRow),
         statuses=parse_rows("disease_status.json", raw["disease_status.json"].get("rows"), StatusRow),
+        status_adjectives=_string_list(
+            "disease_status.json", raw["disease_status.json"], "status_adjectives"
+        ),
+        myeloma_next_words=_string_list(
+            "disease_status.json", raw["disease_status.json"], "myeloma_next_words"
+        ),
         context_rules=parse_rows("context_rules.json", raw["context_rules.json"].get("rows"), ContextRuleRow),
         dropped_default_context_rules=_string_list(
             "context_rules.json", raw["context_rules.json"], "drop_default_rules"

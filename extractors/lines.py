@@ -5,7 +5,14 @@
   or swapped outside the plan ("Rd, then bortezomib added" is two lines).
 * Each further transplant is a new line, except a planned tandem.
 * Numbering written in the text ("Line 2:", "2nd line", "LOT 3", "2L", a table's line
-  column, a numbered list under a "lines of therapy" title) is honoured.
+  column, a numbered list under a "lines of therapy" title) is honoured; "4L+" labels the
+  line being entered, not a line given.
+* Drugs started together are one regimen: a drug written onto a regimen name
+  ("Sarclisa-Pd", "carfilzomib (KRd)"), drugs "given with it", and drugs whose starts
+  fall in the same month when none of them is already in that regimen (OHDSI's 30-day
+  combination window, at the month precision notes give).
+* The same regimen given again after it stopped (a re-treatment at relapse) is a new line;
+  stem-cell mobilization chemotherapy belongs to the transplant plan.
 
 Only received therapies take part: planned, negated, family and uncertain ones never
 form lines, and a steroid or lymphodepletion drug alone never starts one.
@@ -17,9 +24,9 @@ import re
 from dataclasses import dataclass, field
 
 from common.models import Evidence, LineOfTherapy
-from extractors.dates import sort_key
+from extractors.dates import find_dates, sort_key
 from extractors.pagetext import PageText
-from extractors.therapies import TherapyMention, evidence_key
+from extractors.therapies import LineLayout, TherapyMention, evidence_key
 
 _ORDINALS = {
     "first": 1,
@@ -36,7 +43,8 @@ _EXPLICIT = [
         r"(?i)\b(?:line|LOT)\s*(?:of therapy\s*)?(?:#|no\.?)?\s*(\d{1,2})\b(?!\s*(?:prior|previous|lines))"
     ),
     re.compile(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)[\s-]+line\b"),
-    re.compile(r"\b([1-9])L\b(?!\s*(?:NS|LR|D5|normal|saline|fluids?|bolus|of|IV)\b)"),  # not "1L NS"
+    # not "1L NS", nor "4L+" (the line being entered: "4th line and beyond")
+    re.compile(r"\b([1-9])L\b(?!\s*(?:NS|LR|D5|normal|saline|fluids?|bolus|of|IV)\b|\s*\+)"),
     re.compile(r"^\s*L([1-9Iil|])\s*[:.)-]"),  # "L1:", or "Li:" as fax OCR reads it
     re.compile(r"(?i)\b(first|second|third|fourth|fifth|sixth|seventh|eighth)[\s-]+line\b"),
 ]
@@ -53,7 +61,39 @@ _TABLE_HEADER = re.compile(
 # bortezomib added"); a swap ("switched to Kd") starts a new line without them.
 _ADDED = re.compile(r"(?i)\b(?:added|adding|add(?:ition of)?|plus)\b")
 _TANDEM = re.compile(r"(?i)\btandem\b|\bsecond (?:planned )?(?:auto|transplant)")
-_JOIN_PHASES = {"consolidation", "maintenance", "conditioning", "lymphodepletion"}
+_JOIN_PHASES = {"consolidation", "maintenance", "conditioning", "lymphodepletion", "mobilization"}
+# What may sit between a drug and a regimen written as one name: "Sarclisa-Pd",
+# "Kyprolis-Pom-dex", "Daratumumab + Pd", "carfilzomib (KRd)".  Not "and" or a comma:
+# "prior bortezomib, Rd" is a list of past therapies.
+_NAME_JOIN = re.compile(r"[\s\-\u2013\u2014/+&(]{1,4}")
+# A drug said to be given with the one just named: "Pd were given with it".
+_COMBINED = re.compile(
+    r"(?i)\bwith (?:it|this|that|them|these)\b|\b(?:along|together|in combination|combined) with\b"
+    r"|\bconcurrent(?:ly)?\b|\bconcomitant(?:ly)?\b"
+)
+# A change to the regimen (a new line), never a partner started with it.
+_CHANGED = re.compile(
+    r"(?i)\b(?:switch\w*|chang\w*|replac\w*|substitut\w*|instead|add(?:ed|ing|ition)?|escalat\w*)\b"
+)
+_RETREATED = re.compile(r"(?i)\bre-?(?:treat\w*|challeng\w*)\b")
+# The line's drugs kept on after some stopped ("Rd continued 2020-2022") are the same line.
+_CONTINUED = re.compile(r"(?i)\bcontinu\w*|\b(?:stayed|remained|kept) on\b|\bresum\w*")
+# Stem-cell mobilization ("cyclophosphamide mobilization 5/2021") is part of the transplant
+# plan (IMWG 2015: induction, SCT, consolidation and maintenance are one line).  The phase
+# lexicon has no mobilization word yet; only non-myeloma chemotherapy qualifies, so a
+# myeloma regimen written beside "stem cell collection" still counts.
+_MOBILIZATION = re.compile(r"(?i)\bmobili[sz]\w*|\bstem[- ]cell (?:collection|harvest)|\bpriming\b")
+_MOBILIZING_CLASSES = {"alkylating_agent", "topoisomerase_inhibitor", "other"}
+# A form that gives the start on its own field line under the regimen line.
+_DATE_FIELD = re.compile(
+    r"(?i)^\s*(?:(start(?:ed)?|begin|began|initiated)|(stop(?:ped)?|end(?:ed)?|discontinued))"
+    r"(?:\s+date)?\s*[:=]"
+)
+# A gap this long between a regimen's end and its drugs' next start is a re-treatment
+# (OHDSI: a drug unused for > 90 days is discontinued); with only years written, two years
+# ("VRd 2017-2018 ... VRd 2021"), since "2019-2020" then "2021" may be one course.
+_RETREATMENT_GAP_MONTHS = 3
+_RETREATMENT_GAP_YEARS = 2
 
 
 @dataclass
@@ -66,6 +106,7 @@ class Event:
     text: str
     number: int | None = None
     merged: list[TherapyMention] = field(default_factory=list)
+    clauses: str = ""  # the text of the clauses its items stand in (cue words)
 
     @property
     def ingredients(self) -> set[str]:
@@ -96,6 +137,15 @@ class Event:
     def is_transplant(self) -> bool:
         return any(i.therapy_class == "stem_cell_transplant" for i in self.items)
 
+    @property
+    def is_mobilization(self) -> bool:
+        core = [i for i in self.items if i.ingredient in self.core]
+        return (
+            bool(core)
+            and all(i.therapy_class in _MOBILIZING_CLASSES for i in core)
+            and bool(_MOBILIZATION.search(self.clauses))
+        )
+
 
 def explicit_number(line: str) -> int | None:
     for pattern in _EXPLICIT:
@@ -114,30 +164,128 @@ def _events(items: list[TherapyMention], text: PageText) -> list[Event]:
     received = [i for i in items if i.assertion == "received"]
     received.sort(key=lambda i: i.offset)
     numbered_list = _numbered_list_lines(text)
+    clause_of = _ClauseReader(text)
     events: list[Event] = []
     for item in received:
+        _date_from_fields(item, text)
         line = text.logical_text(item.line_no)
         explicit = explicit_number(line) or numbered_list.get(item.line_no)
         last = events[-1] if events else None
-        same_clause = (
-            last is not None
-            and last.line_no == item.line_no
-            and last.items[-1].clause == item.clause
-            and (
-                item.regimen_group == last.items[-1].regimen_group
-                or (
-                    item.label != "REGIMEN"
-                    and last.items[-1].label != "REGIMEN"
-                    and not _class_clash(last, item)
-                    and not _transplant_boundary(last, item)
-                )
-            )
-        )
-        if last is not None and same_clause:
+        clause = clause_of(item)
+        if last is not None and _same_event(last, item, text):
             last.items.append(item)
+            if clause not in last.clauses:
+                last.clauses += "\n" + clause
         else:
-            events.append(Event([item], explicit, item.line_no, line))
-    return [e for e in events if e.core or e.is_transplant]
+            events.append(Event([item], explicit, item.line_no, line, clauses=clause))
+    return _join_partners([e for e in events if e.core or e.is_transplant])
+
+
+def _same_event(last: Event, item: TherapyMention, text: PageText) -> bool:
+    """Given together: the same clause of the same line, and one regimen's components, or
+    plain drugs listed together, or a drug written onto a regimen name."""
+    previous = last.items[-1]
+    if last.line_no != item.line_no or previous.clause != item.clause:
+        return False
+    if item.regimen_group == previous.regimen_group:
+        return True
+    plain = item.label != "REGIMEN" and previous.label != "REGIMEN"
+    return (
+        (plain or _one_name(previous, item, text))
+        and not _class_clash(last, item)
+        and not _transplant_boundary(last, item)
+    )
+
+
+class _ClauseReader:
+    """The clause a mention stands in, for cue words ("given with it", "mobilization")."""
+
+    def __init__(self, text: PageText) -> None:
+        self.text = text
+        self.layouts: dict[int, LineLayout] = {}
+
+    def __call__(self, item: TherapyMention) -> str:
+        line = self.text.logical_text(item.line_no)
+        layout = self.layouts.get(item.line_no)
+        if layout is None:
+            layout = self.layouts[item.line_no] = LineLayout.of(line, [])
+        rel = item.offset - self.text.logical_spans()[item.line_no][0]
+        lo, hi = layout.clause_bounds(max(rel, 0))
+        return line[lo:hi]
+
+
+def _one_name(previous: TherapyMention, item: TherapyMention, text: PageText) -> bool:
+    """A drug and a regimen written as one name ("Sarclisa-Pd", "carfilzomib (KRd)") are one
+    regimen.  Mentions of one regimen arrive as separate drug and regimen mentions."""
+    if previous.regimen_group == item.regimen_group or "REGIMEN" not in {previous.label, item.label}:
+        return False
+    if previous.label == "REGIMEN" and item.label == "REGIMEN":
+        return False  # "VRd/KRd": two regimens
+    between = text.text[previous.offset + len(previous.text) : item.offset]
+    return bool(_NAME_JOIN.fullmatch(between))
+
+
+def _date_from_fields(item: TherapyMention, text: PageText) -> None:
+    """A form's field lines under the regimen line: "Regimen: Daratumumab SC" then
+    "Start date: 03/2021".  Only for a mention with no date of its own."""
+    if item.start or item.end or find_dates(text.logical_text(item.line_no)):
+        return
+    for line_no in range(item.line_no + 1, min(item.line_no + 3, len(text.logical_spans()))):
+        line = text.logical_text(line_no)
+        field_name = _DATE_FIELD.match(line)
+        if not field_name:
+            return
+        dates = find_dates(line[field_name.end() :])
+        value = (dates[0].begin or dates[0].finish) if dates else None
+        if field_name.group(1):
+            item.start = item.start or value
+        else:
+            item.end = item.end or value
+
+
+def _join_partners(events: list[Event]) -> list[Event]:
+    """Events that are one regimen told in pieces: a drug "given with it" (the event just
+    before), or drugs started in the same month as a regimen none of whose drugs they
+    repeat (medication-administration rows, one form field per drug)."""
+    kept: list[Event] = []
+    for event in events:
+        partner = None
+        if kept and not event.start and _COMBINED.search(event.clauses) and _may_join(kept[-1], event):
+            partner = kept[-1]
+        elif event.start and len(event.start) >= 7:
+            partner = next(
+                (
+                    k
+                    for k in kept
+                    if k.start
+                    and len(k.start) >= 7
+                    and k.start[:7] == event.start[:7]
+                    and _may_join(k, event)
+                ),
+                None,
+            )
+        if partner is None:
+            kept.append(event)
+            continue
+        partner.items.extend(event.items)
+        partner.clauses += "\n" + event.clauses
+        partner.explicit = partner.explicit or event.explicit
+    return kept
+
+
+def _may_join(regimen: Event, event: Event) -> bool:
+    if regimen.is_transplant or event.is_transplant or not regimen.core or not event.core:
+        return False
+    if regimen.explicit and event.explicit and regimen.explicit != event.explicit:
+        return False
+    if not event.core.isdisjoint(regimen.core) or regimen.phases != event.phases:
+        return False
+    if _named_regimen(regimen) and _named_regimen(event):
+        return False  # "Kd 03/2021 - 04/2021", "Pd 03/2021 - ...": each a whole regimen
+    classes = {i.therapy_class for i in regimen.items if i.ingredient in regimen.core}
+    if any(i.therapy_class in classes for i in event.items if i.ingredient in event.core):
+        return False  # two PIs, two IMiDs: a switch, not partners
+    return not _CHANGED.search(event.clauses)
 
 
 def _class_clash(event: Event, item: TherapyMention) -> bool:
@@ -242,16 +390,38 @@ def _joins(current: list[Event], event: Event) -> bool:
     has_transplant = any(e.is_transplant for e in current)
     if event.is_transplant:
         return not has_transplant or bool(_TANDEM.search(event.text))
-    if event.phases & _JOIN_PHASES:
+    if event.phases & _JOIN_PHASES or (event.is_mobilization and current):
         return True
     if all(i.role == "lymphodepletion" or i.therapy_class == "corticosteroid" for i in event.items):
         return True
     if event.core <= line_ingredients:
+        if _retreatment(current, event):
+            return False
         # the line's drugs named again ("bortezomib was added (VRd)"): a restatement
         if has_transplant and not current[-1].is_transplant and not event.phases:
             return True
         return not has_transplant or bool(event.phases & _JOIN_PHASES)
     return False  # new drugs: added, swapped or a new regimen - a new line either way
+
+
+def _named_regimen(event: Event) -> bool:
+    return any(i.label == "REGIMEN" for i in event.items)
+
+
+def _retreatment(current: list[Event], event: Event) -> bool:
+    """The line's drugs given again after the line stopped: "re-treated with VRd", or a
+    start months after the line's last end (IMWG: a regimen restarted after it was
+    discontinued is a new line)."""
+    if _RETREATED.search(event.clauses):
+        return True
+    ends = [i.end for e in current for i in e.items if i.end]
+    if not event.start or not ends or _CONTINUED.search(event.clauses):
+        return False
+    end = max(ends, key=sort_key)
+    if len(end) >= 7 and len(event.start) >= 7:
+        months = (int(event.start[:4]) - int(end[:4])) * 12 + int(event.start[5:7]) - int(end[5:7])
+        return months >= _RETREATMENT_GAP_MONTHS
+    return int(event.start[:4]) - int(end[:4]) >= _RETREATMENT_GAP_YEARS
 
 
 def _numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
@@ -260,9 +430,25 @@ def _numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]
     so, to the line that already holds its drugs when it repeats them, else to a new line."""
     by_number: dict[int, list[Event]] = {}
     current: int | None = None
+    absorbed: set[int] = set()  # the text's numbers of "lines" that are one phase of the line before
+    written: int | None = None  # the text's number of the current line
     for event in events:
+        explicit = event.explicit
+        if (
+            explicit is not None
+            and explicit != written
+            and current is not None
+            and (explicit in absorbed or _phase_of_plan(by_number[current], event))
+        ):
+            # "Line 1: Dara-VRd induction / Line 2: ASCT / Line 3: Dara-R maintenance" is one
+            # line under IMWG (induction, transplant and maintenance given as one plan);
+            # counting the author's numbers would add two.
+            absorbed.add(explicit)
+            by_number[current].append(event)
+            continue
         if event.explicit:
-            current = event.explicit
+            written = event.explicit
+            current = event.explicit - sum(1 for n in absorbed if n < event.explicit)
         elif current is None:
             continue  # narrative before the numbered history: the numbered history is authoritative
         elif (twin := _placed_twin(by_number, event)) is not None:
@@ -276,6 +462,14 @@ def _numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]
         by_number.setdefault(current, []).append(event)
     numbers = sorted(by_number)
     return [_merge_repeats(by_number[n]) for n in numbers], numbers
+
+
+def _phase_of_plan(current: list[Event], event: Event) -> bool:
+    """A numbered "line" that is only a transplant, or only consolidation or maintenance,
+    continuing the line before it by the plan rules."""
+    only_transplant = all(i.therapy_class == "stem_cell_transplant" for i in event.items)
+    only_later_phase = bool(event.phases) and event.phases <= _JOIN_PHASES
+    return (only_transplant or only_later_phase) and _joins(current, event)
 
 
 def _placed_twin(by_number: dict[int, list[Event]], event: Event) -> int | None:

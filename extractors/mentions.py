@@ -40,19 +40,33 @@ def _cue_pattern(cues: list[str]) -> re.Pattern[str] | None:
 class AssertionResolver:
     def __init__(self, lexicon: Lexicon) -> None:
         self.section_rules = [
-            (rule.category, rule.assertion, _cue_pattern(rule.unless_cues), set(rule.applies_to))
+            (
+                rule.category,
+                rule.assertion,
+                _cue_pattern(rule.unless_cues),
+                set(rule.applies_to),
+                rule.same_line,
+            )
             for rule in lexicon.section_assertions
         ]
 
     def resolve(self, ent: Span, kind: str, section: str | None) -> str:
         if ent._.is_family:
             return "family"
-        for category, assertion, unless, applies in self.section_rules:
+        answer = checkbox_answer(ent.doc.text, ent.end_char)
+        if answer is not None:
+            # a form's question answered by a ticked box: "received prior CAR-T? [ ] Yes [X] No"
+            return answer
+        for category, assertion, unless, applies, same_line in self.section_rules:
+            if same_line and not _on_header_line(ent):
+                continue
             if section == category and kind in applies and not (unless and unless.search(ent.sent.text)):
                 if assertion == "family":
                     return "family"
-                if assertion == "planned" and not ent._.is_negated:
-                    return "planned"
+                if assertion in ("planned", "uncertain") and not ent._.is_negated:
+                    # a plan section's drugs are plans; an allergy list says a drug
+                    # was met, not that it was given as treatment
+                    return assertion
         if ent._.is_negated:
             return "negated"
         if ent._.is_hypothetical and kind == "therapy":
@@ -61,6 +75,38 @@ class AssertionResolver:
         if ent._.is_uncertain:
             return "uncertain"
         return "received"
+
+
+_CHECKED = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX✓✔]\s*\)|[☒☑✅■✓✔])"
+_BOX = re.compile(r"\[\s*[xX✓✔]?\s*\]|\(\s*[xX✓✔]?\s*\)|[☐☒☑□■✅]")
+_ANSWER_WORD = re.compile(r"(?i)\b(?:yes|no|n/a)\b")
+# "☒ No" when the boxes precede their labels, "No ☒" when they follow them
+_TICK_BEFORE = re.compile(rf"(?i){_CHECKED}\s*(yes|no|n/a)\b")
+_TICK_AFTER = re.compile(rf"(?i)\b(yes|no|n/a)\s*{_CHECKED}")
+
+
+def checkbox_answer(text: str, after: int) -> str | None:
+    """The ticked answer of a form's yes/no boxes later on the mention's line, if any.
+
+    "Yes" is an answer of receipt ("received", the question's subject), "No" or "N/A" of
+    none; boxes with nothing ticked leave the question open ("uncertain").
+    """
+    end = text.find("\n", after)
+    rest = text[after : end if end >= 0 else len(text)]
+    box, word = _BOX.search(rest), _ANSWER_WORD.search(rest)
+    if box is None or word is None:
+        return None
+    ticked = (_TICK_BEFORE if box.start() < word.start() else _TICK_AFTER).search(rest)
+    if ticked is None:
+        return "uncertain"
+    return "received" if ticked.group(1).lower() == "yes" else "negated"
+
+
+def _on_header_line(ent: Span) -> bool:
+    title = getattr(ent._, "section_title", None)
+    if title is None:
+        return False  # the section began on an earlier page: not the header's line
+    return "\n" not in ent.doc.text[title.end_char : ent.start_char]
 
 
 def collect_mentions(

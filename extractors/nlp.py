@@ -140,6 +140,7 @@ def line_sentences(doc: Doc) -> Doc:
     # token at a time re-checks the whole document each time (quadratic on long faxes).
     texts = [t.text for t in doc]
     spaces = [t.is_space for t in doc]
+    gaps = [bool(t.whitespace_) for t in doc]
     starts = numpy.zeros(len(texts), dtype="int64")
     for i, text in enumerate(texts):
         if i == 0:
@@ -158,13 +159,43 @@ def line_sentences(doc: Doc) -> Doc:
                 prev == "."
                 and (text[:1].isupper() or text[:1].isdigit())
                 and i >= 2
-                and len(texts[i - 2]) > 1
+                and _period_ends_sentence(texts, gaps, i - 2)
             ):
                 start = True
         starts[i] = 1 if start else -1
     if len(texts):
         doc.from_array([SENT_START], cast(Any, starts.astype("uint64")))  # spaCy stores -1 as uint64
     return doc
+
+
+# Abbreviations whose period does not end a sentence even before a capital or a digit
+# ("approx. 5 months"); "Dr.", "vs." and "St." are single tokens already (spaCy exceptions).
+_NO_BREAK_AFTER = {"approx", "appr", "ca", "cf", "est", "resp", "incl", "fig", "vol", "ref"}
+
+
+def _period_ends_sentence(texts: list[str], gaps: list[bool], index: int) -> bool:
+    """Whether the '.' after token ``index`` ends a sentence (the next word is capitalised).
+
+    A one-character token before the period is usually an initial ("J. Doe", "Dr. A.
+    Smith") and does not, but clinical shorthand ends sentences on one too:
+    a count or age ("VRd x 4. DKd ...", "at age 8. Received ..."), or a letter that closes
+    a term ("No prior CAR-T. She received ...", "denies prior CAR T. Treated ...").
+    Left whole, a negation ran on into the next sentence and negated every drug in it.
+    """
+    word = texts[index]
+    if len(word) > 1:
+        return word.lower() not in _NO_BREAK_AFTER
+    before = texts[index - 1] if index >= 1 else "\n"
+    if word.isdigit():
+        # "1. VRd" opening a line or sentence is a list number, not the end of one
+        return not ("\n" in before or before in _SENTENCE_END or not before.strip())
+    if not word.isupper():
+        return False
+    # "CAR-T": the letter joined by a hyphen to the word before it (an initial never is)
+    if before == "-" and not gaps[index - 1] and index >= 2 and not gaps[index - 2]:
+        return True
+    # "CAR T": the letter after an all-capitals term (not "John A. Smith")
+    return len(before) >= 2 and before.isalpha() and before.isupper()
 
 
 class OcrDrugMatcher:
@@ -416,7 +447,11 @@ def build_nlp() -> Language:
     nlp.add_pipe("defined_abbreviations")
 
     sectionizer: Sectionizer = nlp.add_pipe(
-        "medspacy_sectionizer", config={"rules": None, "require_start_line": True}
+        # span_attrs None: medspaCy would mark every entity of a family-history section as
+        # family until the next header ("He received cilta-cel" under it included); the
+        # section rules of lexicons/sections.json decide instead, with their exceptions.
+        "medspacy_sectionizer",
+        config={"rules": None, "require_start_line": True, "span_attrs": None},
     )
     sectionizer.add([SectionRule(s.literal, s.category) for s in lexicon.sections])
 

@@ -33,6 +33,23 @@ _PHASE_HEAD = re.compile(r"\s*(?::|with\b|using\b|consisting of\b)")
 _CYCLES = re.compile(r"(?i)\bx\s?\d+\b|\b\d+\s*cycles?\b|\bcycles?\b|\bC\d+D\d+\b")
 
 
+# Sections and line labels that list diseases: an ambiguous regimen name there (PAD, CTD)
+# is a disease unless a drug, cycles or a treatment phase stand beside it.
+_DISEASE_LIST_SECTIONS = {
+    "past_medical_history",
+    "diagnosis",
+    "allergies",
+    "family_history",
+    "social_history",
+}
+_DISEASE_LIST = re.compile(
+    r"(?i)\b(?:PMH|PMHx|past medical history|medical history|problem list|comorbidit(?:y|ies)|"
+    r"diagnoses|dx)\s*:"
+)
+# In these sections a CAR-T mention is the request, not history, unless a receipt cue says so.
+_PLAN_SECTIONS = {"plan", "assessment_plan"}
+
+
 @dataclass
 class TherapyMention:
     ingredient: str
@@ -62,6 +79,9 @@ class TherapyBuilder:
         self.car_t_receipt = re.compile(
             r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_receipt_cues) + r")(?![\w/])"
         )
+        self.car_t_non_receipt = re.compile(
+            r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_non_receipt_cues) + r")(?![\w/])"
+        )
         self.phase_patterns = [
             (
                 row.phase,
@@ -80,7 +100,8 @@ class TherapyBuilder:
         out: list[TherapyMention] = []
         line_dates: dict[int, list[DateMention]] = {}
         layouts: dict[int, LineLayout] = {}
-        sentence_cues: dict[int, tuple[bool, bool]] = {}  # per sentence: (trial named, receipt cue)
+        # per sentence: (trial named, receipt cue, non-receipt cue)
+        sentence_cues: dict[int, tuple[bool, bool, bool]] = {}
         for index, mention in enumerate(mentions):
             if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
                 continue
@@ -112,14 +133,18 @@ class TherapyBuilder:
                 cues = sentence_cues[mention.sent_start] = (
                     trial_said,
                     bool(self.car_t_receipt.search(sentence)),
+                    bool(self.car_t_non_receipt.search(sentence)),
                 )
-            trial, receipt = cues
+            trial, receipt, not_receipt = cues
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = mention.assertion
-            undated_car_t = mention.label == CAR_T and assertion == "received" and not (start or end)
-            if undated_car_t and not receipt:
-                # CAR-T talked about (label, monitoring, REMS), not reported as given
-                assertion = "uncertain"
+            if mention.label == CAR_T and assertion == "received" and not receipt:
+                # CAR-T talked about (label, monitoring, REMS, an appointment, a claim line,
+                # a denial), not reported as given: only a dated mention in plain history
+                # counts without a receipt cue.  A false prior CAR-T is a wrong "not met".
+                dated = bool(start or end)
+                if not dated or not_receipt or mention.section in _PLAN_SECTIONS:
+                    assertion = "uncertain"
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -186,6 +211,9 @@ class TherapyBuilder:
             m is not mention and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE} and m.start in span
             for m in mentions
         )
+        if mention.section in _DISEASE_LIST_SECTIONS or _DISEASE_LIST.search(line):
+            # "PMH: HTN, PAD s/p stent 2019, DM2": a problem list dates diseases, not regimens
+            return bool(beside or _CYCLES.search(line) or layout.phases)
         return bool(beside or dates or _CYCLES.search(line) or layout.phases)
 
     def _dates_for(
@@ -199,12 +227,20 @@ class TherapyBuilder:
         line_no: int,
     ) -> DateMention | None:
         clause = layout.clause_bounds(start)
-        inside = [d for d in dates if d.start >= clause[0] and d.end <= clause[1]]
+        # a range that starts in the clause may run past its end ("Kd 1/2019 -> 8/2019":
+        # the arrow also separates clauses)
+        inside = [d for d in dates if clause[0] <= d.start < clause[1]]
         after = [d for d in inside if d.start >= end]
         before = [d for d in inside if d.end <= start]
         # "2017: Rd, PD 2018" - a date heading its clause with a colon dates what follows it
         headed = [d for d in before if line[d.end : d.end + 2].strip().startswith(":")]
         chosen = headed[-1] if headed else after[0] if after else (before[-1] if before else None)
+        if chosen is not None and chosen.begin is None and before and chosen is not before[-1]:
+            # "in 04/2020 she started Darzalex ..., continued until 02/2023": the end comes
+            # after the drug, the start before it
+            opening = before[-1]
+            if opening.begin and opening.finish is None and not opening.open_ended:
+                chosen = replace(chosen, begin=opening.begin)
         if chosen is None and not dates:
             header = self._header_date(text, line_no)
             # offsets of a header's dates point into another line: drop the garbled span

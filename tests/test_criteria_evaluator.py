@@ -299,6 +299,18 @@ TRAPS = [
         "met",
     ),
     (
+        "a class only possibly given (blinded arm, allergy list) is not 'never given'",
+        "anti_cd38_exposure",
+        complete_facts(
+            therapies=(
+                *history((VRD, "2019", "2020"), (KD, "2021", "2022"))["therapies"],
+                therapy("daratumumab", assertion="uncertain"),
+            ),
+            lines=history((VRD, "2019", "2020"), (KD, "2021", "2022"))["lines"],
+        ),
+        "not_documented",
+    ),
+    (
         "a line with an end but no start date",
         "line_dates",
         complete_facts(**history((DRD, None, "2021-01"), (KPD, "2021-03", None))),
@@ -590,3 +602,17 @@ def test_an_illegible_start_date_is_named_for_the_reviewer() -> None:
     result = next(c for c in evaluate(complete_facts(lines=lines), CURRENT).criteria if c.id == "line_dates")
     assert result.status == "met"
     assert "third line" in result.reason and "10/2081" in result.reason
+
+
+def test_a_line_starting_after_the_date_of_service_is_not_a_prior_line() -> None:
+    """'Line 2: Dara-Kd 11/2025 -' in a letter of 10/2025 is the next line, not a prior one."""
+    facts = complete_facts(
+        **history((VRD, "2019-03", "2020-01"), (KPD, "2025-11", None)), date_of_service="2025-10-06"
+    )
+    report = evaluate(facts, CURRENT)
+    assert {c.id: c.status for c in report.criteria}["prior_lines"] != "met"
+    assert report.determination != "criteria_met"
+    same_month = complete_facts(
+        **history((VRD, "2019-03", "2020-01"), (KPD, "2025-10", None)), date_of_service="2025-10-06"
+    )
+    assert {c.id: c.status for c in evaluate(same_month, CURRENT).criteria}["prior_lines"] == "met"

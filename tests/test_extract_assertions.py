@@ -36,6 +36,19 @@ IDE_CEL = "idecabtagene vicleucel"
         ("Drug requested: Abecma (idecabtagene vicleucel) HCPCS: Q2055 Units: 1", IDE_CEL, "planned"),
         ("I am writing to request coverage of\nAbecma for this patient.", IDE_CEL, "planned"),
         ("Has the member received prior CAR-T therapy? No", CAR_T, "negated"),
+        # form boxes, ticked before or after their labels
+        ("Has the patient received prior CAR-T therapy?  ☐ Yes  ☒ No", CAR_T, "negated"),
+        ("Prior CAR-T therapy: [ ] Yes [X] No", CAR_T, "negated"),
+        ("Prior CAR-T: Yes ☐ No ☒", CAR_T, "negated"),
+        ("Prior CAR-T: [X] Yes [ ] No", CAR_T, "received"),
+        ("Prior CAR-T: Yes ☒ No ☐", CAR_T, "received"),
+        ("Prior CAR-T: ☐ Yes ☐ No", CAR_T, "uncertain"),
+        # the negation ends where the sentence turns
+        (
+            "Unable to receive carfilzomib due to cardiac disease, so was treated with DPd 2022.",
+            "daratumumab",
+            "received",
+        ),
         (
             "He was offered enrollment on a bispecific antibody trial (teclistamab) and declined.",
             "teclistamab",
@@ -54,6 +67,42 @@ IDE_CEL = "idecabtagene vicleucel"
         ("His brother received CAR-T for lymphoma.", CAR_T, "family"),
         ("Mother had CAR-T cell therapy in 2020.", CAR_T, "family"),
         ("Family history:\nSister treated with Kymriah.", "tisagenlecleucel", "family"),
+        # not given: refused by the payer, contraindicated, not yet
+        ("Carvykti was denied by insurance in 09/2023.", "ciltacabtagene autoleucel", "negated"),
+        (
+            "Darzalex Faspro was denied by insurance 2021; she received Rd 2021-2022.",
+            "daratumumab",
+            "negated",
+        ),
+        ("Kyprolis contraindicated due to cardiomyopathy (EF 30%).", "carfilzomib", "negated"),
+        ("Avoid carfilzomib.", "carfilzomib", "negated"),
+        ("Unable to receive carfilzomib due to cardiac disease.", "carfilzomib", "negated"),
+        ("She has not yet received CAR-T.", CAR_T, "negated"),
+        ("Line 2: isatuximab-Kd - not started (insurance denial)", "isatuximab", "negated"),
+        # a question of eligibility, a schedule or a condition is not a history
+        ("In 2023 he was not a candidate for CAR-T because of infection; he is now fit.", CAR_T, "planned"),
+        ("Target infusion date for Abecma: 4/1/2024.", IDE_CEL, "planned"),
+        ("Line 2: Dara-Kd, scheduled to start 11/15/2025 if CAR-T is not approved", "daratumumab", "planned"),
+        # other patients, blinded arms, allergy lists: not this member's treatment
+        ("Patients who previously received CAR-T were excluded from KarMMa.", CAR_T, "uncertain"),
+        ("Randomized on a blinded phase 3 study of daratumumab versus placebo.", "daratumumab", "uncertain"),
+        ("Allergies: daratumumab, sulfa", "daratumumab", "uncertain"),
+        ("Allergies: daratumumab, sulfa\nLine 1: VRd 2019-2020", "bortezomib", "received"),
+        # a family-history section does not swallow the member's own history after it
+        (
+            "Family history: mother had breast cancer.\nHe received cilta-cel 04/2023 with relapse 02/2025.",
+            "ciltacabtagene autoleucel",
+            "received",
+        ),
+        # received, though "no" or "not" is in the sentence
+        ("No response to DPd (2021-2022); refractory.", "daratumumab", "received"),
+        (
+            "She did not tolerate bortezomib and it was stopped after 2 cycles in 2019.",
+            "bortezomib",
+            "received",
+        ),
+        ("No CRS or ICANS after ide-cel in 2023.", IDE_CEL, "received"),
+        ("No prior BCMA-directed therapy other than ide-cel in 2022.", IDE_CEL, "received"),
         # received
         ("S/p ide-cel 03/2023 with CRS grade 1.", IDE_CEL, "received"),
         ("Received cilta-cel on CARTITUDE-4 in 2022.", "ciltacabtagene autoleucel", "received"),
@@ -93,6 +142,16 @@ def test_not_prior_car_t(text: str) -> None:
         "She understands the risks of CAR-T including CRS and ICANS.",
         "Apheresis was completed 10/2026 for ide-cel manufacturing.",
         "Lymphodepletion with fludarabine and cyclophosphamide will precede the ide-cel infusion.",
+        # a date beside CAR-T: an appointment, a collection, a claim line, a denial
+        "Q2055 Idecabtagene vicleucel 1 unit DOS 05/01/2024",
+        "Cells collected 01/2024 for ide-cel; infusion anticipated 03/2024.",
+        "Seen by the cellular therapy team 2/2024 regarding ide-cel.",
+        "He has not yet received CAR-T. Abecma infusion scheduled for 11/2025 pending authorization.",
+        "Assessment and Plan:\n1. RRMM - proceed with Abecma.\n   - ide-cel 06/2024",
+        # toxicity talk: a population, a monitoring plan, a risk
+        "Patients with CRS after CAR-T infusion should receive tocilizumab.",
+        "Monitor for CRS for 4 weeks after ide-cel infusion.",
+        "Grade 3 CRS is possible after ide-cel.",
         # a fax-damaged "no" must not turn a denial into a prior CAR-T
         "Plan: Abecma (ide-cel); prior authorization requested.\nThere is nq prior CAR-T therapy.",
         "There is n0 prior CAR-T therapy.",
@@ -110,6 +169,9 @@ def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
         "Third line: anti-BCMA CAR T 9/2021 on the outside phase 1 clinical trial.",
         "s/p cilta-cel",
         "Relapsed after BCMA CAR-T.",
+        "Relapsed 9 months after cilta-cel.",
+        "Notable for prior CAR-T with CRS grade 2 and ICANS.",
+        "Ide-cel 2023 complicated by grade 2 CRS.",
     ],
 )
 def test_car_t_reported_as_given_is_received(text: str) -> None:

@@ -19,6 +19,7 @@ from extract_support import facts_of
         ("MGUS since 2015", "mgus", False),
         ("DLBCL treated with R-CHOP", "dlbcl", False),
         ("AL amyloidosis", "amyloidosis", False),
+        ("Diagnosis: relapsed POEMS syndrome.", "poems_syndrome", False),
         ("History of breast cancer 2005", "breast_cancer", False),
     ],
 )
@@ -56,6 +57,38 @@ def test_family_cancer_is_family() -> None:
 )
 def test_disease_status(text: str, status: str) -> None:
     assert status in {s.status for s in facts_of(text).disease_status}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # survival figures and other diseases are not the myeloma's status
+        "Diagnosis: multiple myeloma in remission (C90.01). Relapse-free survival to date 18 months.",
+        "Multiple myeloma in VGPR on Kd; progression-free survival to date 20 months.",
+        "Problem list: progressive peripheral neuropathy (bortezomib-related), refractory hypertension.",
+        "Diagnoses: multiple myeloma; relapsed prostate cancer.",
+        "History of breast cancer, relapsed in 2015.",
+        "Newly diagnosed multiple myeloma, progressed from smoldering myeloma in 09/2025.",
+    ],
+)
+def test_a_status_of_something_else_is_not_the_myelomas(text: str) -> None:
+    found = {s.status for s in facts_of(text).disease_status if s.assertion == "received"}
+    assert not found & {"relapsed", "refractory", "relapsed_refractory", "progressive"}, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Relapsed IgG kappa multiple myeloma.",
+        "relapsed t(4;14) myeloma",
+        "Multiple myeloma, relapsed after 3 lines.",
+        "She relapsed in 2024.",
+        "Refractory to lenalidomide.",
+    ],
+)
+def test_a_status_of_the_myeloma_is_kept(text: str) -> None:
+    found = {s.status for s in facts_of(text).disease_status if s.assertion == "received"}
+    assert found & {"relapsed", "refractory", "relapsed_refractory", "progressive"}, found
 
 
 def test_pd_is_progression_but_pd_lowercase_is_pomalidomide() -> None:
@@ -103,3 +136,32 @@ def test_findings(text: str, key: str, assertion: str) -> None:
 )
 def test_no_repeat_infusion_request(text: str) -> None:
     assert not [f for f in facts_of(text).findings if f.key == "repeat_infusion"]
+
+
+@pytest.mark.parametrize(
+    ("text", "stated"),
+    [
+        # the line about to start counts the ones before it
+        ("She is now in need of fourth-line therapy.", 3),
+        ("He is a candidate for 5th line therapy with Abecma.", 4),
+        # a form's field, the number after the label
+        ("Number of prior lines of therapy: 5", 5),
+        ("Prior LOT: 4\nDiagnosis: multiple myeloma", 4),
+        ("Prior lines of therapy: 4 (VRd, KRd, DPd, Kd)", 4),
+        # a trial's population is not the member
+        ("In KarMMa, patients had a median of 6 prior lines.", None),
+        ("Patients in CARTITUDE-1 had received 6 prior lines.", None),
+        ("68M with RRMM, 4 prior LOT. In KarMMa, patients had a median of 6 prior lines.", 4),
+        ("In KarMMa, patients had a median of 6 prior lines. She has had 4 prior lines.", 4),
+        # guards: a list number after the label, a past line named by its place, a label minimum
+        ("Prior lines of therapy:\n1. VRd 2019\n2. KRd 2020", None),
+        ("Prior LOT: 1. VRd 2019 2. KRd 2020", None),
+        ("She received Kd as second-line therapy in 2020.", None),
+        ("Abecma is indicated after four or more prior lines of therapy.", None),
+    ],
+)
+def test_stated_prior_line_count(text: str, stated: int | None) -> None:
+    facts = facts_of(text)
+    assert facts.stated_prior_lines == stated
+    if stated:
+        assert facts.stated_prior_lines_evidence

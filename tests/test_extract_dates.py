@@ -33,6 +33,17 @@ from extractors.dates import find_dates
         ("05/2016 ~ 10/2016", "2016-05", "2016-10"),
         ("03/2022 = 06/2022", "2022-03", "2022-06"),  # a dash read as "=" by fax OCR
         ("2019 until progression in 2020", "2019", "2020"),
+        # month/two-digit year on both sides of a bare hyphen
+        ("DKd 7/21-2/22", "2021-07", "2022-02"),
+        ("Kd 1/19-8/19", "2019-01", "2019-08"),
+        # a start cue, then the end named by a stop word
+        ("Kd (started 1/15/2019, stopped 8/2/2019)", "2019-01-15", "2019-08-02"),
+        ("15-Jan-2019 through 02-Aug-2019", "2019-01-15", "2019-08-02"),  # EHR day-month-year
+        ("15-Jan-19", "2019-01-15", None),
+        ("2019 Jan - 2019 Aug", "2019-01", "2019-08"),  # year first
+        ("in 2019 may have", "2019", None),  # ... but "may" in lower case is a verb
+        # a run of days sharing one year: not March 2011
+        ("Flu/Cy 3/11-3/13/2024", "2024-03-11", "2024-03-13"),
     ],
 )
 def test_date_forms(text: str, begin: str | None, finish: str | None) -> None:
@@ -41,7 +52,8 @@ def test_date_forms(text: str, begin: str | None, finish: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["x6 cycles", "Cycle 1/6", "melphalan 200 mg/m2", "C1D1", "BP 120/80", "pain 5/10"]
+    "text",
+    ["x6 cycles", "Cycle 1/6", "melphalan 200 mg/m2", "C1D1", "BP 120/80", "pain 5/10", "pain 5/10-7/10"],
 )
 def test_not_dates(text: str) -> None:
     assert find_dates(text) == []
@@ -55,6 +67,8 @@ def test_not_dates(text: str) -> None:
         ("Daratumumab 16 mg/kg since 10/2025", "daratumumab", "2025-10", None),
         ("Pomalidomide to present, started 2/2024", "pomalidomide", "2024-02", None),
         ("Carfilzomib x6 cycles", "carfilzomib", None, None),  # no date given: none invented
+        ("DKd 7/21-2/22", "carfilzomib", "2021-07", "2022-02"),
+        ("Kd (started 1/15/2019, stopped 8/2/2019)", "carfilzomib", "2019-01-15", "2019-08-02"),
         # one range for a whole list of drugs in a clause
         ("Dara, pom, dex from 01/2021 to 06/2022", "pomalidomide", "2021-01", "2022-06"),
         # table row: dates in the cells of the same row as the regimen
@@ -79,6 +93,26 @@ def test_not_dates(text: str) -> None:
 def test_therapy_dates(text: str, ingredient: str, start: str | None, end: str | None) -> None:
     got = [(t.start, t.end) for t in therapies(text, ingredient)]
     assert (start, end) in got, got
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient", "start", "end"),
+    [
+        # the start before the drug, the end after it
+        (
+            "At first relapse in 04/2020 she started Darzalex with pomalidomide and dexamethasone, "
+            "continued until 02/2023.",
+            "daratumumab",
+            "2020-04",
+            "2023-02",
+        ),
+        # an arrow between two dates alone is a range, though arrows also separate clauses
+        ("Kd 1/2019 -> 8/2019, PD", "carfilzomib", "2019-01", "2019-08"),
+        ("VRd x4 -> ASCT 08/2019 -> len maint 10/2019 - 05/2022", "lenalidomide", "2019-10", "2022-05"),
+    ],
+)
+def test_dates_around_the_drug(text: str, ingredient: str, start: str, end: str) -> None:
+    assert (start, end) in [(t.start, t.end) for t in therapies(text, ingredient)]
 
 
 def test_a_garbled_start_is_not_replaced_by_the_end() -> None:

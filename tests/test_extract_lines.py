@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from extract_support import facts_of
 
+from extractors.lines import explicit_number
+
 CLASSES_ONE_LINE = {
     "anti_cd38_antibody",
     "proteasome_inhibitor",
@@ -45,6 +47,14 @@ CLASSES_ONE_LINE = {
             "D-VRd 08/2021 - 09/2021 consolidation\n"
             "R 11/2021 - 10/2024 maintenance PD\n"
             "2 Kd 11/2024 - 03/2026 PD",
+            2,
+        ),
+        # the author numbers the phases of one plan as lines: IMWG counts one
+        (
+            "Line 1: Dara-VRd induction 01/2021 - 05/2021\n"
+            "Line 2: ASCT 07/2021\n"
+            "Line 3: Dara-R maintenance 09/2021 - 08/2025, progression\n"
+            "Line 4: Kd 09/2025 - present",
             2,
         ),
         # fax OCR reads a continuation row's ditto mark or arrow as "7": not a seventh line
@@ -111,6 +121,50 @@ CLASSES_ONE_LINE = {
         ("VRd 2019 - 2020\nPlan: will start teclistamab.\nBrother received CAR-T.\nNo prior daratumumab.", 1),
         # CAR-T received forms a line and counts as therapy
         ("VRd 2019\nDPd 2021\nide-cel 03/2023", 3),
+        # a drug name written onto a regimen abbreviation is one regimen, not two lines
+        ("Relapse 2022; treated with Sarclisa-Pd 03/2022 - 11/2022.", 1),
+        ("Relapse 2022; treated with Daratumumab-Pd 03/2022 - 11/2022.", 1),
+        ("Relapse 2022; treated with Ixa-Rd 03/2022 - 11/2022.", 1),
+        ("Relapse 2022; treated with Kyprolis-Pom-dex 03/2022 - 11/2022.", 1),
+        ("Relapse 2022; treated with Xpovio-Pom-dex 03/2022 - 11/2022.", 1),
+        # drugs started together, told in pieces: prose, a form with one field per line,
+        # medication-administration rows (a later dose of the same drug is no new line)
+        (
+            "In 03/2021 she started daratumumab. Pomalidomide and dexamethasone were given with it "
+            "until 04/2022.",
+            1,
+        ),
+        (
+            "Regimen: Daratumumab SC\nStart date: 03/2021\n"
+            "Regimen: Pomalidomide 4 mg + dexamethasone 40 mg\nStart date: 03/2021",
+            1,
+        ),
+        (
+            "06/14/2022 daratumumab-hyaluronidase 1800 mg SC given\n"
+            "07/12/2022 daratumumab-hyaluronidase 1800 mg SC given\n"
+            "06/14/2022 pomalidomide 4 mg PO dispensed",
+            1,
+        ),
+        # ... but two whole regimens in the same month stay two (one stopped after a cycle)
+        ("Kd 03/2021 - 04/2021\nPd 03/2021 - 09/2022", 2),
+        # a substitution is a new line, and the new regimen's drugs stay together
+        (
+            "VRd started 01/2020; bortezomib switched to carfilzomib (KRd) 03/2020 for neuropathy; "
+            "continued to 12/2020.",
+            2,
+        ),
+        # stem-cell mobilization chemotherapy is part of the transplant plan
+        (
+            "VRd x4 (1/2021-4/2021); cyclophosphamide mobilization 5/2021; ASCT 6/2021; "
+            "lenalidomide maintenance 8/2021-present.",
+            1,
+        ),
+        # the same regimen given again after it stopped is a new line; kept on is not
+        ("VRd 2017-2018 with CR. Relapse 2021, re-treated with VRd 03/2021-10/2021.", 2),
+        ("Rd 01/2019 - 06/2019\nRd 11/2019 - 05/2020", 2),
+        ("VRd 2018-2019; lenalidomide continued alone 2021-2022", 1),
+        # "4L+" labels the line being entered, it numbers no line given
+        ("RRMM, 4L+ (prior: VRd, DKd, Pd).", 3),
     ],
 )
 def test_line_count(text: str, count: int) -> None:
@@ -126,6 +180,33 @@ def test_dvrd_asct_r_maintenance_is_one_line_with_all_classes() -> None:
     classes = {t.therapy_class for t in facts.therapies if t.line == line.number}
     assert classes >= CLASSES_ONE_LINE
     assert (line.start, line.end) == ("2020-01", "2023-03")
+
+
+def test_drug_joined_to_a_regimen_name_is_one_line_with_all_its_drugs() -> None:
+    [line] = facts_of("Relapse 2022; treated with Sarclisa-Pd 03/2022 - 11/2022.").lines
+    assert set(line.ingredients) == {"isatuximab", "pomalidomide", "dexamethasone"}
+    assert (line.start, line.end) == ("2022-03", "2022-11")
+
+
+def test_form_start_date_field_dates_the_regimen_above_it() -> None:
+    [line] = facts_of(
+        "Regimen: Daratumumab SC\nStart date: 03/2021\n"
+        "Regimen: Pomalidomide 4 mg + dexamethasone 40 mg\nStart date: 03/2021"
+    ).lines
+    assert line.start == "2021-03"
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("RRMM, 4L+ (prior: VRd, DKd, Pd).", None),
+        ("2L DKd 2021", 2),
+        ("Line 3: DPd 2022", 3),
+        ("3rd line: Pd 2023", 3),
+    ],
+)
+def test_explicit_line_number(line: str, number: int | None) -> None:
+    assert explicit_number(line) == number
 
 
 def test_swap_does_not_carry_the_old_drugs() -> None:

@@ -27,6 +27,10 @@ from extractors.ocr_fuzzy import FuzzyVocabulary, confusion_key
         ("MPT 2012", {"melphalan", "prednisone", "thalidomide"}),
         ("CyBorD x4", {"bortezomib", "cyclophosphamide", "dexamethasone"}),
         ("VCd 2019", {"bortezomib", "cyclophosphamide", "dexamethasone"}),
+        ("Cy-Bor-D 2019", {"bortezomib", "cyclophosphamide", "dexamethasone"}),
+        ("KCd 2021-2022", {"carfilzomib", "cyclophosphamide", "dexamethasone"}),
+        ("Velcade-Rev-Dex 2019-2020", {"bortezomib", "lenalidomide", "dexamethasone"}),
+        ("Velcade/Rev/Dex 2019-2020", {"bortezomib", "lenalidomide", "dexamethasone"}),
         ("SVd 2024", {"selinexor", "bortezomib", "dexamethasone"}),
         ("DCEP salvage 2023", {"dexamethasone", "cyclophosphamide", "etoposide", "cisplatin"}),
         (
@@ -61,6 +65,11 @@ def test_regimen_expansion(text: str, expected: set[str]) -> None:
     assert received(text) == expected
 
 
+@pytest.mark.parametrize("text", ["PAD x4 cycles 2019", "Treatment history:\nPAD 2015-2016"])
+def test_ambiguous_abbreviations_with_treatment_context_are_regimens(text: str) -> None:
+    assert "bortezomib" in received(text)
+
+
 def test_regimen_field_keeps_the_name_as_written() -> None:
     [dara] = therapies("Dara-Rd 2020-2021", "daratumumab")
     assert dara.regimen == "Dara-Rd"
@@ -73,6 +82,10 @@ def test_regimen_field_keeps_the_name_as_written() -> None:
         "PAD (peripheral artery disease) on aspirin",
         "Seen by RD for nutrition counselling",
         "PD-L1 testing not done",
+        # a dated problem list: the date belongs to the disease
+        "PMH: HTN, PAD s/p stent 2019, DM2, CKD3.",
+        "PMH: CTD (scleroderma) dx 2015; hypothyroidism.",
+        "Past medical history:\nPAD 2019\nHTN",
     ],
 )
 def test_ambiguous_abbreviations_need_treatment_context(text: str) -> None:

@@ -1,0 +1,61 @@
+"""Sentence-splitting traps: where a sentence ends decides how far a negation reaches."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import facts_of, received
+
+from extractors.nlp import parse
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.text.strip() for s in parse(text).sents]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a period after a one-character token still ends a sentence in clinical shorthand
+        ("No prior CAR-T. She received DKd.", ["No prior CAR-T.", "She received DKd."]),
+        ("Denies prior CAR T. Treated with KRd.", ["Denies prior CAR T.", "Treated with KRd."]),
+        ("Progressed after VRd x 4. DKd started.", ["Progressed after VRd x 4.", "DKd started."]),
+        ("Not a candidate at age 8. Received DKd.", ["Not a candidate at age 8.", "Received DKd."]),
+        # ... while initials, list numbers and abbreviations keep theirs whole
+        ("Dr. John A. Smith reviewed the case.", ["Dr. John A. Smith reviewed the case."]),
+        ("Referred by J. Doe for evaluation.", ["Referred by J. Doe for evaluation."]),
+        ("Prior lines:\n1. VRd 2019", ["Prior lines:", "1. VRd 2019"]),
+        ("Kd for approx. 5 months.", ["Kd for approx. 5 months."]),
+        ("Pd vs. Kd at 2.5 mg.", ["Pd vs. Kd at 2.5 mg."]),
+    ],
+    ids=[
+        "CAR-T.",
+        "CAR T.",
+        "a count: x 4.",
+        "an age: age 8.",
+        "a middle initial",
+        "an initial after a lower-case word",
+        "a list number",
+        "approx. before a number",
+        "vs. and a decimal",
+    ],
+)
+def test_sentence_bounds(text: str, expected: list[str]) -> None:
+    assert _sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "drugs"),
+    [
+        (
+            "No prior CAR-T. She received DKd 2021-2022 and Pd 2022-2023.",
+            {"daratumumab", "carfilzomib", "pomalidomide"},
+        ),
+        ("Patient denies prior CAR T. Treated with KRd 2020-2021.", {"carfilzomib", "lenalidomide"}),
+        ("No CAR-T. Received Tecvayli 2023-2024.", {"teclistamab"}),
+        ("Not eligible for transplant at age 8. Received DKd 2021-2022.", {"daratumumab", "carfilzomib"}),
+    ],
+    ids=["no prior CAR-T", "denies CAR T", "no CAR-T, then a bispecific", "not eligible at age 8"],
+)
+def test_a_negation_stops_at_the_sentence_end(text: str, drugs: set[str]) -> None:
+    assert drugs <= received(text)
+    assert not any(t.therapy_class == "car_t" and t.assertion == "received" for t in facts_of(text).therapies)
