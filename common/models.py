@@ -151,6 +151,9 @@ class LineOfTherapy(Frozen):
     # The start date is written ("10/2081") but could not be read as a date; its box is
     # among the evidence.  The line is dated; the reviewer reads the date on the page.
     start_unreadable: str | None = None
+    # A line for another disease (it contains rituximab: a lymphoma's R-CHOP): shown, but
+    # not a prior line of myeloma therapy.  Numbered after the myeloma lines.
+    other_disease: bool = False
 
 
 class AgeFact(Frozen):

@@ -18,6 +18,7 @@ met" back to ``needs_information``: the provider must say which is true.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from common.models import (
     ClinicalFacts,
@@ -28,7 +29,7 @@ from common.models import (
     InformationalFinding,
     LimitationCheck,
 )
-from criteria.policy import Criterion, Informational, Limitation, Policy
+from criteria.policy import Criterion, Informational, Limitation, MinPriorLines, Policy
 from criteria.rules import Outcome, Trust, apply_rule, pages_of, quote, sentence
 
 MAX_CITED = 8  # evidence boxes per criterion: enough to check, few enough to read
@@ -191,15 +192,43 @@ def before_service(facts: ClinicalFacts) -> ClinicalFacts:
     return facts.model_copy(update={"therapies": therapies, "lines": lines})
 
 
+def disease_lines_only(facts: ClinicalFacts) -> ClinicalFacts:
+    """The facts without the lines for another disease (a lymphoma's R-CHOP) and the drugs
+    given in them.  A CAR-T stays whatever it treated: the policy bars prior CAR-T of any kind."""
+    other = {line.number for line in facts.lines if line.other_disease}
+    if not other:
+        return facts
+    return facts.model_copy(
+        update={
+            "lines": tuple(line for line in facts.lines if not line.other_disease),
+            "therapies": tuple(
+                t for t in facts.therapies if t.line not in other or t.therapy_class == "car_t"
+            ),
+        }
+    )
+
+
 def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.6) -> CriteriaReport:
     """Check each criterion of the policy against the facts and recommend a determination."""
-    facts = before_service(facts)
+    aside = [line for line in facts.lines if line.other_disease]
+    facts = disease_lines_only(before_service(facts))
 
     def trusted(group: Sequence[Evidence]) -> bool:
         # One readable, located piece is enough to show a reviewer.
         return any(_locatable(e) and (e.confidence is None or e.confidence >= low_confidence) for e in group)
 
     outcomes = [apply_rule(facts, c, trusted) for c in policy.criteria]
+    if aside:
+        # say why lines the reviewer sees in the history are not counted
+        note = (
+            " Not counted: "
+            + "; ".join(f"{', '.join(line.ingredients)} (another disease)" for line in aside)
+            + "."
+        )
+        outcomes = [
+            replace(o, reason=o.reason + note) if isinstance(c.rule, MinPriorLines) else o
+            for c, o in zip(policy.criteria, outcomes, strict=True)
+        ]
     results = tuple(_result(c, o, trusted) for c, o in zip(policy.criteria, outcomes, strict=True))
     conflicted = {c.id for c, o in zip(policy.criteria, outcomes, strict=True) if o.conflict}
     determination, why = _determine(results, conflicted, policy)

@@ -384,13 +384,21 @@ def _order(events: list[Event]) -> list[Event]:
     return [events[i] for i in indexed]
 
 
+def _only_later_phase(event: Event) -> bool:
+    """Consolidation, maintenance or conditioning alone: every drug of the event but its
+    steroid is given in such a phase (an induction regimen with one drug tagged
+    "maintenance" is not a maintenance event)."""
+    phased = [i.phase for i in event.items if i.therapy_class != "corticosteroid"]
+    return bool(phased) and all(p in _JOIN_PHASES for p in phased)
+
+
 def _joins(current: list[Event], event: Event) -> bool:
     """Does ``event`` continue the line made of ``current`` (same plan) rather than start one?"""
     line_ingredients = _core(current)
     has_transplant = any(e.is_transplant for e in current)
     if event.is_transplant:
         return not has_transplant or bool(_TANDEM.search(event.text))
-    if event.phases & _JOIN_PHASES or (event.is_mobilization and current):
+    if _only_later_phase(event) or (event.is_mobilization and current):
         return True
     if all(i.role == "lymphodepletion" or i.therapy_class == "corticosteroid" for i in event.items):
         return True

@@ -332,10 +332,12 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
     "VRd x4 -> ASCT -> R maint" keeps induction and maintenance lenalidomide apart (two
     clauses); "Velcade (bortezomib) 2019" is one bortezomib with two pieces of evidence.
     """
-    merged: dict[tuple[str, int, int, str], TherapyMention] = {}
-    seen: dict[tuple[str, int, int, str], set[tuple[object, ...]]] = {}
+    merged: dict[tuple[str, int, int, str, str | None], TherapyMention] = {}
+    seen: dict[tuple[str, int, int, str, str | None], set[tuple[object, ...]]] = {}
     for item in items:
-        key = (item.ingredient, item.line_no, item.clause, item.assertion)
+        # the phase too: "Dara-VRd 01/2021 - 05/2021, lenalidomide maintenance 09/2021 -
+        # 08/2025" names lenalidomide twice in one clause, as induction and as maintenance
+        key = (item.ingredient, item.line_no, item.clause, item.assertion, item.phase)
         if key not in merged:
             merged[key] = replace(item, evidence=list(item.evidence))
             seen[key] = {evidence_key(e) for e in item.evidence}

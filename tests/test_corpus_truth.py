@@ -44,7 +44,12 @@ STATUS_TRAPS = [
     ("case-016", "anti_cd38_exposure", "met", "daratumumab inside the D-VRd induction"),
     ("case-018", "diagnosis", "not_met", "AL amyloidosis, not myeloma"),
     ("case-019", "diagnosis", "not_met", "lymphoma, not myeloma"),
-    ("case-019", "pi_exposure", "not_met", "complete history without a proteasome inhibitor"),
+    (
+        "case-019",
+        "pi_exposure",
+        "not_documented",
+        "its R-CHOP and R2 lines treat the lymphoma, not a myeloma",
+    ),
     ("case-020", "age", "not_documented", "no age and no date of birth"),
     ("case-021", "prior_lines", "not_met", "complete history of a single line"),
     ("case-003", "age", "met", "age only from date of birth and date of service"),

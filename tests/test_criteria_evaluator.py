@@ -275,15 +275,28 @@ TRAPS = [
         "not_documented",
     ),
     (
-        "a dated lymphoma history (R-CHOP, then R2) shows no proteasome inhibitor: not met",
+        "a dated history without a proteasome inhibitor, of drugs all known: not met",
         "pi_exposure",
         complete_facts(
-            **history(
-                (("rituximab", "cyclophosphamide", "vincristine"), "2023-02", "2023-07"),
-                (("lenalidomide", "rituximab"), "2024-01", "2024-09"),
-            )
+            **history((("lenalidomide", "dexamethasone"), "2019-01", "2020-02"), (DRD, "2020-06", "2022-02"))
         ),
         "not_met",
+    ),
+    (
+        "lines for another disease (a lymphoma's R-CHOP) are set aside: no myeloma history",
+        "pi_exposure",
+        complete_facts(
+            therapies=history((("rituximab", "cyclophosphamide", "vincristine"), "2023-02", "2023-07"))[
+                "therapies"
+            ],
+            lines=tuple(
+                line.model_copy(update={"other_disease": True})
+                for line in history((("rituximab", "cyclophosphamide", "vincristine"), "2023-02", "2023-07"))[
+                    "lines"
+                ]
+            ),
+        ),
+        "not_documented",
     ),
     (
         "a start date written but not legible ('10/2081') still dates the line",

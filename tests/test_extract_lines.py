@@ -309,3 +309,15 @@ def test_history_told_again_in_a_table_with_lost_line_numbers_keeps_each_line_da
     ]
     [asct_line] = {t.line for t in facts.therapies if t.therapy_class == "stem_cell_transplant"}
     assert asct_line == 1
+
+
+def test_a_remote_lymphomas_lines_are_flagged_and_numbered_after_the_myeloma_lines() -> None:
+    """R-CHOP for a lymphoma in 2014 is a line of therapy, not a prior line of myeloma therapy."""
+    text = (
+        "Other history: diffuse large B-cell lymphoma, R-CHOP 03/2014 - 08/2014, in remission.\n"
+        "Myeloma treatment: Dara-VRd 01/2021 - 05/2021, ASCT 07/2021, lenalidomide maintenance"
+        " 09/2021 - 08/2025, progression."
+    )
+    lines = facts_of(text).lines
+    assert [(line.number, line.other_disease) for line in lines] == [(1, False), (2, True)]
+    assert "rituximab" in lines[1].ingredients and "daratumumab" in lines[0].ingredients
