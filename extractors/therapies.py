@@ -23,7 +23,9 @@ from extractors.pagetext import PageText
 # Clause boundaries inside a line: arrows, semicolons, "then", sentence ends.
 _CLAUSE = re.compile(r"->|~>|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
 # Item boundaries for phase words: clauses plus commas, slashes and "and".
-_ITEM = re.compile(r"->|~>|-»|»|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+", re.I)
+_ITEM = re.compile(
+    r"->|~>|-»|»|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I
+)
 _TRIAL = re.compile(
     r"(?i)clinical trial|\bNCT\d{8}\b|\bon (?:a |the )?(?:clinical )?(?:study|protocol|trial)\b|"
     r"\benrolled (?:in|on)\b|\bstudy drug\b|\binvestigational\b|\btrial\b"

@@ -321,3 +321,9 @@ def test_a_remote_lymphomas_lines_are_flagged_and_numbered_after_the_myeloma_lin
     lines = facts_of(text).lines
     assert [(line.number, line.other_disease) for line in lines] == [(1, False), (2, True)]
     assert "rituximab" in lines[1].ingredients and "daratumumab" in lines[0].ingredients
+
+
+def test_a_phase_word_does_not_reach_back_across_a_sentence() -> None:
+    """'DPd 2021-2022. Flu/Cy lymphodepletion 03/2023': DPd is not lymphodepletion."""
+    facts = facts_of("DPd 2021-2022. Flu/Cy lymphodepletion 03/2023 then Carvykti 03/2023.")
+    assert {t.phase for t in facts.therapies if t.ingredient == "daratumumab"} == {None}
