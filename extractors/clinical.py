@@ -104,6 +104,22 @@ def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list
 # "progression-free", "refractory hypertension", "progressive neuropathy", "relapsed
 # prostate cancer".  Only a status of the myeloma may meet "relapsed or refractory".
 _FREE_AFTER = re.compile(r"(?i)^\s*-?\s*free\b")
+# "to reduce the risk of relapse", "monitor for progression": a relapse talked about, not had
+_NOT_AN_EVENT_BEFORE = re.compile(
+    r"(?i)\b(?:risk of|reduce|prevent\w*|delay\w*|in case of|signs of|monitor\w* for|watch for|"
+    r"time to)\s+(?:\w+\s+){0,2}$"
+)
+
+
+@lru_cache(maxsize=4)
+def _cue_regex(cues: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?i)(?<![\w/])(?:" + "|".join(cues) + r")(?![\w/])")
+
+
+def _population(lexicon: Lexicon) -> re.Pattern[str]:
+    return _cue_regex(tuple(lexicon.car_t_population_cues))
+
+
 _NEXT_WORD = re.compile(r"^[ \t]+([A-Za-z][\w-]*)")
 
 
@@ -111,8 +127,10 @@ def _about_something_else(
     m: Mention, text: PageText, lexicon: Lexicon, target_sentences: set[int], other_sentences: set[int]
 ) -> bool:
     after = text.text[m.end : m.end + 60]
-    if _FREE_AFTER.match(after):
+    if _FREE_AFTER.match(after) or _NOT_AN_EVENT_BEFORE.search(text.text[max(0, m.start - 40) : m.start]):
         return True
+    if _population(lexicon).search(text.text[m.sent_start : m.sent_end]):
+        return True  # "In CARTITUDE-4, patients relapsed after a median of 2 prior lines"
     if m.text.lower() in lexicon.status_adjectives:
         nxt = _NEXT_WORD.match(after)
         if nxt and nxt.group(1).lower() not in lexicon.myeloma_next_words:
@@ -155,6 +173,9 @@ def statuses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[
     return facts
 
 
+_REGIMEN_COUNT = re.compile(r"(?i)\bregimens?\b")
+
+
 def stated_prior_lines(text: PageText) -> tuple[int | None, tuple[Evidence, ...]]:
     """The member's count of prior lines as the note states it, the first one written:
     "4 prior LOT", "3 prior lines of therapy", "heavily pretreated with 5 prior lines",
@@ -180,10 +201,15 @@ def stated_prior_lines(text: PageText) -> tuple[int | None, tuple[Evidence, ...]
         ordinal = match.group("ord").lower()
         number = int(ordinal[:-2]) if ordinal[:1].isdigit() else _ORDINALS.get(ordinal, 0)
         found.append((match.start(), number - 1, match.end()))
-    for start, value, end in sorted(found):
-        if 1 <= value <= 20 and not _about_other_patients(text.text, start, end):
-            ev = text.evidence(start, end)
-            return value, (ev,) if ev else ()
+    # "3 prior regimens; 2 prior lines per IMWG": a count of lines beats a count of
+    # regimens (a line may hold several regimens), then the first written
+    usable = [
+        f for f in sorted(found) if 1 <= f[1] <= 20 and not _about_other_patients(text.text, f[0], f[2])
+    ]
+    lines = [f for f in usable if _REGIMEN_COUNT.search(text.text[f[0] : f[2]]) is None]
+    for start, value, end in (lines or usable)[:1]:
+        ev = text.evidence(start, end)
+        return value, (ev,) if ev else ()
     return None, ()
 
 

@@ -392,10 +392,21 @@ def _only_later_phase(event: Event) -> bool:
     return bool(phased) and all(p in _JOIN_PHASES for p in phased)
 
 
+def _induction_told_after_its_transplant(current: list[Event], event: Event) -> bool:
+    """ "Auto-SCT 2016 after VCd induction": the line so far is only the transplant and the
+    induction, told second, is undated or started before it - one plan, one line."""
+    if not current or not all(e.is_transplant for e in current) or "induction" not in event.phases:
+        return False
+    transplant_start = min((e.start for e in current if e.start), key=sort_key, default=None)
+    return not event.start or not transplant_start or sort_key(event.start) <= sort_key(transplant_start)
+
+
 def _joins(current: list[Event], event: Event) -> bool:
     """Does ``event`` continue the line made of ``current`` (same plan) rather than start one?"""
     line_ingredients = _core(current)
     has_transplant = any(e.is_transplant for e in current)
+    if _induction_told_after_its_transplant(current, event):
+        return True
     if event.is_transplant:
         return not has_transplant or bool(_TANDEM.search(event.text))
     if _only_later_phase(event) or (event.is_mobilization and current):
@@ -464,12 +475,22 @@ def _numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]
             # cells OCR lost): a repeated regimen stays in the line it was first placed in.
             by_number[twin].append(event)
             continue
+        elif _wrapped_cell(event):
+            pass  # "|   | pomalidomide + dex |" under "| 2 | daratumumab + |": the same regimen cell
         elif not _joins(by_number[current], event):
             holder = next((n for n, g in by_number.items() if event.core <= _core(g) and event.core), None)
             current = holder if holder is not None else max(by_number) + 1
         by_number.setdefault(current, []).append(event)
     numbers = sorted(by_number)
     return [_merge_repeats(by_number[n]) for n in numbers], numbers
+
+
+_EMPTY_FIRST_CELL = re.compile(r"^\s*\|\s*\|")
+
+
+def _wrapped_cell(event: Event) -> bool:
+    """A table row with an empty line cell and no dates continues the regimen cell above."""
+    return bool(_EMPTY_FIRST_CELL.match(event.text)) and not event.start and not event.end
 
 
 def _phase_of_plan(current: list[Event], event: Event) -> bool:

@@ -51,7 +51,9 @@ class AssertionResolver:
         ]
 
     def resolve(self, ent: Span, kind: str, section: str | None) -> str:
-        if ent._.is_family:
+        if ent._.is_family or _FAMILY_SUBJECT.match(ent.sent.text):
+            # "Brother with DLBCL s/p Yescarta 2021": "s/p" ends the ConText scope of
+            # "brother", but the whole sentence is about him
             return "family"
         answer = checkbox_answer(ent.doc.text, ent.end_char)
         if answer is not None:
@@ -77,6 +79,11 @@ class AssertionResolver:
         return "received"
 
 
+_FAMILY_SUBJECT = re.compile(
+    r"(?i)^\W*(?:(?:his|her|their|the patient's|patient's|pt's)\s+)?"
+    r"(?:brother|sister|mother|father|son|daughter|sibling|aunt|uncle|cousin|grandmother|grandfather|"
+    r"twin|niece|nephew)s?\b"
+)
 _CHECKED = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX✓✔]\s*\)|[☒☑✅■✓✔])"
 _BOX = re.compile(r"\[\s*[xX✓✔]?\s*\]|\(\s*[xX✓✔]?\s*\)|[☐☒☑□■✅]")
 _ANSWER_WORD = re.compile(r"(?i)\b(?:yes|no|n/a)\b")

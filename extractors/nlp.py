@@ -173,6 +173,9 @@ def line_sentences(doc: Doc) -> Doc:
 _NO_BREAK_AFTER = {"approx", "appr", "ca", "cf", "est", "resp", "incl", "fig", "vol", "ref"}
 
 
+_CLOSERS = {")", "]", "%", '"', "\u201d"}
+
+
 def _period_ends_sentence(texts: list[str], gaps: list[bool], index: int) -> bool:
     """Whether the '.' after token ``index`` ends a sentence (the next word is capitalised).
 
@@ -189,6 +192,10 @@ def _period_ends_sentence(texts: list[str], gaps: list[bool], index: int) -> boo
     if word.isdigit():
         # "1. VRd" opening a line or sentence is a list number, not the end of one
         return not ("\n" in before or before in _SENTENCE_END or not before.strip())
+    if word in _CLOSERS:
+        # "(grade 0). Cilta-cel ...", "EF 55%. Daratumumab ...": a closed bracket or a
+        # percentage ends the sentence as a word would
+        return True
     if not word.isupper():
         return False
     # "CAR-T": the letter joined by a hyphen to the word before it (an initial never is)
@@ -373,6 +380,9 @@ def defined_abbreviations(doc: Doc) -> Doc:
         inside = [e for e in ents if e.start >= long_form.start and e.end <= long_form.end]
         if len(inside) != 1 or inside[0].label_ not in {DRUG, CAR_T, REGIMEN, PROCEDURE}:
             continue  # several drugs in one long form would need a regimen row; leave to the lexicon
+        words = [t for t in long_form if t.is_alpha]
+        if len([t for t in inside[0] if t.is_alpha]) * 2 < len(words):
+            continue  # "DIRA (daratumumab IFE reflex assay)": the short form names a test, not the drug
         span = Span(doc, short.start, short.end, label=inside[0].label_)
         span._.concept = inside[0]._.concept
         ents.append(span)

@@ -48,6 +48,7 @@ _DISEASE_LIST = re.compile(
     r"(?i)\b(?:PMH|PMHx|past medical history|medical history|problem list|comorbidit(?:y|ies)|"
     r"diagnoses|dx)\s*:"
 )
+GENERIC_CAR_T = "car-t cell therapy"  # lexicons/car_t.json "generic"
 # In these sections a CAR-T mention is the request, not history, unless a receipt cue says so.
 _PLAN_SECTIONS = {"plan", "assessment_plan"}
 
@@ -80,6 +81,9 @@ class TherapyBuilder:
         self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
         self.car_t_receipt = re.compile(
             r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_receipt_cues) + r")(?![\w/])"
+        )
+        self.car_t_population = re.compile(
+            r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_population_cues) + r")(?![\w/])"
         )
         self.car_t_non_receipt = re.compile(
             r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_non_receipt_cues) + r")(?![\w/])"
@@ -140,6 +144,8 @@ class TherapyBuilder:
             trial, receipt, not_receipt = cues
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = mention.assertion
+            if mention.label == CAR_T and assertion == "received" and self.car_t_population.search(sentence):
+                assertion = "uncertain"  # other patients: a trial's population, label text
             if mention.label == CAR_T and assertion == "received" and not receipt:
                 # CAR-T talked about (label, monitoring, REMS, an appointment, a claim line,
                 # a denial), not reported as given: only a dated mention in plain history
@@ -355,7 +361,13 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
         kept.end = _latest(kept.end, item.end)
         kept.phase = kept.phase or item.phase
         kept.clinical_trial = kept.clinical_trial or item.clinical_trial
-    return list(merged.values())
+    out = list(merged.values())
+    # "CAR-T (cilta-cel) 2022", "BCMA CAR-T (ide-cel)": the generic phrase names the same
+    # infusion as the product beside it, not a second CAR-T line
+    named = {
+        (i.line_no, i.assertion) for i in out if i.therapy_class == "car_t" and i.ingredient != GENERIC_CAR_T
+    }
+    return [i for i in out if not (i.ingredient == GENERIC_CAR_T and (i.line_no, i.assertion) in named)]
 
 
 def evidence_key(evidence: Evidence) -> tuple[object, ...]:

@@ -84,7 +84,7 @@ IDE_CEL = "idecabtagene vicleucel"
         ("Target infusion date for Abecma: 4/1/2024.", IDE_CEL, "planned"),
         ("Line 2: Dara-Kd, scheduled to start 11/15/2025 if CAR-T is not approved", "daratumumab", "planned"),
         # other patients, blinded arms, allergy lists: not this member's treatment
-        ("Patients who previously received CAR-T were excluded from KarMMa.", CAR_T, "uncertain"),
+        ("Patients who previously received CAR-T were excluded from KarMMa.", IDE_CEL, "uncertain"),
         ("Randomized on a blinded phase 3 study of daratumumab versus placebo.", "daratumumab", "uncertain"),
         ("Allergies: daratumumab, sulfa", "daratumumab", "uncertain"),
         ("Allergies: daratumumab, sulfa\nLine 1: VRd 2019-2020", "bortezomib", "received"),
@@ -94,6 +94,32 @@ IDE_CEL = "idecabtagene vicleucel"
             "ciltacabtagene autoleucel",
             "received",
         ),
+        # medication lists and orders: cancelled, never filled, entered in error
+        ("daratumumab (DARZALEX) 16 mg/kg IV — order cancelled (not started)", "daratumumab", "negated"),
+        ("daratumumab — ordered, not yet started", "daratumumab", "negated"),
+        ("pomalidomide 4 mg capsule — Never filled", "pomalidomide", "negated"),
+        (
+            "teclistamab-cqyv (TECVAYLI) 0.06 mg/kg SC — Discontinued: Entered in error",
+            "teclistamab",
+            "negated",
+        ),
+        ("He has never been on daratumumab.", "daratumumab", "negated"),
+        # hedged, self-reported or a lab test named for the drug
+        ("? dara at OSH 2021.", "daratumumab", "uncertain"),
+        ("Reportedly received daratumumab at an outside hospital.", "daratumumab", "uncertain"),
+        ("Daratumumab interference assay sent.", "daratumumab", "uncertain"),
+        ("DIRA (daratumumab IFE reflex assay) ordered.", "daratumumab", "uncertain"),
+        # a relative as the subject of the whole sentence
+        ("Brother with DLBCL s/p Yescarta 2021.", "axicabtagene ciloleucel", "family"),
+        # received, though a table cell or a later clause says "none" or "no"
+        ("Abecma 2022 | CRS: none", IDE_CEL, "received"),
+        ("Carvykti 12/2022 PR None", "ciltacabtagene autoleucel", "received"),
+        ("Kd 04/2022-10/2022, complications: none.", "carfilzomib", "received"),
+        ("Did not achieve response to Abecma given 2021.", IDE_CEL, "received"),
+        ("No progression on DRd; continues in VGPR.", "daratumumab", "received"),
+        # a period after a bracket or a percentage ends the negation's sentence
+        ("No prior CAR-T (confirmed). Teclistamab 2023.", "teclistamab", "received"),
+        ("Denies neuropathy, EF 55%. Daratumumab 2021-2022.", "daratumumab", "received"),
         # received, though "no" or "not" is in the sentence
         ("No response to DPd (2021-2022); refractory.", "daratumumab", "received"),
         (
@@ -148,6 +174,11 @@ def test_not_prior_car_t(text: str) -> None:
         "Seen by the cellular therapy team 2/2024 regarding ide-cel.",
         "He has not yet received CAR-T. Abecma infusion scheduled for 11/2025 pending authorization.",
         "Assessment and Plan:\n1. RRMM - proceed with Abecma.\n   - ide-cel 06/2024",
+        # a trial's population, post-infusion instructions, an unconfirmed report
+        "In CARTITUDE-4, patients relapsed after a median of 2 prior lines.",
+        "Post-CAR-T monitoring instructions: remain within 2 hours of the center for 4 weeks.",
+        "Patient states she had CAR-T in 2022 at another center; unable to confirm.",
+        "Cancelled: ciltacabtagene autoleucel (CARVYKTI) infusion — order cancelled 05/2024.",
         # toxicity talk: a population, a monitoring plan, a risk
         "Patients with CRS after CAR-T infusion should receive tocilizumab.",
         "Monitor for CRS for 4 weeks after ide-cel infusion.",

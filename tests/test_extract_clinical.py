@@ -69,6 +69,8 @@ def test_disease_status(text: str, status: str) -> None:
         "Diagnoses: multiple myeloma; relapsed prostate cancer.",
         "History of breast cancer, relapsed in 2015.",
         "Newly diagnosed multiple myeloma, progressed from smoldering myeloma in 09/2025.",
+        "In CARTITUDE-4, patients relapsed after a median of 2 prior lines.",
+        "Lenalidomide maintenance to reduce the risk of relapse; in sCR since 2021.",
     ],
 )
 def test_a_status_of_something_else_is_not_the_myelomas(text: str) -> None:
@@ -146,6 +148,7 @@ def test_no_repeat_infusion_request(text: str) -> None:
         ("He is a candidate for 5th line therapy with Abecma.", 4),
         # a form's field, the number after the label
         ("Number of prior lines of therapy: 5", 5),
+        ("Member has had 3 prior regimens; 2 prior lines per IMWG.", 2),  # lines beat regimens
         ("Prior LOT: 4\nDiagnosis: multiple myeloma", 4),
         ("Prior lines of therapy: 4 (VRd, KRd, DPd, Kd)", 4),
         # a trial's population is not the member

@@ -49,6 +49,19 @@ CLASSES_ONE_LINE = {
             "2 Kd 11/2024 - 03/2026 PD",
             2,
         ),
+        # the generic phrase and the product are one CAR-T, not two lines
+        ("VRd 2019-2020\nDPd 2021-2022\nCAR-T (cilta-cel) 2023", 3),
+        ("BCMA CAR-T (ide-cel) 03/2021.", 1),
+        # the induction told after its transplant
+        ("Auto-SCT 2016 after VCd induction. Relapse 2019, KRd 2019-2020.", 2),
+        # a regimen cell wrapped onto a second table row
+        (
+            "| Line | Regimen | Start | End | Response |\n"
+            "| 1 | VRd | 01/2018 | 06/2019 | PD |\n"
+            "| 2 | daratumumab + | 04/2020 | 09/2021 | PD |\n"
+            "|   | pomalidomide + dex |  |  |  |",
+            2,
+        ),
         # the author numbers the phases of one plan as lines: IMWG counts one
         (
             "Line 1: Dara-VRd induction 01/2021 - 05/2021\n"
