@@ -80,6 +80,10 @@ class NoPriorClass(_Frozen):
     therapy_class: TherapyClass
     label: str = Field(min_length=1)  # "CAR-T therapy"
     include_trials: bool = True
+    # The ingredient that stands for the class as a whole ("car-t cell therapy"): only its
+    # denial says "none of the class".  "Has not received Abecma" leaves Carvykti open.
+    # None: any denied therapy of the class counts.
+    class_ingredient: str | None = None
 
 
 class LinesHaveDates(_Frozen):

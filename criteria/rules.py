@@ -214,7 +214,13 @@ def min_prior_lines(facts: ClinicalFacts, c: Criterion, rule: MinPriorLines, tru
         options.append((f"The documentation states {stated} prior lines ({pages_of(ev)}).", (ev,)))
     if options:
         reason, support = next((o for o in options if all(trusted(g) for g in o[1])), options[0])
-        return Outcome("met", reason, support=support, context=_flatten(line_groups))
+        # "has had one prior line of therapy" beside two listed: the count is in doubt
+        fewer = stated is not None and stated < n
+        if fewer:
+            reason += (
+                f" But the documentation also states {stated} prior line(s): a reviewer must resolve this."
+            )
+        return Outcome("met", reason, support=support, context=_flatten(line_groups), conflict=fewer)
     if stated is not None:
         ev = facts.stated_prior_lines_evidence
         return Outcome(
@@ -284,7 +290,14 @@ def no_prior_class(facts: ClinicalFacts, c: Criterion, rule: NoPriorClass, trust
     prior = [
         t for t in of_class if t.assertion == "received" and (rule.include_trials or not t.clinical_trial)
     ]
-    denied = [t for t in of_class if t.assertion == "negated"]
+    denied = [
+        t
+        for t in of_class
+        if t.assertion == "negated"
+        and (rule.class_ingredient is None or t.ingredient == rule.class_ingredient)
+    ]
+    # a dated mention that could not be read as given or not ("reportedly had CAR-T in 2022")
+    doubtful = [t for t in of_class if t.assertion == "uncertain" and (t.start or t.end)]
     if prior:
         groups = [t.evidence for t in prior]
         names = ", ".join(sorted({t.ingredient for t in prior}))
@@ -303,8 +316,18 @@ def no_prior_class(facts: ClinicalFacts, c: Criterion, rule: NoPriorClass, trust
     if denied:
         groups = [t.evidence for t in denied]
         best = _first_trusted(groups, trusted)
+        note = (
+            f" A dated mention of {rule.label} could not be read as given or not"
+            f" ({pages_of(_flatten([t.evidence for t in doubtful]))}): a reviewer must resolve this."
+            if doubtful
+            else ""
+        )
         return Outcome(
-            "met", f"The documentation states no prior {rule.label} ({pages_of(best)}).", support=(best,)
+            "met",
+            f"The documentation states no prior {rule.label} ({pages_of(best)}).{note}",
+            support=(best,),
+            context=_flatten([t.evidence for t in doubtful]),
+            conflict=bool(doubtful),
         )
     uncertain = [t for t in of_class if t.assertion == "uncertain"]
     extra = " (a mention is uncertain)" if uncertain else ""

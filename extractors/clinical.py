@@ -103,11 +103,13 @@ def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list
 # A status word about something other than the myeloma: "relapse-free survival",
 # "progression-free", "refractory hypertension", "progressive neuropathy", "relapsed
 # prostate cancer".  Only a status of the myeloma may meet "relapsed or refractory".
-_FREE_AFTER = re.compile(r"(?i)^\s*-?\s*free\b")
+_NEAR_DIAGNOSIS = 150  # characters: the same clause or the next, not the next paragraph
+_FREE_AFTER = re.compile(r"(?i)^\s*-?\s*(?:free\b|remitting\b)")
 # "to reduce the risk of relapse", "monitor for progression": a relapse talked about, not had
 _NOT_AN_EVENT_BEFORE = re.compile(
     r"(?i)\b(?:risk of|reduce|prevent\w*|delay\w*|in case of|signs of|monitor\w* for|watch for|"
-    r"time to)\s+(?:\w+\s+){0,2}$"
+    r"time to|must be|must have|should be|requires?|required|documentation of|attach\w*|"
+    r"check one|if)\s+(?:\w+\s+){0,2}$"
 )
 
 
@@ -129,6 +131,8 @@ def _about_something_else(
     after = text.text[m.end : m.end + 60]
     if _FREE_AFTER.match(after) or _NOT_AN_EVENT_BEFORE.search(text.text[max(0, m.start - 40) : m.start]):
         return True
+    if m.section == "past_medical_history" and m.sent_start not in target_sentences:
+        return True  # "PMH: colon cancer 2015, treated with surgery; relapsed 2024 ..."
     if _population(lexicon).search(text.text[m.sent_start : m.sent_end]):
         return True  # "In CARTITUDE-4, patients relapsed after a median of 2 prior lines"
     if m.text.lower() in lexicon.status_adjectives:
@@ -137,6 +141,18 @@ def _about_something_else(
             return True
     # a sentence that names another disease and not the myeloma speaks of that disease
     return m.sent_start in other_sentences and m.sent_start not in target_sentences
+
+
+def _after_another_disease(m: Mention, diagnosed: list[Mention], targets: set[str]) -> bool:
+    """The nearest diagnosis before the status, close by, is another disease: "PMH: colon
+    cancer 2015, treated with surgery; relapsed 2024 with liver metastases"."""
+    if any(d.sent_start == m.sent_start for d in diagnosed):
+        return False  # the sentence names its own disease: the sentence rule decides
+    before = [d for d in diagnosed if d.end <= m.start and m.start - d.end <= _NEAR_DIAGNOSIS]
+    if not before:
+        return False
+    nearest = max(before, key=lambda d: d.end)
+    return nearest.concept.split(":", 1)[1] not in targets
 
 
 def statuses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[StatusFact]:
@@ -151,6 +167,8 @@ def statuses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[
         if m.label == STATUS:
             status = m.concept.split(":", 1)[1]
             if _about_something_else(m, text, lexicon, target_sentences, other_sentences):
+                continue
+            if _after_another_disease(m, diagnosed, targets):
                 continue
         elif m.label == DIAGNOSIS and m.text in implied:
             status = implied[m.text]

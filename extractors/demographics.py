@@ -18,16 +18,31 @@ _AGE = [
     re.compile(r"\b(\d{2})\s?(?:M|F)\b(?=\s+(?:with|w/|who|presents|pt|patient|h/o|s/p))"),
 ]
 _DOB = re.compile(r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born)\s*[:#]?\s*")
-_DOS = re.compile(
-    r"(?i)\b(?:date of service|DOS|service date|visit date|date of visit|encounter date|"
-    r"date of encounter|letter date|date of request|request date|date)\s*[:#]\s*"
+# Labels of the service itself first; a letter's or a fax cover's own "Date:" only when
+# no service date is written ("Date: 10/20/2025" on the cover is when it was sent).
+_DOS_LABELS = (
+    re.compile(
+        r"(?i)\b(?:date of service|DOS|service date|visit date|date of visit|encounter date|"
+        r"date of encounter)\s*[:#]\s*"
+    ),
+    re.compile(r"(?i)\b(?:letter date|date of request|request date|date)\s*[:#]\s*"),
 )
+_RELATIVE = (
+    r"(?:mother|father|brother|sister|son|daughter|wife|husband|spouse|partner|sibling|aunt|uncle|"
+    r"cousin|grandmother|grandfather|grandson|granddaughter|caregiver|niece|nephew)"
+)
+_RELATIVE_AFTER = re.compile(rf"(?i)^\W{{0,3}}(?:\w+\s+)?{_RELATIVE}\b")
+_RELATIVE_BEFORE = re.compile(rf"(?i)\b{_RELATIVE}\b[^.;\n]{{0,12}}$")
 
 
 def find_age(text: PageText, reference: str | None) -> AgeFact | None:
     for pattern in _AGE:
         for match in pattern.finditer(text.text):
             years = int(match.group(1))
+            after = text.text[match.end() : match.end() + 25]
+            before = text.text[max(0, match.start() - 25) : match.start()]
+            if _RELATIVE_AFTER.match(after) or _RELATIVE_BEFORE.search(before):
+                continue  # "his 49-year-old mother", "His father, 52 years old"
             if 1 <= years <= 110:
                 ev = text.evidence(match.start(), match.end())
                 return AgeFact(years=years, how="stated", evidence=(ev,) if ev else ())
@@ -53,11 +68,12 @@ def _as_date(value: str | None) -> date | None:
 
 def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
     """A labelled date of service, else the letter's own date (a date alone near the top)."""
-    for match in _DOS.finditer(text.text):
-        tail = text.text[match.end() : match.end() + 30]
-        dates = find_single_dates(tail)
-        if dates and dates[0][0] <= 2:
-            return dates[0][2], text.evidence(match.start(), match.end() + dates[0][1])
+    for labels in _DOS_LABELS:
+        for match in labels.finditer(text.text):
+            tail = text.text[match.end() : match.end() + 30]
+            dates = find_single_dates(tail)
+            if dates and dates[0][0] <= 2:
+                return dates[0][2], text.evidence(match.start(), match.end() + dates[0][1])
     for line_no in range(min(len(text.line_starts), 15)):
         line = text.line_text(line_no).strip()
         dates = find_single_dates(line)

@@ -160,6 +160,23 @@ def explicit_number(line: str) -> int | None:
     return None
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)\]%])\.\s+(?=[A-Z])")
+
+
+def _explicit_for(line: str, position: int) -> int | None:
+    """The line number the text gives the item at ``position``: "Her first line was D-VRd
+    ..." numbers that sentence, not "At progression she received KPd" after it on the same
+    wrapped paragraph."""
+    number = explicit_number(line)
+    if number is None:
+        return None
+    position = max(position, 0)
+    breaks = list(_SENTENCE_BREAK.finditer(line))
+    start = max((m.end() for m in breaks if m.end() <= position), default=0)
+    end = min((m.start() for m in breaks if m.start() >= position), default=len(line))
+    return explicit_number(line[start:end]) if (start, end) != (0, len(line)) else number
+
+
 def _events(items: list[TherapyMention], text: PageText) -> list[Event]:
     received = [i for i in items if i.assertion == "received"]
     received.sort(key=lambda i: i.offset)
@@ -169,7 +186,8 @@ def _events(items: list[TherapyMention], text: PageText) -> list[Event]:
     for item in received:
         _date_from_fields(item, text)
         line = text.logical_text(item.line_no)
-        explicit = explicit_number(line) or numbered_list.get(item.line_no)
+        explicit = _explicit_for(line, item.offset - text.logical_spans()[item.line_no][0])
+        explicit = explicit or numbered_list.get(item.line_no)
         last = events[-1] if events else None
         clause = clause_of(item)
         if last is not None and _same_event(last, item, text):
@@ -435,6 +453,13 @@ def _retreatment(current: list[Event], event: Event) -> bool:
         return True
     ends = [i.end for e in current for i in e.items if i.end]
     if not event.start or not ends or _CONTINUED.search(event.clauses):
+        return False
+    # a drug of the line still running (started, no end: maintenance "from 09/2021") before
+    # this start: a change of form or brand ("IV daratumumab changed to subcutaneous"), not
+    # a restart
+    if any(
+        i.start and not i.end and sort_key(i.start) <= sort_key(event.start) for e in current for i in e.items
+    ):
         return False
     end = max(ends, key=sort_key)
     if len(end) >= 7 and len(event.start) >= 7:

@@ -55,6 +55,10 @@ class AssertionResolver:
             # "Brother with DLBCL s/p Yescarta 2021": "s/p" ends the ConText scope of
             # "brother", but the whole sentence is about him
             return "family"
+        if unticked_box_before(ent.doc.text, ent.start_char):
+            # "[ ] Member has not received prior CAR-T", "[ ] Relapsed [ ] Refractory": a
+            # form's printed option that nobody ticked asserts nothing
+            return "uncertain"
         answer = checkbox_answer(ent.doc.text, ent.end_char)
         if answer is not None:
             # a form's question answered by a ticked box: "received prior CAR-T? [ ] Yes [X] No"
@@ -90,6 +94,13 @@ _ANSWER_WORD = re.compile(r"(?i)\b(?:yes|no|n/a)\b")
 # "☒ No" when the boxes precede their labels, "No ☒" when they follow them
 _TICK_BEFORE = re.compile(rf"(?i){_CHECKED}\s*(yes|no|n/a)\b")
 _TICK_AFTER = re.compile(rf"(?i)\b(yes|no|n/a)\s*{_CHECKED}")
+
+
+def unticked_box_before(text: str, before: int) -> bool:
+    """Is the last box on the mention's line, before it, an empty one?"""
+    start = text.rfind("\n", 0, before) + 1
+    boxes = list(_BOX.finditer(text, start, before))
+    return bool(boxes) and re.fullmatch(_CHECKED, boxes[-1].group(0)) is None
 
 
 def checkbox_answer(text: str, after: int) -> str | None:

@@ -34,6 +34,7 @@ _CLASSES: dict[str, TherapyClass] = {
     "idecabtagene vicleucel": "car_t",
     "ciltacabtagene autoleucel": "car_t",
     "car-t": "car_t",
+    "car-t cell therapy": "car_t",
 }
 
 
@@ -95,7 +96,7 @@ MYELOMA = DiagnosisFact(
 )
 RELAPSED = StatusFact(status="relapsed", text="relapsed", evidence=(ev(1, "relapsed after 3 lines"),))
 AGE_67 = AgeFact(years=67, how="stated", evidence=(ev(1, "67 y/o"),))
-NO_CAR_T = therapy("car-t", assertion="negated", page=3)
+NO_CAR_T = therapy("car-t cell therapy", assertion="negated", page=3)
 
 
 def complete_facts(**overrides: object) -> ClinicalFacts:

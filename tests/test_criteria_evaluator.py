@@ -387,7 +387,7 @@ LOW_CONFIDENCE = [
     (
         "'no CAR-T' read badly",
         "no_prior_car_t",
-        complete_facts(therapies=(*ALL_LINES, therapy("car-t", assertion="negated", conf=LOW))),
+        complete_facts(therapies=(*ALL_LINES, therapy("car-t cell therapy", assertion="negated", conf=LOW))),
     ),
     (
         "myeloma read badly",
@@ -629,3 +629,27 @@ def test_a_line_starting_after_the_date_of_service_is_not_a_prior_line() -> None
         **history((VRD, "2019-03", "2020-01"), (KPD, "2025-10", None)), date_of_service="2025-10-06"
     )
     assert {c.id: c.status for c in evaluate(same_month, CURRENT).criteria}["prior_lines"] == "met"
+
+
+def test_denying_one_product_is_not_denying_every_car_t() -> None:
+    """'She has not received Abecma before' leaves Carvykti, a trial's CAR-T, open."""
+    only_abecma = therapy("idecabtagene vicleucel", assertion="negated")
+    report = evaluate(complete_facts(therapies=(*ALL_LINES, only_abecma)), CURRENT)
+    assert {c.id: c.status for c in report.criteria}["no_prior_car_t"] == "not_documented"
+    assert report.determination == "needs_information"
+
+
+def test_a_dated_doubtful_car_t_beside_a_denial_goes_to_a_reviewer() -> None:
+    doubtful = therapy("car-t cell therapy", start="2022", assertion="uncertain")
+    report = evaluate(complete_facts(therapies=(*ALL_LINES, NO_CAR_T, doubtful)), CURRENT)
+    result = next(c for c in report.criteria if c.id == "no_prior_car_t")
+    assert result.status == "met" and result.needs_review
+    assert report.determination == "needs_information"
+
+
+def test_a_stated_count_below_the_listed_lines_goes_to_a_reviewer() -> None:
+    """'has had one prior line of therapy' beside two listed (an IV-to-SC switch read as a line)."""
+    facts = complete_facts(stated_prior_lines=1, stated_prior_lines_evidence=(ev(1, "one prior line"),))
+    result = next(c for c in evaluate(facts, CURRENT).criteria if c.id == "prior_lines")
+    assert result.needs_review
+    assert evaluate(facts, CURRENT).determination == "needs_information"

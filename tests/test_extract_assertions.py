@@ -104,6 +104,38 @@ IDE_CEL = "idecabtagene vicleucel"
             "negated",
         ),
         ("He has never been on daratumumab.", "daratumumab", "negated"),
+        (
+            "DARZALEX FASPRO 1,800 mg SC weekly   11/03/2025   Ordered - not yet administered",
+            "daratumumab",
+            "negated",
+        ),
+        ("Since diagnosis in 01/2019 she has never been treated with daratumumab.", "daratumumab", "negated"),
+        ("At relapse she was never exposed to Darzalex; KPd was chosen.", "daratumumab", "negated"),
+        (
+            "Velcade was prescribed but insurance denied coverage, so she was treated with Rd.",
+            "bortezomib",
+            "negated",
+        ),
+        (
+            "Thalomid was prescribed in 2021, but she never started it because of neuropathy.",
+            "thalidomide",
+            "negated",
+        ),
+        ("She is CAR-T naïve.", CAR_T, "negated"),
+        # a form's printed statement nobody ticked asserts nothing
+        (
+            "[ ] Member has not received prior CAR-T therapy, including in a clinical trial",
+            CAR_T,
+            "uncertain",
+        ),
+        ("[x] Member has not received prior CAR-T therapy", CAR_T, "negated"),
+        # a trial's arms: the comparator's drug is not known to be given
+        (
+            "Randomized phase 3 trial comparing daratumumab-Pd versus Pd; randomized to the control arm.",
+            "daratumumab",
+            "uncertain",
+        ),
+        ("A double-blind study of ixazomib or placebo.", "ixazomib", "uncertain"),
         # hedged, self-reported or a lab test named for the drug
         ("? dara at OSH 2021.", "daratumumab", "uncertain"),
         ("Reportedly received daratumumab at an outside hospital.", "daratumumab", "uncertain"),

@@ -71,6 +71,10 @@ def test_disease_status(text: str, status: str) -> None:
         "Newly diagnosed multiple myeloma, progressed from smoldering myeloma in 09/2025.",
         "In CARTITUDE-4, patients relapsed after a median of 2 prior lines.",
         "Lenalidomide maintenance to reduce the risk of relapse; in sCR since 2021.",
+        "Myeloma in sCR. PMH: colon cancer 2015, treated with surgery; relapsed\n2024 with metastases.",
+        "PMH: relapsing-remitting multiple sclerosis (on ocrelizumab); refractory constipation",
+        "Disease status (check one): [ ] Relapsed [ ] Refractory [ ] Relapsed and refractory",
+        "Diagnosis must be relapsed or refractory multiple myeloma (attach documentation of disease status)",
     ],
 )
 def test_a_status_of_something_else_is_not_the_myelomas(text: str) -> None:
@@ -86,6 +90,8 @@ def test_a_status_of_something_else_is_not_the_myelomas(text: str) -> None:
         "Multiple myeloma, relapsed after 3 lines.",
         "She relapsed in 2024.",
         "Refractory to lenalidomide.",
+        "Multiple myeloma diagnosed 2018. Relapsed 2023.",
+        "Disease status: [X] Relapsed [ ] Refractory",
     ],
 )
 def test_a_status_of_the_myeloma_is_kept(text: str) -> None:

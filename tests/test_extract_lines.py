@@ -49,6 +49,16 @@ CLASSES_ONE_LINE = {
             "2 Kd 11/2024 - 03/2026 PD",
             2,
         ),
+        # an ordinal numbers its own sentence, not the next one on a wrapped paragraph
+        ("Her first line was VRd 2019-2020. At progression she received KPd 2021-2022.", 2),
+        # a change of form or brand of a drug still running is not a new line
+        (
+            "D-VRd induction 01/2021 - 05/2021, autologous transplant 07/2021, then daratumumab-"
+            "lenalidomide maintenance from 09/2021. In 03/2022 IV daratumumab was changed to"
+            " subcutaneous Darzalex Faspro, and in 01/2023 brand Revlimid was replaced by generic"
+            " lenalidomide.",
+            1,
+        ),
         # the generic phrase and the product are one CAR-T, not two lines
         ("VRd 2019-2020\nDPd 2021-2022\nCAR-T (cilta-cel) 2023", 3),
         ("BCMA CAR-T (ide-cel) 03/2021.", 1),

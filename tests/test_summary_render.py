@@ -106,7 +106,7 @@ def test_unknown_policy_falls_back_to_criterion_ids() -> None:
 
 def test_a_denied_car_t_is_not_listed_as_a_therapy_received() -> None:
     text = render_summary(processed(complete_facts()).report)
-    assert "car-t (car t; stated NOT received)" in text
+    assert "car-t cell therapy (car t; stated NOT received)" in text
 
 
 REASONS = [
