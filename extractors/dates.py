@@ -72,7 +72,7 @@ _START_CUE = re.compile(
     r"(?i)\b(?:since|from|start(?:ed|ing)?|began|begun|initiated|commenced|beginning|on)\s*:?\s*$"
 )
 _END_CUE = re.compile(
-    r"(?i)(?:\b(?:until|till|thru|through|to|ended|last dose|held)\b"
+    r"(?i)(?:\b(?:until|till|thru|through|to|ended|ending|last dose|held)\b"
     r"(?:\s+[a-z-]+){0,3}?\s*:?\s*(?:in|on)?\s*|"
     r"\b(?:stopped|discontinued|d/c(?:'d)?|completed|ceased)\b[^0-9/]{0,25})$"
 )

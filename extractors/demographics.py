@@ -16,14 +16,19 @@ _AGE = [
     re.compile(r"(?i)(?<!at )(?<!by )(?<!since )\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
     re.compile(r"(?i)\baged\s+(\d{2,3})\b"),
     re.compile(r"\b(\d{2})\s?(?:M|F)\b(?=\s+(?:with|w/|who|presents|pt|patient|h/o|s/p))"),
+    # "Pt: 68/F", "Age/Sex: 71 Y / M", "71 Y M"
+    re.compile(r"\b(\d{2})\s*(?:y|yr|yrs|years?)?\s*/\s*(?:M|F|male|female)\b", re.I),
+    re.compile(r"\b(\d{2})\s*Y\s*/?\s*(?:M|F)\b"),
+    # "She is now 67."
+    re.compile(r"(?i)\b(?:she|he|patient|pt|member)\s+is\s+now\s+(\d{2})(?=\s*(?:[.,;]|years?\b|$))"),
 ]
 _DOB = re.compile(r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born)\s*[:#]?\s*")
 # Labels of the service itself first; a letter's or a fax cover's own "Date:" only when
 # no service date is written ("Date: 10/20/2025" on the cover is when it was sent).
 _DOS_LABELS = (
     re.compile(
-        r"(?i)\b(?:date of service|DOS|service date|visit date|date of visit|encounter date|"
-        r"date of encounter)\s*[:#]\s*"
+        r"(?i)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
+        r"date of encounter)\s*[:#]?\s*"
     ),
     re.compile(r"(?i)\b(?:letter date|date of request|request date|date)\s*[:#]\s*"),
 )

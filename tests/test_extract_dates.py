@@ -106,12 +106,14 @@ def test_therapy_dates(text: str, ingredient: str, start: str | None, end: str |
             "2020-04",
             "2023-02",
         ),
+        # "x 6 cycles ending Aug 2021": an end, not a start
+        ("VCd x 6 cycles ending Aug 2021, then ASCT 10/2021.", "bortezomib", None, "2021-08"),
         # an arrow between two dates alone is a range, though arrows also separate clauses
         ("Kd 1/2019 -> 8/2019, PD", "carfilzomib", "2019-01", "2019-08"),
         ("VRd x4 -> ASCT 08/2019 -> len maint 10/2019 - 05/2022", "lenalidomide", "2019-10", "2022-05"),
     ],
 )
-def test_dates_around_the_drug(text: str, ingredient: str, start: str, end: str) -> None:
+def test_dates_around_the_drug(text: str, ingredient: str, start: str | None, end: str) -> None:
     assert (start, end) in [(t.start, t.end) for t in therapies(text, ingredient)]
 
 
@@ -148,6 +150,15 @@ def test_a_lone_garbled_date_is_no_date() -> None:
     ("text", "years", "how"),
     [
         ("68-year-old male with RRMM", 68, "stated"),
+        ("Pt: 68/F, RRMM.", 68, "stated"),
+        ("Age/Sex: 71 Y / M", 71, "stated"),
+        ("Diagnosed at age 58 in 2015. She is now 67.", 67, "stated"),
+        # a relative's age is not the member's
+        (
+            "Date of service: 10/06/2025\nDOB: 02/09/2008\nHe comes with his 49-year-old mother.",
+            17,
+            "from_date_of_birth",
+        ),
         ("Pt is a 71 yo woman", 71, "stated"),
         ("Age: 66", 66, "stated"),
         ("59 y/o male", 59, "stated"),
@@ -168,6 +179,10 @@ def test_age(text: str, years: int, how: str) -> None:
         ("DOS: 3/1/2026", "2026-03-01"),
         ("Hematology Associates\nNovember 20, 2026\nDear Medical Director,", "2026-11-20"),
         ("DOB: 04/12/1958", None),
+        ("Date of service 03/15/2024", "2024-03-15"),
+        ("Date(s) of service: 06/01/2024 - 06/30/2024", "2024-06-01"),
+        # a fax cover's own date is when it was sent, not the service
+        ("Date: 10/20/2025\nRequested date of service: 10/01/2025", "2025-10-01"),
     ],
 )
 def test_date_of_service(text: str, expected: str | None) -> None:

@@ -229,3 +229,15 @@ def test_ocr_damaged_regimens_on_history_lines(text: str, expected: set[str]) ->
 )
 def test_damaged_names_need_a_history_line(text: str) -> None:
     assert received(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient"),
+    [
+        ("Tec step-up completed 1/2024; now Tec q2w.", "teclistamab"),
+        ("Talq 0.8 mg/kg q2w 2022-2023", "talquetamab"),
+        ("Elra monotherapy 2023 to present", "elranatamab"),
+    ],
+)
+def test_bispecific_short_names(text: str, ingredient: str) -> None:
+    assert ingredient in received(text)
