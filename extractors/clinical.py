@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from common.models import DiagnosisFact, Evidence, Finding, StatusFact
 from extractors.lexicon import Lexicon, load_lexicon
-from extractors.mentions import Mention
+from extractors.mentions import Mention, cue_regex
 from extractors.nlp import DIAGNOSIS, STATUS
 from extractors.pagetext import PageText
 
@@ -113,13 +113,8 @@ _NOT_AN_EVENT_BEFORE = re.compile(
 )
 
 
-@lru_cache(maxsize=4)
-def _cue_regex(cues: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?i)(?<![\w/])(?:" + "|".join(cues) + r")(?![\w/])")
-
-
 def _population(lexicon: Lexicon) -> re.Pattern[str]:
-    return _cue_regex(tuple(lexicon.car_t_population_cues))
+    return cue_regex(tuple(lexicon.car_t_population_cues))
 
 
 _NEXT_WORD = re.compile(r"^[ \t]+([A-Za-z][\w-]*)")

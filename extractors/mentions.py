@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.tokens import Doc, Span
 
@@ -29,6 +30,13 @@ class Mention:
     section: str | None
     assertion: str
     fuzzy_factor: float
+
+
+@lru_cache(maxsize=16)
+def cue_regex(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive pattern for lexicon cues that are regular expressions, matched
+    as whole words ("s/p" and "day \\+\\d+" included)."""
+    return re.compile(r"(?i)(?<![\w/])(?:" + "|".join(cues) + r")(?![\w/])")
 
 
 def _cue_pattern(cues: list[str]) -> re.Pattern[str] | None:

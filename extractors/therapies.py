@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from common.models import Evidence, Therapy
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
-from extractors.mentions import Mention
+from extractors.mentions import Mention, cue_regex
 from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
 from extractors.pagetext import PageText
 
@@ -79,15 +79,9 @@ class TherapyBuilder:
         self.lexicon = lexicon
         self.drugs = {d.ingredient: d for d in lexicon.drugs}
         self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
-        self.car_t_receipt = re.compile(
-            r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_receipt_cues) + r")(?![\w/])"
-        )
-        self.car_t_population = re.compile(
-            r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_population_cues) + r")(?![\w/])"
-        )
-        self.car_t_non_receipt = re.compile(
-            r"(?i)(?<![\w/])(?:" + "|".join(lexicon.car_t_non_receipt_cues) + r")(?![\w/])"
-        )
+        self.car_t_receipt = cue_regex(tuple(lexicon.car_t_receipt_cues))
+        self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
+        self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
         self.phase_patterns = [
             (
                 row.phase,
