@@ -437,7 +437,20 @@ def _joins(current: list[Event], event: Event) -> bool:
         # the line's drugs named again ("bortezomib was added (VRd)"): a restatement
         if has_transplant and not current[-1].is_transplant and not event.phases:
             return True
-        return not has_transplant or bool(event.phases & _JOIN_PHASES)
+        if not has_transplant or event.phases & _JOIN_PHASES:
+            return True
+        # after the transplant, fewer of the induction's drugs given on ("VRd -> auto-SCT ->
+        # Revlimid"): maintenance in all but name
+        drugs = {
+            i
+            for i in line_ingredients
+            if not any(
+                x.ingredient == i and x.therapy_class == "stem_cell_transplant"
+                for e in current
+                for x in e.items
+            )
+        }
+        return len(event.core) < len(drugs)
     return False  # new drugs: added, swapped or a new regimen - a new line either way
 
 
@@ -458,7 +471,12 @@ def _retreatment(current: list[Event], event: Event) -> bool:
     # this start: a change of form or brand ("IV daratumumab changed to subcutaneous"), not
     # a restart
     if any(
-        i.start and not i.end and sort_key(i.start) <= sort_key(event.start) for e in current for i in e.items
+        i.start
+        and not i.end
+        and i.therapy_class != "stem_cell_transplant"  # a transplant is a day, never "running"
+        and sort_key(i.start) <= sort_key(event.start)
+        for e in current
+        for i in e.items
     ):
         return False
     end = max(ends, key=sort_key)

@@ -49,6 +49,10 @@ CLASSES_ONE_LINE = {
             "2 Kd 11/2024 - 03/2026 PD",
             2,
         ),
+        # after the transplant, one of the induction's drugs given on is maintenance
+        ("Regimen   Start   Stop\nVRd -> auto-SCT -> Revlimid      Jan 2019     Feb 2022     CR", 1),
+        # ... but the same drug years after a dated end, at relapse, is a new line
+        ("VRd 2017-2018, ASCT 2018. Relapse 2021: lenalidomide-dex 2021-2022.", 2),
         # an ordinal numbers its own sentence, not the next one on a wrapped paragraph
         ("Her first line was VRd 2019-2020. At progression she received KPd 2021-2022.", 2),
         # a change of form or brand of a drug still running is not a new line
