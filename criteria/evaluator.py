@@ -183,8 +183,11 @@ def before_service(facts: ClinicalFacts) -> ClinicalFacts:
     day = facts.date_of_service
     if not day:
         return facts
+    # a CAR-T stays whatever its date: it is evidence against the request, never dropped
     therapies = tuple(
-        t for t in facts.therapies if not (t.assertion == "received" and t.start and t.start > day)
+        t
+        for t in facts.therapies
+        if not (t.assertion == "received" and t.start and t.start > day and t.therapy_class != "car_t")
     )
     lines = tuple(line for line in facts.lines if not (line.start and line.start > day))
     if len(therapies) == len(facts.therapies) and len(lines) == len(facts.lines):

@@ -27,7 +27,7 @@ _PRIOR_LINES_FIELD = re.compile(
     r"(?im)\b(?:(?:total\s+)?(?:number|no\.?|#)\s+of\s+)?(?:prior|previous)\s+"
     r"(?:lines?|LOTs?|regimens?)(?:\s+of\s+(?:therapy|therapies|treatment|treatments))?"
     r"\s*(?:\(\s*#\s*\))?\s*[:=]\s*(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
-    r"\b(?![.)][ \t]*[A-Za-z(]|[.)]\d)"
+    r"\b(?![.)][ \t]*[A-Za-z(]|[.)/]\d|\s*[-/]\s*\d)"  # not a list number, not a date "12/2018"
 )
 _ORDINALS = {
     "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -53,6 +53,16 @@ _PRIOR_WORD = re.compile(
 )
 
 
+# A disease word inside the name of a program or a department (letterheads, signatures).
+# Capitalised words only between the disease and the keyword ("Myeloma and Cellular
+# Therapy Program"), so "myeloma and is followed in our clinic" stays a diagnosis.
+_INSTITUTION_AFTER = re.compile(
+    r"[ \t]*(?:(?:and|&|/|,)?[ \t]*[A-Z][\w-]*[ \t]*){0,4}?(?:(?<=[ \t])|^)(?:Program(?:me)?|Center|Centre|"
+    r"Clinic|Service|Institute|Division|Section|Department|Dept|Foundation|Society|Unit|Team|Consortium|"
+    r"Association|Research)\b"
+)
+
+
 def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[DiagnosisFact]:
     rows = {row.concept: row for row in lexicon.diagnoses}
     facts: list[DiagnosisFact] = []
@@ -61,6 +71,8 @@ def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list
         if m.label != DIAGNOSIS:
             continue
         concept = m.concept.split(":", 1)[1]
+        if _INSTITUTION_AFTER.match(text.text, m.end):
+            continue  # "Director, Myeloma and Cellular Therapy Program": a name, not a diagnosis
         key = (concept, m.text.lower(), m.assertion)
         if key in seen:
             continue

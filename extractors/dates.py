@@ -212,7 +212,9 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
         tail = text[end : end + 20]
         open_end = _OPEN_END.match(tail)
         head = text[max(0, start - 50) : start]
-        taken_to = mentions[-1].end if mentions else 0
+        # the end of the last mention made from these single dates (month pairs were
+        # added first and may lie further on)
+        taken_to = max((m.end for m in mentions if m.end <= start), default=0)
         if (before := _GARBLED_BEFORE.search(head)) and start - len(head) + before.start() >= taken_to:
             at = start - len(head) + before.start(1)
             mentions.append(

@@ -27,8 +27,8 @@ _DOB = re.compile(r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born)\s*[:
 # no service date is written ("Date: 10/20/2025" on the cover is when it was sent).
 _DOS_LABELS = (
     re.compile(
-        r"(?i)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
-        r"date of encounter)\s*[:#]?\s*"
+        r"(?im)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
+        r"date of encounter)\s*[:#]\s*|^[ \t]*(?:date(?:\(s\))? of service|DOS)[ \t]+(?=\d)"
     ),
     re.compile(r"(?i)\b(?:letter date|date of request|request date|date)\s*[:#]\s*"),
 )

@@ -60,6 +60,7 @@ _TABLE_HEADER = re.compile(
 # An unplanned addition starts a new line that keeps the drugs still given ("Rd, then
 # bortezomib added"); a swap ("switched to Kd") starts a new line without them.
 _ADDED = re.compile(r"(?i)\b(?:added|adding|add(?:ition of)?|plus)\b")
+_RELAPSE = re.compile(r"(?i)\b(?:relaps\w*|progress\w*|salvage|PD)\b")
 _TANDEM = re.compile(r"(?i)\btandem\b|\bsecond (?:planned )?(?:auto|transplant)")
 _JOIN_PHASES = {"consolidation", "maintenance", "conditioning", "lymphodepletion", "mobilization"}
 # What may sit between a drug and a regimen written as one name: "Sarclisa-Pd",
@@ -410,6 +411,21 @@ def _only_later_phase(event: Event) -> bool:
     return bool(phased) and all(p in _JOIN_PHASES for p in phased)
 
 
+def _salvage(current: list[Event], event: Event) -> bool:
+    """A "second transplant" at relapse, or more than a year after the first, is a salvage
+    transplant and a new line (IMWG); only a planned tandem joins the first."""
+    if _RELAPSE.search(event.clauses):
+        return True
+    first = [e.start for e in current if e.is_transplant and e.start]
+    if not first or not event.start:
+        return False
+    return int(event.start[:4]) - int(min(first, key=sort_key)[:4]) >= 2 or (
+        len(event.start) >= 7
+        and len(first[0]) >= 7
+        and (int(event.start[:4]) - int(first[0][:4])) * 12 + int(event.start[5:7]) - int(first[0][5:7]) > 12
+    )
+
+
 def _induction_told_after_its_transplant(current: list[Event], event: Event) -> bool:
     """ "Auto-SCT 2016 after VCd induction": the line so far is only the transplant and the
     induction, told second, is undated or started before it - one plan, one line."""
@@ -426,11 +442,14 @@ def _joins(current: list[Event], event: Event) -> bool:
     if _induction_told_after_its_transplant(current, event):
         return True
     if event.is_transplant:
-        return not has_transplant or bool(_TANDEM.search(event.text))
+        return not has_transplant or (bool(_TANDEM.search(event.text)) and not _salvage(current, event))
     if _only_later_phase(event) or (event.is_mobilization and current):
         return True
-    if all(i.role == "lymphodepletion" or i.therapy_class == "corticosteroid" for i in event.items):
-        return True
+    if all(
+        i.role == "lymphodepletion" or i.phase == "lymphodepletion" or i.therapy_class == "corticosteroid"
+        for i in event.items
+    ):
+        return True  # lymphodepleting chemotherapy (Flu/Cy) never forms a line on its own
     if event.core <= line_ingredients:
         if _retreatment(current, event):
             return False

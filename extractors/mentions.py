@@ -63,18 +63,21 @@ class AssertionResolver:
             # "Brother with DLBCL s/p Yescarta 2021": "s/p" ends the ConText scope of
             # "brother", but the whole sentence is about him
             return "family"
-        if unticked_box_before(ent.doc.text, ent.start_char):
+        text = doc_text(ent.doc)
+        if unticked_box_before(text, ent.start_char):
             # "[ ] Member has not received prior CAR-T", "[ ] Relapsed [ ] Refractory": a
             # form's printed option that nobody ticked asserts nothing
             return "uncertain"
-        answer = checkbox_answer(ent.doc.text, ent.end_char)
+        answer = checkbox_answer(text, ent.end_char)
         if answer is not None:
             # a form's question answered by a ticked box: "received prior CAR-T? [ ] Yes [X] No"
             return answer
         for category, assertion, unless, applies, same_line in self.section_rules:
-            if same_line and not _on_header_line(ent):
+            if section != category or kind not in applies:
                 continue
-            if section == category and kind in applies and not (unless and unless.search(ent.sent.text)):
+            if same_line and not _on_header_line(ent, text):
+                continue
+            if not (unless and unless.search(ent.sent.text)):
                 if assertion == "family":
                     return "family"
                 if assertion in ("planned", "uncertain") and not ent._.is_negated:
@@ -104,11 +107,36 @@ _TICK_BEFORE = re.compile(rf"(?i){_CHECKED}\s*(yes|no|n/a)\b")
 _TICK_AFTER = re.compile(rf"(?i)\b(yes|no|n/a)\s*{_CHECKED}")
 
 
+def doc_text(doc: Doc) -> str:
+    """The document's text, built once: spaCy joins every token on each ``Doc.text``."""
+    cached = doc.user_data.get("intake_text")
+    if cached is None:
+        cached = doc.user_data["intake_text"] = doc.text
+    return str(cached)
+
+
+# A box is the mention's own only when little stands between them and no other field
+# label does ("[X] Relapsed [ ] Refractory   Treatment: VRd" - VRd is not an option).
+_BOX_REACH = 40
+_OTHER_FIELD = re.compile(r"\b[A-Za-z][\w /]{0,25}[:?]\s")
+
+
 def unticked_box_before(text: str, before: int) -> bool:
-    """Is the last box on the mention's line, before it, an empty one?"""
-    start = text.rfind("\n", 0, before) + 1
-    boxes = list(_BOX.finditer(text, start, before))
-    return bool(boxes) and re.fullmatch(_CHECKED, boxes[-1].group(0)) is None
+    """Is the last box on the mention's line, just before it, an empty one?
+
+    A single box opening the line heads the whole line ("[ ] Member is 18 years of age or
+    older with relapsed or refractory multiple myeloma"); otherwise only a box close by.
+    """
+    line_start = text.rfind("\n", 0, before) + 1
+    boxes = list(_BOX.finditer(text, line_start, before))
+    if not boxes:
+        return False
+    heads_line = len(boxes) == 1 and not text[line_start : boxes[0].start()].strip()
+    if not heads_line and before - boxes[-1].end() > _BOX_REACH:
+        return False
+    if _OTHER_FIELD.search(text, boxes[-1].end(), before):
+        return False
+    return re.fullmatch(_CHECKED, boxes[-1].group(0)) is None
 
 
 def checkbox_answer(text: str, after: int) -> str | None:
@@ -120,19 +148,25 @@ def checkbox_answer(text: str, after: int) -> str | None:
     end = text.find("\n", after)
     rest = text[after : end if end >= 0 else len(text)]
     box, word = _BOX.search(rest), _ANSWER_WORD.search(rest)
-    if box is None or word is None:
-        return None
+    if box is None or word is None or min(box.start(), word.start()) > _BOX_REACH:
+        return None  # the boxes of another question further along the line
     ticked = (_TICK_BEFORE if box.start() < word.start() else _TICK_AFTER).search(rest)
     if ticked is None:
         return "uncertain"
     return "received" if ticked.group(1).lower() == "yes" else "negated"
 
 
-def _on_header_line(ent: Span) -> bool:
+def _on_header_line(ent: Span, text: str) -> bool:
+    """The mention is in the header's own field: same line, no sentence end or other label
+    between ("Allergies: NKDA    Current meds: lenalidomide" is not an allergy)."""
     title = getattr(ent._, "section_title", None)
     if title is None:
         return False  # the section began on an earlier page: not the header's line
-    return "\n" not in ent.doc.text[title.end_char : ent.start_char]
+    between = text[title.end_char : ent.start_char]
+    return "\n" not in between and not _SENTENCE_OR_FIELD.search(between)
+
+
+_SENTENCE_OR_FIELD = re.compile(r"[.;](?:\s+[A-Z]|\s*$)|\b[A-Z][\w ]{0,25}:")
 
 
 def collect_mentions(

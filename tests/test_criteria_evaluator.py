@@ -653,3 +653,9 @@ def test_a_stated_count_below_the_listed_lines_goes_to_a_reviewer() -> None:
     result = next(c for c in evaluate(facts, CURRENT).criteria if c.id == "prior_lines")
     assert result.needs_review
     assert evaluate(facts, CURRENT).determination == "needs_information"
+
+
+def test_a_car_t_dated_after_the_date_of_service_still_counts_against_the_request() -> None:
+    later = therapy("ciltacabtagene autoleucel", 4, start="2026-01")
+    facts = complete_facts(therapies=(*ALL_LINES, later), date_of_service="2025-10-06")
+    assert {c.id: c.status for c in evaluate(facts, CURRENT).criteria}["no_prior_car_t"] == "not_met"

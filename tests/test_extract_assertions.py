@@ -88,12 +88,14 @@ IDE_CEL = "idecabtagene vicleucel"
         ("Randomized on a blinded phase 3 study of daratumumab versus placebo.", "daratumumab", "uncertain"),
         ("Allergies: daratumumab, sulfa", "daratumumab", "uncertain"),
         ("Allergies: daratumumab, sulfa\nLine 1: VRd 2019-2020", "bortezomib", "received"),
-        # a family-history section does not swallow the member's own history after it
+        # a family-history section names the member explicitly to speak of him or her ...
         (
-            "Family history: mother had breast cancer.\nHe received cilta-cel 04/2023 with relapse 02/2025.",
+            "Family history: mother had breast cancer.\nThe member received cilta-cel 04/2023.",
             "ciltacabtagene autoleucel",
             "received",
         ),
+        # ... and a pronoun inside a relative's story is the relative's
+        ("Family history:\nSister had multiple myeloma. She received KRd in 2015.", "carfilzomib", "family"),
         # medication lists and orders: cancelled, never filled, entered in error
         ("daratumumab (DARZALEX) 16 mg/kg IV — order cancelled (not started)", "daratumumab", "negated"),
         ("daratumumab — ordered, not yet started", "daratumumab", "negated"),
@@ -122,6 +124,39 @@ IDE_CEL = "idecabtagene vicleucel"
             "negated",
         ),
         ("She is CAR-T naïve.", CAR_T, "negated"),
+        # considered, discussed, offered, deferred, screened: not given
+        (
+            "Daratumumab was considered in 2021 but was deferred because of insurance issues.",
+            "daratumumab",
+            "negated",
+        ),
+        ("Daratumumab was offered in 2021 but she chose KPd.", "daratumumab", "planned"),
+        (
+            "She was screened for the CARTITUDE-4 trial in 2022 but was a screen failure.",
+            "ciltacabtagene autoleucel",
+            "planned",
+        ),
+        # a CAR-T told without the word
+        (
+            "Flu/Cy lymphodepletion followed by an infusion of her own genetically modified T cells in 2023.",
+            CAR_T,
+            "received",
+        ),
+        # a request header's line is the request; the history below it is history
+        (
+            "Request: Abecma (idecabtagene vicleucel)\nIn January 2021 she began isatuximab and Pd.",
+            "isatuximab",
+            "received",
+        ),
+        # boxes belong to their own field, not to a drug elsewhere on the line
+        (
+            "Lenalidomide 10 mg daily 2019-2021    Transplant eligible? [ ] Yes [X] No",
+            "lenalidomide",
+            "received",
+        ),
+        ("[X] Relapsed [ ] Refractory   Treatment: VRd 01/2019 - 06/2019", "bortezomib", "received"),
+        ("Allergies: NKDA    Current meds: lenalidomide 10 mg since 03/2021", "lenalidomide", "received"),
+        ("Allergies: penicillin. Daratumumab 3/2022 - 1/2023.", "daratumumab", "received"),
         # a form's printed statement nobody ticked asserts nothing
         (
             "[ ] Member has not received prior CAR-T therapy, including in a clinical trial",

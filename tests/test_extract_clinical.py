@@ -20,6 +20,7 @@ from extract_support import facts_of
         ("DLBCL treated with R-CHOP", "dlbcl", False),
         ("AL amyloidosis", "amyloidosis", False),
         ("Diagnosis: relapsed POEMS syndrome.", "poems_syndrome", False),
+        ("Relapsed Waldenstrom macroglobulinemia (MYD88 L265P)", "waldenstrom_macroglobulinemia", False),
         ("History of breast cancer 2005", "breast_cancer", False),
     ],
 )
@@ -155,6 +156,7 @@ def test_no_repeat_infusion_request(text: str) -> None:
         # a form's field, the number after the label
         ("Number of prior lines of therapy: 5", 5),
         ("Member has had 3 prior regimens; 2 prior lines per IMWG.", 2),  # lines beat regimens
+        ("Prior lines of therapy: 12/2018 VRd x4", None),  # a date, not a count
         ("Prior LOT: 4\nDiagnosis: multiple myeloma", 4),
         ("Prior lines of therapy: 4 (VRd, KRd, DPd, Kd)", 4),
         # a trial's population is not the member
@@ -174,3 +176,18 @@ def test_stated_prior_line_count(text: str, stated: int | None) -> None:
     assert facts.stated_prior_lines == stated
     if stated:
         assert facts.stated_prior_lines_evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dr. Example, Director, Myeloma and Cellular Therapy Program",
+        "Multiple Myeloma Research Foundation grant",
+    ],
+)
+def test_a_program_name_is_no_diagnosis(text: str) -> None:
+    assert facts_of(text).diagnoses == ()
+
+
+def test_a_diagnosis_followed_by_lower_case_words_is_kept() -> None:
+    assert facts_of("She has multiple myeloma and is followed in our clinic.").diagnoses

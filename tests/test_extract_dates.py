@@ -142,6 +142,11 @@ def test_garbled_side_of_a_range(
     assert (mention.begin, mention.finish, mention.garbled) == (begin, finish, garbled)
 
 
+def test_a_garbled_start_is_kept_beside_a_later_day_range() -> None:
+    (first, _) = find_dates("VRd 10/2081 - 04/2026. Flu/Cy 3/11-3/13/2024")
+    assert (first.begin, first.finish, first.garbled) == (None, "2026-04", "10/2081")
+
+
 def test_a_lone_garbled_date_is_no_date() -> None:
     assert find_dates("ECOG 1, 10/2081 noted") == []
 
@@ -183,6 +188,8 @@ def test_age(text: str, years: int, how: str) -> None:
         ("Date(s) of service: 06/01/2024 - 06/30/2024", "2024-06-01"),
         # a fax cover's own date is when it was sent, not the service
         ("Date: 10/20/2025\nRequested date of service: 10/01/2025", "2025-10-01"),
+        # "DOS" without a colon counts only opening a line, not inside a claim line
+        ("Date: 10/20/2025\nClaim: Q2055 idecabtagene vicleucel DOS 05/01/2024 denied.", "2025-10-20"),
     ],
 )
 def test_date_of_service(text: str, expected: str | None) -> None:

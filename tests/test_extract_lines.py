@@ -53,6 +53,18 @@ CLASSES_ONE_LINE = {
         ("Regimen   Start   Stop\nVRd -> auto-SCT -> Revlimid      Jan 2019     Feb 2022     CR", 1),
         # ... but the same drug years after a dated end, at relapse, is a new line
         ("VRd 2017-2018, ASCT 2018. Relapse 2021: lenalidomide-dex 2021-2022.", 2),
+        # a salvage second transplant at relapse is a new line; a planned tandem is not
+        (
+            "VRd 01/2018 - 05/2018, autologous transplant 07/2018, lenalidomide maintenance until relapse"
+            " in 12/2022. He underwent a salvage second autologous transplant in 03/2023.",
+            2,
+        ),
+        ("VRd x4 2018, tandem autologous transplants 07/2018 and 10/2018, then lenalidomide maintenance.", 1),
+        # lymphodepleting chemotherapy never forms a line of its own
+        (
+            "DPd 2021-2022. Fludarabine and cyclophosphamide lymphodepletion, then cilta-cel infused.",
+            2,
+        ),
         # an ordinal numbers its own sentence, not the next one on a wrapped paragraph
         ("Her first line was VRd 2019-2020. At progression she received KPd 2021-2022.", 2),
         # a change of form or brand of a drug still running is not a new line
