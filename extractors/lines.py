@@ -559,8 +559,7 @@ def _phase_of_plan(current: list[Event], event: Event) -> bool:
     """A numbered "line" that is only a transplant, or only consolidation or maintenance,
     continuing the line before it by the plan rules."""
     only_transplant = all(i.therapy_class == "stem_cell_transplant" for i in event.items)
-    only_later_phase = bool(event.phases) and event.phases <= _JOIN_PHASES
-    return (only_transplant or only_later_phase) and _joins(current, event)
+    return (only_transplant or _only_later_phase(event)) and _joins(current, event)
 
 
 def _placed_twin(by_number: dict[int, list[Event]], event: Event) -> int | None:
