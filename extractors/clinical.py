@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from common.models import DiagnosisFact, Evidence, Finding, StatusFact
 from extractors.lexicon import Lexicon, load_lexicon
+from extractors.lines import ORDINALS
 from extractors.mentions import Mention, cue_regex
 from extractors.nlp import DIAGNOSIS, STATUS
 from extractors.pagetext import PageText
@@ -29,10 +30,6 @@ _PRIOR_LINES_FIELD = re.compile(
     r"\s*(?:\(\s*#\s*\))?\s*[:=]\s*(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
     r"\b(?![.)][ \t]*[A-Za-z(]|[.)/]\d|\s*[-/]\s*\d)"  # not a list number, not a date "12/2018"
 )
-_ORDINALS = {
-    "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10,
-}  # fmt: skip
 # The line about to start: "now in need of fourth-line therapy", "candidate for 5th line
 # treatment", "now starting sixth-line therapy" - the lines before it are one fewer.
 _NEXT_LINE = re.compile(
@@ -224,7 +221,7 @@ def stated_prior_lines(text: PageText) -> tuple[int | None, tuple[Evidence, ...]
         if _is_label_wording(text.text, match):
             continue
         ordinal = match.group("ord").lower()
-        number = int(ordinal[:-2]) if ordinal[:1].isdigit() else _ORDINALS.get(ordinal, 0)
+        number = int(ordinal[:-2]) if ordinal[:1].isdigit() else ORDINALS.get(ordinal, 0)
         found.append((match.start(), number - 1, match.end()))
     # "3 prior regimens; 2 prior lines per IMWG": a count of lines beats a count of
     # regimens (a line may hold several regimens), then the first written

@@ -28,7 +28,8 @@ from extractors.dates import find_dates, sort_key
 from extractors.pagetext import PageText
 from extractors.therapies import LineLayout, TherapyMention, evidence_key
 
-_ORDINALS = {
+# Ordinal words for line numbers; clinical.py reads "now in need of fourth-line therapy" with it.
+ORDINALS = {
     "first": 1,
     "second": 2,
     "third": 3,
@@ -37,6 +38,8 @@ _ORDINALS = {
     "sixth": 6,
     "seventh": 7,
     "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
 }
 _EXPLICIT = [
     re.compile(
@@ -155,7 +158,7 @@ def explicit_number(line: str) -> int | None:
             value = match.group(1)
             if value in {"I", "i", "l", "|"}:
                 value = "1"
-            number = _ORDINALS.get(value.lower()) if not value.isdigit() else int(value)
+            number = ORDINALS.get(value.lower()) if not value.isdigit() else int(value)
             if number and 1 <= number <= 20:
                 return number
     return None

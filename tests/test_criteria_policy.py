@@ -18,6 +18,7 @@ from criteria.policy import (
     parse_partial_date,
     select_policy,
 )
+from fixtures.truth import CRITERIA_IDS
 
 CURRENT_ID = "carepartners-ct-abecma-2025-09"
 EARLIER_ID = "carepartners-ct-abecma-2023-01-label-4l"
@@ -34,16 +35,7 @@ def test_bundled_policies_load_with_their_contract_fields() -> None:
     assert ids == [EARLIER_ID, CURRENT_ID]  # oldest first
     for p in list_policies():
         assert p.title and p.effective and p.drug.generic == "idecabtagene vicleucel"
-        assert [c.id for c in p.criteria] == [
-            "age",
-            "diagnosis",
-            "prior_lines",
-            "imid_exposure",
-            "pi_exposure",
-            "anti_cd38_exposure",
-            "no_prior_car_t",
-            "line_dates",
-        ]
+        assert tuple(c.id for c in p.criteria) == CRITERIA_IDS  # the report ids issue #5 names
         assert {i.finding_key for i in p.informational} == {"outpatient_attestation", "tocilizumab_available"}
         (code,) = p.codes
         assert (code.system, code.code) == ("HCPCS", "Q2055") and "idecabtagene" in code.match_terms
