@@ -1,1 +1,1 @@
-"""Documents in, pages out, and the application around the pipeline (composer, CLI)."""
+"""The fax-intake application around the pipeline: CLI, API, store, watched folder."""

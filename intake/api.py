@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from common.errors import IntakeError
 from common.models import Report
 from common.settings import Settings
-from intake.pipeline import process_file
 from intake.store import OriginalStore
+from pipeline.composer import process_file
 
 
 class DocumentAccepted(BaseModel):

@@ -56,17 +56,17 @@ def process(
     policy: Annotated[str | None, typer.Option(help="policy id; default: chosen by date of service")] = None,
 ) -> None:
     """Run the whole pipeline on one file and print the criteria report."""
-    from intake.pipeline import process_file
+    from pipeline.composer import process_file
 
     done = process_file(file, policy_id=policy)
     if fhir:
-        from intake.fhir import to_fhir_bundle
+        from outputs.fhir import to_fhir_bundle
 
         typer.echo(json.dumps(to_fhir_bundle(done), indent=2))
     elif as_json:
         typer.echo(done.report.model_dump_json(indent=2))
     else:
-        from intake.summary import render_summary
+        from outputs.summary import render_summary
 
         typer.echo(render_summary(done.report))
 
@@ -75,8 +75,8 @@ def process(
 def ocr(file: FileArg) -> None:
     """Print each page's text with word confidences (for debugging)."""
     from common.settings import Settings
-    from intake.reader import read_document
-    from intake.text import page_text_with_confidence
+    from reading.reader import read_document
+    from reading.text import page_text_with_confidence
 
     document = read_document(file, Settings())
     for page in document.pages:
@@ -93,7 +93,7 @@ def eval_(
     check_floors: Annotated[bool, typer.Option("--check-floors", help="exit 1 under the floors")] = False,
 ) -> None:
     """Measure the pipeline against ground truth."""
-    from intake.evaluation import main as eval_main
+    from evaluation.corpus import main as eval_main
 
     raise typer.Exit(eval_main(corpus, as_json=as_json, check_floors=check_floors))
 
@@ -106,7 +106,7 @@ def bench(
     limit: Annotated[int, typer.Option(help="documents per kind")] = 3,
 ) -> None:
     """Time the OCR stage against bare tesseract, and extraction against OCR."""
-    from intake.bench import main as bench_main
+    from evaluation.bench import main as bench_main
 
     raise typer.Exit(bench_main(corpus, limit=limit))
 

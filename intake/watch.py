@@ -15,8 +15,8 @@ from pathlib import Path
 
 from common.errors import IntakeError
 from common.settings import Settings
-from intake.pipeline import process_file
 from intake.store import OriginalStore
+from pipeline.composer import process_file
 
 log = logging.getLogger(__name__)
 

@@ -131,7 +131,7 @@ def processed(facts: ClinicalFacts, policy_id: str = "carepartners-ct-abecma-202
     """A Processed run (the pipeline's record) from facts, without reading a document."""
     from criteria.evaluator import evaluate
     from criteria.policy import select_policy
-    from intake.pipeline import Processed, assemble_report
+    from pipeline.composer import Processed, assemble_report
 
     policy = select_policy(policy_id=policy_id, date_of_service=None)
     checked = evaluate(facts, policy)

@@ -170,7 +170,7 @@ _READ: dict[tuple[str, str], Document] = {}
 
 def read_cached(path: Path, settings: Settings | None = None) -> Document:
     """Read each generated document once per session (OCR is the expensive part)."""
-    from intake.reader import read_document
+    from reading.reader import read_document
 
     settings = settings or Settings(workers=2)
     key = (str(path), settings.model_dump_json())

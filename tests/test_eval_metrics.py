@@ -22,8 +22,8 @@ from common.models import (
     Report,
     Therapy,
 )
+from evaluation import corpus as ev
 from fixtures.truth import CRITERIA_IDS, Truth
-from intake import evaluation as ev
 
 TRUTH = Truth.model_validate(
     {

@@ -20,7 +20,7 @@ from _criteria_facts import (
 from fhir.resources.R4B.bundle import Bundle
 
 from common.models import DiagnosisFact
-from intake.fhir import (
+from outputs.fhir import (
     ICD10_CM,
     PAGES_EXTENSION,
     RXNORM,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.bench import char_error_rate, levenshtein
+from evaluation.bench import char_error_rate, levenshtein
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from intake_support import Docs, docs, pdf_without_pages, png_header, tiff_heade
 
 from common import errors
 from common.settings import Settings
-from intake.reader import read_document
+from reading.reader import read_document
 
 __all__ = ["docs"]  # the session fixture, re-exported for pytest
 

@@ -13,11 +13,11 @@ from test_ocr_engine import GOOD_ROWS, FakeEngine
 
 from common.models import BBox, Page, Word, WordSource
 from common.settings import Settings
-from intake.normalise import Affine, _turn_cw, box_to_original, effective_dpi, upright_bbox
-from intake.quality import score_tokens
-from intake.reader import read_document
-from intake.sniff import Kind, sniff
-from intake.text import page_text, page_text_with_confidence, text_pages
+from reading.normalise import Affine, _turn_cw, box_to_original, effective_dpi, upright_bbox
+from reading.quality import score_tokens
+from reading.reader import read_document
+from reading.sniff import Kind, sniff
+from reading.text import page_text, page_text_with_confidence, text_pages
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 from intake_support import FAX_HEADER, Docs, docs, read_cached, source_text
 
 from common.models import BBox, Document, WordSource
-from intake.bench import char_error_rate, document_text
-from intake.normalise import upright_bbox
+from evaluation.bench import char_error_rate, document_text
+from reading.normalise import upright_bbox
 
 __all__ = ["docs"]
 

@@ -15,10 +15,10 @@ from common import errors
 from common.models import WordSource
 from common.settings import Settings
 from fixtures.render import save_fax_tiff
-from intake import tesseract
-from intake.ocr import RawWord
-from intake.reader import read_document
-from intake.tesseract import OsdResult, parse_tsv
+from reading import tesseract
+from reading.ocr import RawWord
+from reading.reader import read_document
+from reading.tesseract import OsdResult, parse_tsv
 
 
 @dataclass

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from intake.normalise import remove_rules
-from intake.ocr import reread_doubtful
-from intake.tesseract import OsdResult, TsvWord
+from reading.normalise import remove_rules
+from reading.ocr import reread_doubtful
+from reading.tesseract import OsdResult, TsvWord
 
 
 def _row(text: str, conf: float, left: int = 100, top: int = 100) -> TsvWord:

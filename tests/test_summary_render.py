@@ -15,7 +15,7 @@ from _criteria_facts import (
 )
 
 from common.models import AgeFact, PolicyInfo
-from intake.summary import render_summary
+from outputs.summary import render_summary
 
 SHAKY_AGE = AgeFact(years=67, how="stated", evidence=(ev(1, "6? y/o", 0.31),))
 

@@ -25,10 +25,10 @@ from common.errors import (
 )
 from common.models import Document, Notice, Page, SourceType
 from common.settings import Settings
-from intake import images, pdf
-from intake.ocr import Loader, OcrEngine, default_engine, ocr_pages
-from intake.sniff import Kind, describe_other, sniff
-from intake.text import text_pages
+from reading import images, pdf
+from reading.ocr import Loader, OcrEngine, default_engine, ocr_pages
+from reading.sniff import Kind, describe_other, sniff
+from reading.text import text_pages
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _decode_text(data: bytes, name: str) -> str:
 
 
 def read_document(path: Path, settings: Settings, *, engine: OcrEngine | None = None) -> Document:
-    """Read ``path`` into a :class:`Document`; see :mod:`intake.normalise` for box coordinates."""
+    """Read ``path`` into a :class:`Document`; see :mod:`reading.normalise` for box coordinates."""
     path = Path(path)
     data = _read_bytes(path, settings)
     sha = hashlib.sha256(data).hexdigest()

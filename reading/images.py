@@ -17,8 +17,8 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from common.errors import CorruptFile, DecompressionBomb, TooManyPages
 from common.settings import Settings
-from intake.ocr import PageImage
-from intake.sniff import Kind
+from reading.ocr import PageImage
+from reading.sniff import Kind
 
 # A truncated page is an error to report, not an image to guess at.
 ImageFile.LOAD_TRUNCATED_IMAGES = False

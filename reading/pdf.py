@@ -4,7 +4,7 @@ rasterised with pdfium for OCR.
 Decided page by page, because faxed packets mix them: a born-digital cover letter,
 then scanned chart notes, sometimes with an earlier OCR layer of garbage or a
 printed "RECEIVED" stamp over an image.  A text layer is used only when it scores
-as readable text (:mod:`intake.quality`) and is not just a stamp on a scan.
+as readable text (:mod:`reading.quality`) and is not just a stamp on a scan.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pypdfium2 as pdfium
 from common.errors import CorruptFile, DecompressionBomb, EncryptedPdf, NoPages, TooManyPages
 from common.models import BBox, Notice, Page, Word, WordSource
 from common.settings import Settings
-from intake.ocr import DECODE_LOCK, PageImage
-from intake.quality import score_tokens
+from reading.ocr import DECODE_LOCK, PageImage
+from reading.quality import score_tokens
 
 log = logging.getLogger(__name__)
 

@@ -67,7 +67,7 @@ def char_error_rate(hypothesis: str, reference: str) -> float:
 
 
 def document_text(document: Document) -> str:
-    from intake.text import page_text
+    from reading.text import page_text
 
     return "\n".join(page_text(p) for p in document.pages)
 
@@ -135,8 +135,8 @@ def _timed(fn: Callable[[], object]) -> float:
 
 def _prepared_images(path: Path, settings: Settings, out: Path) -> list[Path]:
     """The images our stage hands tesseract, written out for the bare-tesseract run."""
-    from intake import images, normalise
-    from intake.sniff import sniff
+    from reading import images, normalise
+    from reading.sniff import sniff
 
     data = path.read_bytes()
     kind = sniff(data[:8192])
@@ -151,7 +151,7 @@ def _prepared_images(path: Path, settings: Settings, out: Path) -> list[Path]:
 
 
 def _bare_tesseract(files: Sequence[Path], dpi: int) -> float:
-    from intake.tesseract import tesseract_cmd
+    from reading.tesseract import tesseract_cmd
 
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     start = time.perf_counter()
@@ -191,7 +191,7 @@ def _peak_mb(cmd: list[str]) -> float | None:
 
 
 def _tesseract_peak_mb(image: Path, dpi: int) -> float | None:
-    from intake.tesseract import tesseract_cmd
+    from reading.tesseract import tesseract_cmd
 
     return _peak_mb([tesseract_cmd(), str(image), "stdout", "--psm", "3", "--dpi", str(dpi), "tsv"])
 
@@ -209,7 +209,7 @@ def _extraction_seconds(pages: Sequence[Page], settings: Settings) -> float | No
 
 
 def run(inputs: dict[str, list[Path]], tmp: Path) -> list[tuple[str, str, str]]:
-    from intake.reader import read_document
+    from reading.reader import read_document
 
     one = Settings(workers=1)
     two = Settings(workers=2)
@@ -298,7 +298,7 @@ _READER_PROBE = """
 import sys
 from pathlib import Path
 from common.settings import Settings
-from intake.reader import read_document
+from reading.reader import read_document
 read_document(Path(sys.argv[1]), Settings(workers=1))
 """
 

@@ -1,7 +1,7 @@
 """A thin wrapper around the ``tesseract`` binary: image in, raw TSV rows out.
 
 Nothing here knows about pages, boxes relative to a page, or our models; the
-adapter in :mod:`intake.ocr` maps these rows to :class:`common.models.Word`.
+adapter in :mod:`reading.ocr` maps these rows to :class:`common.models.Word`.
 
 Why not ``pytesseract.image_to_data``: it writes a compressed PNG temp file and
 reads the result back from another file for every call.  Piping an uncompressed

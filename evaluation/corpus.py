@@ -2,7 +2,7 @@
 
 Runs every document of a corpus (``manifest.json`` beside the files, or any
 ``case-NNN.truth.json`` with its renderings ``case-NNN.*``) through
-:func:`intake.pipeline.process_file` and compares the report and the clinical
+:func:`pipeline.composer.process_file` and compares the report and the clinical
 facts with the truth: precision, recall and F1 per field, criterion-level
 accuracy, the confusion table of determinations and the documents that went
 worst.  ``--check-floors`` turns the floors in ``fixtures/floors.json`` into
@@ -436,7 +436,7 @@ def _init_worker() -> None:
 def _run_in_worker(path: str) -> tuple[str, str | None, str | None, str | None, float]:
     start = time.perf_counter()
     try:
-        from intake.pipeline import process_file
+        from pipeline.composer import process_file
 
         done = process_file(Path(path), settings=_WORKER_SETTINGS)
         return (

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from common.models import ClinicalFacts, DiagnosisFact, Evidence, Therapy
 
 if TYPE_CHECKING:
-    from intake.pipeline import Processed
+    from pipeline.composer import Processed
 
 SERVICE_NAME = "pa-fax-intake"
 SERVICE_VERSION = "0.1.0"

@@ -3,7 +3,7 @@ and the page loop that runs pages in parallel.
 
 The engine sits behind :class:`OcrEngine` so tests can stand a fake in for
 tesseract (crash, garbage, timeout).  The thin wrapper around the binary lives in
-:mod:`intake.tesseract`; this module never parses tesseract's output itself.
+:mod:`reading.tesseract`; this module never parses tesseract's output itself.
 
 Parallelism: each page is recognised by its own ``tesseract`` process, so pages
 already run in separate worker processes; a thread per worker only prepares the
@@ -27,9 +27,9 @@ from PIL import Image
 from common.errors import CorruptFile, IntakeError
 from common.models import Notice, Page, Word, WordSource
 from common.settings import Settings
-from intake import normalise, tesseract
-from intake.quality import score_tokens
-from intake.tesseract import OsdResult, TsvWord
+from reading import normalise, tesseract
+from reading.quality import score_tokens
+from reading.tesseract import OsdResult, TsvWord
 
 RawWord = TsvWord  # what an engine returns: text, pixel box, confidence 0..100, layout ids
 

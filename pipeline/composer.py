@@ -22,7 +22,7 @@ from common.settings import Settings
 from criteria.evaluator import evaluate
 from criteria.policy import Policy, select_policy
 from extractors.facts import extract_facts
-from intake.reader import read_document
+from reading.reader import read_document
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Reading: document bytes in, typed pages out (text layers, fax normalisation, OCR)."""
