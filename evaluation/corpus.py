@@ -47,6 +47,7 @@ DETERMINATIONS = ("criteria_met", "criteria_not_met", "needs_information")
 ERROR = "error"
 POINT_EVENT_CLASSES = ("stem_cell_transplant", "car_t")
 WORST_SHOWN = 8
+RECORDINGS = "recorded-ocr"  # beside the corpus: reading/recorded.py
 
 # ------------------------------------------------------------------ corpus
 
@@ -418,13 +419,21 @@ Outcome = tuple[Report | None, ClinicalFacts | None, str | None, float]  # repor
 _WORKER_SETTINGS: Any = None
 
 
-def _init_worker() -> None:
+OcrMode = str  # "live": always read; "recorded": a current recording, else live; "record": live, then keep it
+_WORKER_RECORDINGS: Any = None
+_WORKER_MODE: OcrMode = "live"
+
+
+def _init_worker(mode: OcrMode = "live", recordings: str | None = None) -> None:
     """Build the pipeline once per worker; one OCR process per worker (no oversubscription)."""
-    global _WORKER_SETTINGS
+    global _WORKER_SETTINGS, _WORKER_RECORDINGS, _WORKER_MODE
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     from common.settings import Settings
+    from reading.recorded import Recordings
 
     _WORKER_SETTINGS = Settings(workers=1)
+    _WORKER_MODE = mode
+    _WORKER_RECORDINGS = Recordings(Path(recordings)) if recordings else None
     try:
         from extractors.nlp import build_nlp
 
@@ -433,30 +442,59 @@ def _init_worker() -> None:
         pass
 
 
-def _run_in_worker(path: str) -> tuple[str, str | None, str | None, str | None, float]:
+def _read(path: Path) -> tuple[Any, bool]:
+    """The document's reading, and whether it came from a recording."""
+    import hashlib
+
+    from reading.reader import read_document
+    from reading.recorded import needs_ocr
+
+    recordings = _WORKER_RECORDINGS
+    if recordings is not None and _WORKER_MODE == "recorded":
+        recorded = recordings.get(hashlib.sha256(path.read_bytes()).hexdigest(), _WORKER_SETTINGS)
+        if recorded is not None:
+            return recorded, True
+    document = read_document(path, _WORKER_SETTINGS)
+    if recordings is not None and _WORKER_MODE == "record" and needs_ocr(document):
+        recordings.put(document, _WORKER_SETTINGS)
+    return document, False
+
+
+def _run_in_worker(path: str) -> tuple[str, str | None, str | None, str | None, float, bool]:
     start = time.perf_counter()
     try:
-        from pipeline.composer import process_file
+        from pipeline.composer import process_document
 
-        done = process_file(Path(path), settings=_WORKER_SETTINGS)
+        document, recorded = _read(Path(path))
+        done = process_document(document, settings=_WORKER_SETTINGS)
         return (
             path,
             done.report.model_dump_json(),
             done.facts.model_dump_json(),
             None,
             time.perf_counter() - start,
+            recorded,
         )
     except Exception as err:  # NotImplementedError, ImportError, a bug: a failed document, not a crash
-        return path, None, None, f"{type(err).__name__}: {err}", time.perf_counter() - start
+        return path, None, None, f"{type(err).__name__}: {err}", time.perf_counter() - start, False
 
 
-def run_documents(docs: list[CorpusDocument], *, jobs: int = 2) -> dict[Path, Outcome]:
+def run_documents(
+    docs: list[CorpusDocument],
+    *,
+    jobs: int = 2,
+    mode: OcrMode = "live",
+    recordings: Path | None = None,
+) -> dict[Path, Outcome]:
     from tqdm import tqdm
 
     results: dict[Path, Outcome] = {}
+    replayed = 0
 
-    def keep(item: tuple[str, str | None, str | None, str | None, float]) -> None:
-        path, report, facts, error, seconds = item
+    def keep(item: tuple[str, str | None, str | None, str | None, float, bool]) -> None:
+        nonlocal replayed
+        path, report, facts, error, seconds, recorded = item
+        replayed += int(recorded)
         results[Path(path)] = (
             Report.model_validate_json(report) if report else None,
             ClinicalFacts.model_validate_json(facts) if facts else None,
@@ -464,15 +502,18 @@ def run_documents(docs: list[CorpusDocument], *, jobs: int = 2) -> dict[Path, Ou
             seconds,
         )
 
+    init = (mode, str(recordings) if recordings else None)
     bar = tqdm(total=len(docs), file=sys.stderr, unit="doc", desc="eval", disable=None)
     try:
         if jobs <= 1 or len(docs) <= 1:
-            _init_worker()
+            _init_worker(*init)
             for d in docs:
                 keep(_run_in_worker(str(d.path)))
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(docs)), initializer=_init_worker) as pool:
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(docs)), initializer=_init_worker, initargs=init
+            ) as pool:
                 # Biggest files (most pages to OCR) first, so the two workers finish together.
                 ordered = sorted(docs, key=lambda d: -d.path.stat().st_size if d.path.exists() else 0)
                 futures = {pool.submit(_run_in_worker, str(d.path)): d.path for d in ordered}
@@ -480,10 +521,12 @@ def run_documents(docs: list[CorpusDocument], *, jobs: int = 2) -> dict[Path, Ou
                     try:
                         keep(future.result())
                     except Exception as err:  # a worker died (BrokenProcessPool): score, don't crash
-                        keep((str(futures[future]), None, None, f"{type(err).__name__}: {err}", 0.0))
+                        keep((str(futures[future]), None, None, f"{type(err).__name__}: {err}", 0.0, False))
                     bar.update()
     finally:
         bar.close()
+    if mode == "recorded":
+        print(f"eval: {replayed} of {len(docs)} documents from current OCR recordings", file=sys.stderr)
     return results
 
 
@@ -612,14 +655,14 @@ def render_text(summary: Summary, floors: list[dict[str, Any]], corpus: Path) ->
     return "\n".join(out)
 
 
-def main(corpus: Path, *, as_json: bool, check_floors: bool, jobs: int = 2) -> int:
+def main(corpus: Path, *, as_json: bool, check_floors: bool, jobs: int = 2, ocr: OcrMode = "recorded") -> int:
     """Run the corpus, print the figures, return the exit code (1: under a floor when checking)."""
     docs = load_corpus(corpus)
     if not docs:
         print(f"no documents with ground truth in {corpus}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    results = run_documents(docs, jobs=jobs)
+    results = run_documents(docs, jobs=jobs, mode=ocr, recordings=corpus / RECORDINGS)
     summary = evaluate_corpus(docs, results, time.perf_counter() - started)
     floors = apply_floors(summary.metrics(), load_floors())
     if as_json:

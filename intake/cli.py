@@ -91,11 +91,20 @@ def eval_(
     corpus: Annotated[Path, typer.Argument(help="folder of documents with ground truth")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
     check_floors: Annotated[bool, typer.Option("--check-floors", help="exit 1 under the floors")] = False,
+    ocr: Annotated[
+        str,
+        typer.Option(
+            help="recorded: use the corpus's current OCR recordings, reading live where none is current; "
+            "live: always OCR; record: OCR and keep the readings"
+        ),
+    ] = "recorded",
 ) -> None:
     """Measure the pipeline against ground truth."""
     from evaluation.corpus import main as eval_main
 
-    raise typer.Exit(eval_main(corpus, as_json=as_json, check_floors=check_floors))
+    if ocr not in {"recorded", "live", "record"}:
+        raise typer.BadParameter("--ocr must be recorded, live or record")
+    raise typer.Exit(eval_main(corpus, as_json=as_json, check_floors=check_floors, ocr=ocr))
 
 
 @app.command()

@@ -1,0 +1,67 @@
+"""Recorded readings (reading/recorded.py): the corpus's OCR kept on disk, used only while current."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from common.models import BBox, Document, Page, Word, WordSource
+from common.settings import Settings
+from evaluation.corpus import RECORDINGS, load_corpus
+from reading.recorded import Recordings, fingerprint
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
+
+
+def _document(sha: str = "ab" * 32) -> Document:
+    word = Word(text="VRd", bbox=BBox(x0=0.1, y0=0.1, x1=0.2, y1=0.12), confidence=0.9, source=WordSource.OCR)
+    return Document(
+        sha256=sha,
+        source_type="tiff",
+        pages=(Page(number=1, width=1728, height=2200, words=(word,), source=WordSource.OCR),),
+    )
+
+
+def test_a_recording_reads_back_as_the_same_document(tmp_path: Path) -> None:
+    settings = Settings()
+    recordings = Recordings(tmp_path)
+    recordings.put(_document(), settings)
+    assert recordings.get("ab" * 32, settings) == _document()
+
+
+def test_a_recording_made_under_other_settings_is_never_used(tmp_path: Path) -> None:
+    recordings = Recordings(tmp_path)
+    recordings.put(_document(), Settings(ocr_dpi=300))
+    assert recordings.get("ab" * 32, Settings(ocr_dpi=200)) is None
+    assert fingerprint(Settings(ocr_dpi=300)) != fingerprint(Settings(ocr_dpi=200))
+
+
+def test_the_same_reading_writes_the_same_bytes(tmp_path: Path) -> None:
+    first = Recordings(tmp_path / "a").put(_document(), Settings()).read_bytes()
+    second = Recordings(tmp_path / "b").put(_document(), Settings()).read_bytes()
+    assert first == second
+
+
+def test_a_damaged_recording_is_a_cache_miss(tmp_path: Path) -> None:
+    (tmp_path / f"{'ab' * 32}.json.gz").write_bytes(b"not gzip")
+    assert Recordings(tmp_path).get("ab" * 32, Settings()) is None
+
+
+@pytest.mark.ocr
+def test_corpus_recordings_are_current() -> None:
+    """The reading stage changed and the corpus was not recorded again: run
+    `intake eval fixtures/corpus --ocr record` (about two minutes) and commit the recordings."""
+    recordings = Recordings(CORPUS / RECORDINGS)
+    assert not recordings.stale(Settings()), (
+        "stale OCR recordings: run `intake eval fixtures/corpus --ocr record`"
+    )
+    image_docs = [
+        d for d in load_corpus(CORPUS) if d.path.suffix in {".tif", ".tiff"} or d.rendering == "scan.pdf"
+    ]
+    recorded = {p.name.removesuffix(".json.gz") for p in (CORPUS / RECORDINGS).glob("*.json.gz")}
+    missing = [
+        d.path.name for d in image_docs if hashlib.sha256(d.path.read_bytes()).hexdigest() not in recorded
+    ]
+    assert not missing, f"not recorded: {missing}"
