@@ -99,29 +99,36 @@ class Evidence(Frozen):
     confidence: float | None = None  # lowest OCR confidence among the words quoted; None for text layers
 
 
-TherapyClass = Literal[
-    "immunomodulatory_agent",
-    "proteasome_inhibitor",
-    "anti_cd38_antibody",
-    "car_t",
-    "anti_slamf7_antibody",
-    "bcma_bispecific",
-    "gprc5d_bispecific",
-    "bcma_adc",
-    "xpo1_inhibitor",
-    "alkylating_agent",
-    "anthracycline",
-    "corticosteroid",
-    "bcl2_inhibitor",
-    "hdac_inhibitor",
-    "stem_cell_transplant",
-    "platinum",
-    "topoisomerase_inhibitor",
-    "celmod",
-    "other",
-]
+# A therapy class id of lexicons/therapy_classes.json ("proteasome_inhibitor", "car_t" ...).
+# A string, not a Literal: the classes are data, checked when the lexicon and the policies
+# are loaded, so a new class is a new row, not new code.
+TherapyClass = str
 
-Assertion = Literal["received", "negated", "planned", "family", "uncertain"]
+# What a statement about a therapy (or a diagnosis) is.  Only "received" counts toward a
+# criterion; every other value says why a mention does not:
+#   planned        the treating team will give it ("will start", "plan: ...")
+#   requested      the product this request is for
+#   recommended    recommended or considered, not decided ("would consider", "recommend")
+#   discussed      general knowledge, alternatives discussed, a trial's or label's population
+#   eligibility    eligibility or candidacy ("candidate for CAR-T", "eligible for")
+#   negated        not given ("no prior CAR-T", "never received", "declined", ticked "None")
+#   family         a relative's
+#   other_patient  another patient's (a misfiled page, a case series)
+#   collected_not_given  cells collected (apheresis) for a CAR-T never infused
+#   uncertain      cannot be told (an unticked printed option, "possible", an unreadable box)
+Assertion = Literal[
+    "received",
+    "planned",
+    "requested",
+    "recommended",
+    "discussed",
+    "eligibility",
+    "negated",
+    "family",
+    "other_patient",
+    "collected_not_given",
+    "uncertain",
+]
 
 # Partial ISO date: "2019", "2019-03" or "2019-03-15".
 PartialDate = str
@@ -139,6 +146,11 @@ class Therapy(Frozen):
     clinical_trial: bool = False
     evidence: tuple[Evidence, ...] = ()
     start_unreadable: str | None = None  # the start date as written, when it could not be read
+    # Antigens the agent is directed against (lexicon): "BCMA" for teclistamab and ide-cel.
+    targets: tuple[str, ...] = ()
+    # Evidence of the class with no drug named ("triple-class refractory", "PI-exposed"):
+    # counts as the class received; the reviewer is shown that no drug was named.
+    class_level: bool = False
 
 
 class LineOfTherapy(Frozen):
@@ -154,6 +166,11 @@ class LineOfTherapy(Frozen):
     # A line for another disease (it contains rituximab: a lymphoma's R-CHOP): shown, but
     # not a prior line of myeloma therapy.  Numbered after the myeloma lines.
     other_disease: bool = False
+    # Why this is a line of its own: the IMWG 2015 rule that split it from the line before
+    # ("first_line", "new_regimen", "unplanned_addition", "further_transplant",
+    # "retreatment", "numbered_in_document") and a plain sentence naming the statements.
+    split_rule: str | None = None
+    why: str = ""
 
 
 class AgeFact(Frozen):
@@ -187,6 +204,24 @@ class Finding(Frozen):
     evidence: tuple[Evidence, ...] = ()
 
 
+HistoryStatus = Literal["complete", "partial", "unknown"]
+
+
+class HistoryFact(Frozen):
+    """Whether the documentation presents its treatment history as the whole history.
+
+    complete: a titled treatment history, a numbered or tabled sequence of lines, "prior
+    therapies:", a form's history section.  partial: the documentation says so (records
+    to follow, most recent therapy only, a dispensing record without infused drugs, pages
+    missing against the cover sheet) or mentions therapy only in passing.  A missing class
+    or too few lines is "not met" only on a complete history or an explicit statement.
+    """
+
+    status: HistoryStatus
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+
+
 class ClinicalFacts(Frozen):
     therapies: tuple[Therapy, ...] = ()
     lines: tuple[LineOfTherapy, ...] = ()
@@ -197,6 +232,7 @@ class ClinicalFacts(Frozen):
     stated_prior_lines: int | None = None  # "4 prior LOT" written in the note
     stated_prior_lines_evidence: tuple[Evidence, ...] = ()
     findings: tuple[Finding, ...] = ()
+    history: HistoryFact | None = None
     warnings: tuple[Notice, ...] = ()
 
 

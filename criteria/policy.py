@@ -17,12 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from common.errors import PolicyError, PolicyNotFound
-from common.models import TherapyClass
+from common.vocabulary import check_therapy_class
 
 SCHEMA_VERSION = 1
+TherapyClass = Annotated[str, AfterValidator(check_therapy_class)]
 
 
 class _Frozen(BaseModel):

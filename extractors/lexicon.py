@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from common.errors import LexiconError
-from common.models import TherapyClass
+from common.vocabulary import check_therapy_class
 
 PACKAGE = "lexicons"
+KnownClass = Annotated[str, AfterValidator(check_therapy_class)]
 
 
 class Row(BaseModel):
@@ -26,7 +27,8 @@ class Row(BaseModel):
 
 class DrugRow(Row):
     ingredient: str = Field(min_length=2)
-    therapy_class: TherapyClass
+    therapy_class: KnownClass
+    targets: list[str] = []
     brands: list[str] = []
     synonyms: list[str] = []
     case_sensitive: list[str] = []
@@ -70,7 +72,7 @@ class RegimenRow(Row):
 
 class ProcedureRow(Row):
     ingredient: str
-    therapy_class: TherapyClass
+    therapy_class: KnownClass
     phrases: list[str] = []
     case_sensitive: list[str] = []
     phase: str | None = None

@@ -72,12 +72,16 @@ class TherapyMention:
     label: str = ""
     regimen_group: int = -1  # mention index for components of one regimen
     start_unreadable: Evidence | None = None  # a start date written but not legible
+    targets: tuple[str, ...] = ()
 
 
 class TherapyBuilder:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.drugs = {d.ingredient: d for d in lexicon.drugs}
+        self.targets: dict[str, tuple[str, ...]] = {d.ingredient: tuple(d.targets) for d in lexicon.drugs}
+        for product in lexicon.car_t_products:
+            self.targets[product.ingredient] = tuple(t for t in product.target.split("/") if t)
         self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
         self.car_t_receipt = cue_regex(tuple(lexicon.car_t_receipt_cues))
         self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
@@ -167,6 +171,7 @@ class TherapyBuilder:
                         label=mention.label,
                         regimen_group=index,
                         start_unreadable=unread,
+                        targets=self.targets.get(ingredient, ()),
                     )
                 )
         return out
@@ -395,4 +400,5 @@ def to_therapy(item: TherapyMention, line: int | None) -> Therapy:
         clinical_trial=item.clinical_trial,
         evidence=tuple(item.evidence),
         start_unreadable=None if item.start or not item.start_unreadable else item.start_unreadable.text,
+        targets=item.targets,
     )

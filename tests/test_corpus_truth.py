@@ -156,7 +156,7 @@ def test_committed_truth_matches_the_case(case: Case) -> None:
 def test_manifest_lists_every_document_and_traps_reach_two() -> None:
     manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
     files = {d["file"] for d in manifest["documents"]}
-    on_disk = {p.name for p in CORPUS.iterdir() if not p.name.endswith(".json")}
+    on_disk = {p.name for p in CORPUS.iterdir() if p.is_file() and not p.name.endswith(".json")}
     assert files == on_disk
     assert len(files) >= 40
     per_trap: dict[str, int] = {}

@@ -242,7 +242,7 @@ def test_corpus_without_manifest_pairs_renderings_with_truth(tiny_corpus: Path) 
 def test_main_exit_codes_and_json(
     tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def run(docs: list[ev.CorpusDocument], *, jobs: int = 2) -> dict[Path, Any]:
+    def run(docs: list[ev.CorpusDocument], **_: Any) -> dict[Path, Any]:
         good = (_report(), _facts(), None, 0.1)
         bad = (None, None, "ImportError: stage not written yet", 0.0)
         return {d.path: good if d.rendering == "ehr.txt" else bad for d in docs}
@@ -260,7 +260,8 @@ def test_main_exit_codes_and_json(
 def test_real_pipeline_failure_becomes_a_failed_document(tmp_path: Path) -> None:
     missing = tmp_path / "nothing.pdf"
     ev._init_worker()
-    _path, report, facts, error, _ = ev._run_in_worker(str(missing))
+    _path, report, facts, error, _, recorded = ev._run_in_worker(str(missing))
+    assert not recorded
     assert report is None and facts is None and error
 
 
