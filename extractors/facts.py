@@ -31,8 +31,9 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
     mentions = _mentions_by_page(text, resolver)
 
     items = merge_mentions(builder.build(mentions, text))
-    lines, membership = build_lines(items, text)
-    lines, renumber = _other_disease_last(lines, lexicon)
+    built = build_lines(items, text)
+    membership = built.membership
+    lines, renumber = _other_disease_last(built.lines, lexicon)
     therapies: list[Therapy] = [
         to_therapy(item, renumber.get(n, n) if (n := membership.get(id(item))) is not None else None)
         for item in items

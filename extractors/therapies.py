@@ -73,6 +73,8 @@ class TherapyMention:
     regimen_group: int = -1  # mention index for components of one regimen
     start_unreadable: Evidence | None = None  # a start date written but not legible
     targets: tuple[str, ...] = ()
+    sent_start: int = 0  # the sentence the mention stands in (document offsets)
+    sent_end: int = 0
 
 
 class TherapyBuilder:
@@ -172,6 +174,8 @@ class TherapyBuilder:
                         regimen_group=index,
                         start_unreadable=unread,
                         targets=self.targets.get(ingredient, ()),
+                        sent_start=mention.sent_start,
+                        sent_end=mention.sent_end,
                     )
                 )
         return out

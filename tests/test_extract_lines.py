@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from extract_support import facts_of
 
-from extractors.lines import explicit_number
+from extractors.numbering import explicit_number
 
 CLASSES_ONE_LINE = {
     "anti_cd38_antibody",
