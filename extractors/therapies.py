@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 
 from common.models import Evidence, Therapy
+from extractors import cues
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
@@ -116,12 +117,16 @@ class TherapyBuilder:
             line_start = text.logical_spans()[line_no][0]
             rel = mention.start - line_start
             if line_no not in line_dates:
-                line_dates[line_no] = find_dates(line)
+                line_dates[line_no] = therapy_dates(line, find_dates(line))
                 layouts[line_no] = LineLayout.of(line, self.phase_patterns)
             layout, dates = layouts[line_no], line_dates[line_no]
             span = range(line_start, line_start + len(line))
             if mention.label == REGIMEN and not self._regimen_in_context(
                 mention, mentions, line, span, layout, dates
+            ):
+                continue
+            if is_short_form(mention) and not self._short_form_in_context(
+                mention, mentions, line, rel, layout, dates
             ):
                 continue
             when = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
@@ -203,6 +208,41 @@ class TherapyBuilder:
             # "auto-SCT", "Mel200": the procedure as written stands in the line's regimens
             return [(ingredient, proc.therapy_class, "systemic", mention.text, phase or None, False)]
         return []
+
+    def _short_form_in_context(
+        self,
+        mention: Mention,
+        mentions: list[Mention],
+        line: str,
+        rel: int,
+        layout: LineLayout,
+        dates: list[DateMention],
+    ) -> bool:
+        """A short form ("Rd", "len", "BMT", three letters or fewer) is a therapy only in a
+        therapy context: in a treatment-history section, or in a clause with a date, a
+        cycle count, a phase, a treatment word or another therapy - and never as a piece of
+        a code ("CPC-PA-CART-MM") or before a measured value ("HCT 35.2")."""
+        end = rel + len(mention.text)
+        if _in_identifier(line, rel, end) or _MEASURED_AFTER.match(line, end):
+            return False
+        if mention.section == "treatment_history":
+            return True
+        lo, hi = layout.clause_bounds(rel)
+        clause = line[lo:hi]
+        line_start = mention.start - rel
+        beside = any(
+            m is not mention
+            and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE}
+            and lo <= m.start - line_start < hi
+            for m in mentions
+        )
+        dated = any(lo <= d.start < hi for d in dates)
+        return bool(
+            beside
+            or dated
+            or cues.search("therapy_context", clause)
+            or any(lo <= p_start and p_end <= hi for p_start, p_end, _ in layout.phases)
+        )
 
     def _regimen_in_context(
         self,
@@ -335,6 +375,52 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     after = bisect_left(starts, end)
     hi = starts[after] if after < len(starts) else length
     return lo, max(hi, lo)
+
+
+# Short forms: three letters or fewer ("Rd", "len", "BMT"), or an all-capital CAR-T
+# short form of four ("CART").
+_SHORT_FORM_LENGTH = 3
+
+
+def is_short_form(mention: Mention) -> bool:
+    letters = re.sub(r"[^A-Za-z0-9]", "", mention.text)
+    if mention.label == CAR_T:
+        # "CART" as a bare word, not "CAR-T" or "CAR T"
+        return mention.text.isalpha() and mention.text.isupper() and len(letters) <= _SHORT_FORM_LENGTH + 1
+    return len(letters) <= _SHORT_FORM_LENGTH
+
+
+# A code: capital letters or digits joined by hyphens into three parts or more, the
+# mention one of them ("CPC-PA-CART-MM", "AB-12-KD").
+_CODE_PART = r"[A-Z0-9]{1,8}"
+_IDENTIFIER = re.compile(rf"{_CODE_PART}(?:-{_CODE_PART}){{2,}}")
+# A value measured right after the term: "HCT 35.2", "BMT: 1.2", "SCT 3 %".
+_MEASURED_AFTER = re.compile(r"\s*[:=]?\s*(?:\d+\.\d+|\d+\s*(?:%|g/dL|mg/dL|K/uL|x10))(?![\d/.-])")
+
+
+def _in_identifier(line: str, start: int, end: int) -> bool:
+    for match in _IDENTIFIER.finditer(line):
+        if match.start() <= start and end <= match.end():
+            return True
+    return False
+
+
+_MIN_THERAPY_YEAR = 1985  # no myeloma regimen of the lexicon was given earlier
+
+
+def therapy_dates(line: str, dates: list[DateMention]) -> list[DateMention]:
+    """The dates of a line that may date a therapy: not a date of birth, of service, of
+    the request or of printing (a labelled field), and not before 1985."""
+    label = re.compile(rf"(?i){cues.fragment('not_therapy_date')}\W{{0,3}}$")
+    kept = []
+    for d in dates:
+        years = [int(v[:4]) for v in (d.begin, d.finish) if v]
+        if years and min(years) < _MIN_THERAPY_YEAR:
+            continue
+        if label.search(line[max(0, d.start - 30) : d.start]):
+            continue
+        kept.append(d)
+    return kept
 
 
 def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
