@@ -399,10 +399,7 @@ _MEASURED_AFTER = re.compile(r"\s*[:=]?\s*(?:\d+\.\d+|\d+\s*(?:%|g/dL|mg/dL|K/uL
 
 
 def _in_identifier(line: str, start: int, end: int) -> bool:
-    for match in _IDENTIFIER.finditer(line):
-        if match.start() <= start and end <= match.end():
-            return True
-    return False
+    return any(m.start() <= start and end <= m.end() for m in _IDENTIFIER.finditer(line))
 
 
 _MIN_THERAPY_YEAR = 1985  # no myeloma regimen of the lexicon was given earlier
