@@ -8,12 +8,17 @@ from functools import lru_cache
 from common.models import ClinicalFacts, LineOfTherapy, Notice, Page, Therapy
 from extractors import clinical
 from extractors.demographics import find_age, find_date_of_service
+from extractors.history import history_fact
 from extractors.lexicon import Lexicon, load_lexicon
 from extractors.lines import build_lines
 from extractors.mentions import AssertionResolver, Mention, collect_mentions, last_section
 from extractors.nlp import parse
 from extractors.pagetext import PageText, build_page_text
 from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
+
+# Drugs that ride along with a regimen and never define one: a steroid or a premedication
+# named alone says nothing of the history.
+_RIDE_ALONG = {"corticosteroid", "other"}
 
 
 @lru_cache(maxsize=1)
@@ -41,6 +46,15 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
 
     date_of_service, _ = find_date_of_service(text)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
+    myeloma_lines = [line for line in lines if not line.other_disease]
+    history = history_fact(
+        text,
+        myeloma_lines,
+        [i for i in built.exposure_only if i.therapy_class not in _RIDE_ALONG],
+        numbered=built.numbered,
+        titled=[i for i in items if i.assertion == "received" and i.section == "treatment_history"],
+        stated_prior_lines=prior_lines,
+    )
     warnings = _low_confidence_warnings(therapies, low_confidence)
     return ClinicalFacts(
         therapies=tuple(therapies),
@@ -52,6 +66,7 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         stated_prior_lines=prior_lines,
         stated_prior_lines_evidence=prior_evidence,
         findings=tuple(clinical.findings(text)),
+        history=history,
         warnings=warnings,
     )
 

@@ -28,6 +28,7 @@ class BuiltLines:
     # received mentions no line holds, in a document that tells its history as entries:
     # the drug was received (it counts for its class), the document gives it no line
     exposure_only: list[TherapyMention]
+    numbered: bool = False  # the lines follow the document's own numbering
 
 
 def build_lines(items: list[TherapyMention], text: PageText) -> BuiltLines:
@@ -36,7 +37,8 @@ def build_lines(items: list[TherapyMention], text: PageText) -> BuiltLines:
     events = placed.events
     if not events:
         return BuiltLines([], {}, placed.exposure_only)
-    if numbering_covers(events):
+    numbered = numbering_covers(events)
+    if numbered:
         groups, numbers = numbered_groups(events)
         reasons = ["numbered_in_document"] * len(groups)
     else:
@@ -47,7 +49,7 @@ def build_lines(items: list[TherapyMention], text: PageText) -> BuiltLines:
     membership: dict[int, int] = {}
     for number, group, reason in zip(numbers, groups, reasons, strict=True):
         lines.append(_line(number, group, reason, membership))
-    return BuiltLines(lines, membership, placed.exposure_only)
+    return BuiltLines(lines, membership, placed.exposure_only, numbered)
 
 
 def _line(number: int, group: list[Event], reason: str, membership: dict[int, int]) -> LineOfTherapy:

@@ -186,6 +186,7 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
     current: int | None = None
     absorbed: set[int] = set()  # the text's numbers of "lines" that are one phase of the line before
     written: int | None = None  # the text's number of the current line
+    before: list[Event] = []  # narrative before the numbered history
     for event in events:
         explicit = event.explicit
         if (
@@ -204,7 +205,8 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
             written = event.explicit
             current = event.explicit - sum(1 for n in absorbed if n < event.explicit)
         elif current is None:
-            continue  # narrative before the numbered history: the numbered history is authoritative
+            before.append(event)  # narrative before the numbered history, which is authoritative
+            continue
         elif (twin := _placed_twin(by_number, event)) is not None:
             # The history told again (letter, then a table on the next page whose number
             # cells OCR lost): a repeated regimen stays in the line it was first placed in.
@@ -218,5 +220,19 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
             )
             current = holder if holder is not None else max(by_number) + 1
         by_number.setdefault(current, []).append(event)
+    for event in before:
+        # the narrative re-mentions the numbered lines: its mentions join the line that
+        # holds their drugs (their evidence, not their dates)
+        holder = next(
+            (n for n, g in sorted(by_number.items()) if any(same_regimen(e, event) for e in g)), None
+        )
+        if holder is None:
+            holder = next(
+                (n for n, g in sorted(by_number.items()) if event.core and event.core <= imwg.core(g)), None
+            )
+        if holder is None and event.is_transplant:
+            holder = next((n for n, g in sorted(by_number.items()) if any(e.is_transplant for e in g)), None)
+        if holder is not None:
+            by_number[holder][0].mentions.extend(event.items)
     numbers = sorted(by_number)
     return [merge_repeats(by_number[n]) for n in numbers], numbers

@@ -76,6 +76,7 @@ class TherapyMention:
     targets: tuple[str, ...] = ()
     sent_start: int = 0  # the sentence the mention stands in (document offsets)
     sent_end: int = 0
+    section: str | None = None  # the section category it stands in
 
 
 class TherapyBuilder:
@@ -107,8 +108,7 @@ class TherapyBuilder:
         out: list[TherapyMention] = []
         line_dates: dict[int, list[DateMention]] = {}
         layouts: dict[int, LineLayout] = {}
-        # per sentence: (trial named, receipt cue, non-receipt cue)
-        sentence_cues: dict[int, tuple[bool, bool, bool]] = {}
+        sentence_trial: dict[int, bool] = {}  # per sentence: a trial named
         for index, mention in enumerate(mentions):
             if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
                 continue
@@ -138,26 +138,15 @@ class TherapyBuilder:
             clause = layout.clause_index(rel)
             phase = self._phase_for(line, layout, rel, mention.end - line_start)
             sentence = text.text[mention.sent_start : mention.sent_end]
-            cues = sentence_cues.get(mention.sent_start)
-            if cues is None:
-                trial_said = bool(_TRIAL.search(sentence)) and not _TRIAL_NEGATED.search(sentence)
-                cues = sentence_cues[mention.sent_start] = (
-                    trial_said,
-                    bool(self.car_t_receipt.search(sentence)),
-                    bool(self.car_t_non_receipt.search(sentence)),
+            trial = sentence_trial.get(mention.sent_start)
+            if trial is None:
+                trial = sentence_trial[mention.sent_start] = bool(_TRIAL.search(sentence)) and not bool(
+                    _TRIAL_NEGATED.search(sentence)
                 )
-            trial, receipt, not_receipt = cues
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = mention.assertion
-            if mention.label == CAR_T and assertion == "received" and self.car_t_population.search(sentence):
-                assertion = "uncertain"  # other patients: a trial's population, label text
-            if mention.label == CAR_T and assertion == "received" and not receipt:
-                # CAR-T talked about (label, monitoring, REMS, an appointment, a claim line,
-                # a denial), not reported as given: only a dated mention in plain history
-                # counts without a receipt cue.  A false prior CAR-T is a wrong "not met".
-                dated = bool(start or end)
-                if not dated or not_receipt or mention.section in _PLAN_SECTIONS:
-                    assertion = "uncertain"
+            if mention.label == CAR_T and assertion == "received":
+                assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -181,6 +170,7 @@ class TherapyBuilder:
                         targets=self.targets.get(ingredient, ()),
                         sent_start=mention.sent_start,
                         sent_end=mention.sent_end,
+                        section=mention.section,
                     )
                 )
         return out
@@ -208,6 +198,34 @@ class TherapyBuilder:
             # "auto-SCT", "Mel200": the procedure as written stands in the line's regimens
             return [(ingredient, proc.therapy_class, "systemic", mention.text, phase or None, False)]
         return []
+
+    def _car_t_assertion(
+        self, mention: Mention, line: str, rel: int, layout: LineLayout, sentence: str, dated: bool
+    ) -> str:
+        """A CAR-T is received only when the statement says it was given: a receipt cue that
+        governs the mention (the nearest cue before it in its clause: "s/p cilta-cel",
+        "received ide-cel", "relapsed after CAR-T"; or one right after it: "cilta-cel
+        infused 3/2023"), or a dated mention in plain history with no cue against receipt.
+        Talked about (label, monitoring, an appointment, a claim line, a denial, a request,
+        a consultant's plan), it is not: a false prior CAR-T is a wrong "not met"."""
+        if self.car_t_population.search(sentence):
+            return "uncertain"  # other patients: a trial's population, label text
+        lo, hi = layout.clause_bounds(rel)
+        end = rel + len(mention.text)
+        before = line[max(lo, rel - _GOVERN_BEFORE) : rel]
+        after = line[end : min(hi, end + _GOVERN_AFTER)]
+        last_receipt = max((m.end() for m in self.car_t_receipt.finditer(before)), default=-1)
+        last_against = max((m.end() for m in self.car_t_non_receipt.finditer(before)), default=-1)
+        if last_receipt > last_against:
+            return "received"
+        first_receipt = next((m.start() for m in self.car_t_receipt.finditer(after)), None)
+        first_against = next((m.start() for m in self.car_t_non_receipt.finditer(after)), None)
+        if first_receipt is not None and (first_against is None or first_receipt < first_against):
+            return "received"
+        clause = line[lo:hi]
+        if dated and not self.car_t_non_receipt.search(clause) and mention.section not in _PLAN_SECTIONS:
+            return "received"
+        return "uncertain"
 
     def _short_form_in_context(
         self,
@@ -376,6 +394,11 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     hi = starts[after] if after < len(starts) else length
     return lo, max(hi, lo)
 
+
+# How far a receipt cue reaches a CAR-T mention: before it ("s/p", "received ... ide-cel")
+# and after it ("cilta-cel was infused").
+_GOVERN_BEFORE = 60
+_GOVERN_AFTER = 30
 
 # Short forms: three letters or fewer ("Rd", "len", "BMT"), or an all-capital CAR-T
 # short form of four ("CART").
