@@ -271,22 +271,52 @@ def min_prior_lines(facts: ClinicalFacts, c: Criterion, rule: MinPriorLines, tru
 
 
 def class_exposure(facts: ClinicalFacts, c: Criterion, rule: ClassExposure, trusted: Trust) -> Outcome:
-    exposures = [t for t in received(facts) if t.therapy_class == rule.therapy_class]
+    of_class = [t for t in facts.therapies if t.therapy_class == rule.therapy_class]
+    exposures = [t for t in of_class if t.assertion == "received"]
+    # An explicit statement that the class was not given: "PI-naive", "never received a
+    # proteasome inhibitor" (class-level), or every drug of the class named being denied
+    # ("never received daratumumab") with none of the class told otherwise.
+    denied_class = [t for t in of_class if t.assertion == "negated" and t.class_level]
+    denied_drugs = [t for t in of_class if t.assertion == "negated" and not t.class_level]
+    other_talk = [t for t in of_class if t.assertion not in ("received", "negated")]
+    denied = denied_class or (denied_drugs if not other_talk else [])
     if exposures:
         groups = [t.evidence for t in exposures]
         best = _first_trusted(groups, trusted)
-        names = ", ".join(sorted({t.ingredient for t in exposures}))
+        named = sorted({t.ingredient for t in exposures if not t.class_level})
+        class_only = [t for t in exposures if t.class_level]
+        if named:
+            what = ", ".join(named)
+        else:
+            what = f"{rule.label} ({quote(class_only[0].evidence)}; no drug of the class is named)"
+        conflict = bool(denied_class)
+        where = pages_of(_flatten([t.evidence for t in denied_class]))
+        note = (
+            f" The documentation also says {rule.label} was not received ({where}):"
+            " a reviewer must resolve this."
+            if conflict
+            else ""
+        )
         return Outcome(
             "met",
-            f"Received {names} ({pages_of(_flatten(groups))}).",
+            f"Received {what} ({pages_of(_flatten(groups))}).{note}",
             support=(best,),
+            context=_flatten(groups + [t.evidence for t in denied_class]),
+            conflict=conflict,
+        )
+    if denied:
+        groups = [t.evidence for t in denied]
+        names = ", ".join(sorted({t.ingredient for t in denied}))
+        return Outcome(
+            "not_met",
+            f"The documentation states that {rule.label} was not received"
+            f" ({names}; {pages_of(_flatten(groups))}).",
+            support=(_first_trusted(groups, trusted),),
             context=_flatten(groups),
         )
     # "possible exposure", a blinded trial arm, an allergy list: the history is not known
     # well enough to say the class was never given
-    maybe = [
-        t for t in facts.therapies if t.therapy_class == rule.therapy_class and t.assertion == "uncertain"
-    ]
+    maybe = [t for t in of_class if t.assertion == "uncertain"]
     if history_complete(facts) and not maybe:
         groups = [line_evidence(line, facts) for line in facts.lines]
         return Outcome(

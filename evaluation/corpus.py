@@ -187,7 +187,8 @@ def same_date(truth: str | None, predicted: str | None) -> bool:
 
 
 def _received(items: Iterable[Therapy | TruthTherapy]) -> list[Any]:
-    return [t for t in items if t.assertion == "received"]
+    # class-level evidence ("triple-class refractory") names no drug: not an ingredient
+    return [t for t in items if t.assertion == "received" and not getattr(t, "class_level", False)]
 
 
 def _pair(truth: list[TruthTherapy], predicted: list[Therapy]) -> list[tuple[TruthTherapy, Therapy]]:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from common.models import ClinicalFacts, LineOfTherapy, Notice, Page, Therapy
 from extractors import clinical
 from extractors.demographics import find_age, find_date_of_service
+from extractors.exposure import class_level_therapies
 from extractors.history import history_fact
 from extractors.lexicon import Lexicon, load_lexicon
 from extractors.lines import build_lines
@@ -43,6 +44,7 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         to_therapy(item, renumber.get(n, n) if (n := membership.get(id(item))) is not None else None)
         for item in items
     ]
+    therapies.extend(class_level_therapies(mentions, text, lexicon))
 
     date_of_service, _ = find_date_of_service(text)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)

@@ -141,6 +141,22 @@ class FindingRow(Row):
     source: str = Field(min_length=2)
 
 
+class ClassRow(Row):
+    id: str = Field(min_length=2)
+    label: str = Field(min_length=2)
+    phrases: list[str] = []
+    case_sensitive: list[str] = []
+    source: str = Field(min_length=2)
+
+
+class CompositeRow(Row):
+    phrases: list[str] = []
+    case_sensitive: list[str] = []
+    classes: list[str] = Field(min_length=2)
+    verified: bool
+    source: str = Field(min_length=2)
+
+
 class CueList(Row):
     id: str = Field(min_length=1)
     description: str = Field(min_length=1)
@@ -225,6 +241,8 @@ class Lexicon(BaseModel):
     findings: list[FindingRow]
     cues: dict[str, CueList]
     numbers: Numbers
+    therapy_classes: list[ClassRow]
+    class_composites: list[CompositeRow]
     versions: dict[str, str]
 
     def drug(self, ingredient: str) -> DrugRow | None:
@@ -291,6 +309,10 @@ def load_lexicon() -> Lexicon:
         findings=parse_rows("findings.json", raw["findings.json"].get("rows"), FindingRow),
         cues=_cue_lists(raw["cues.json"]),
         numbers=_numbers(raw["cues.json"]),
+        therapy_classes=parse_rows("therapy_classes.json", raw["therapy_classes.json"].get("rows"), ClassRow),
+        class_composites=parse_rows(
+            "therapy_classes.json", raw["therapy_classes.json"].get("composites"), CompositeRow, "composites"
+        ),
         versions={name: data["version"] for name, data in raw.items()},
     )
     _check_references(lexicon)
@@ -343,6 +365,13 @@ def _check_references(lexicon: Lexicon) -> None:
                 "use one row with direction BIDIRECTIONAL"
             )
         seen[key] = index
+    classes = {row.id for row in lexicon.therapy_classes}
+    for index, composite in enumerate(lexicon.class_composites):
+        unknown = sorted(set(composite.classes) - classes)
+        if unknown:
+            raise LexiconError(
+                f"lexicons/therapy_classes.json: composites[{index}] names unknown classes {unknown}"
+            )
     known = {d.ingredient for d in lexicon.drugs}
     for index, regimen in enumerate(lexicon.regimens):
         for component in regimen.components:

@@ -13,9 +13,10 @@ from functools import lru_cache
 from spacy.tokens import Doc, Span
 
 from extractors.lexicon import Lexicon
-from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
+from extractors.nlp import CAR_T, CLASS, DRUG, PROCEDURE, REGIMEN
 
-THERAPY_LABELS = {DRUG, REGIMEN, CAR_T, PROCEDURE}
+# Mentions whose assertion is a therapy's (a class named as such is told like a drug).
+THERAPY_LABELS = {DRUG, REGIMEN, CAR_T, PROCEDURE, CLASS}
 
 
 @dataclass(frozen=True)

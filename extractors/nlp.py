@@ -48,14 +48,16 @@ except ImportError:  # pragma: no cover
 logging.getLogger("PyRuSH").setLevel(logging.WARNING)
 logging.getLogger("medspacy").setLevel(logging.WARNING)
 
-# Entity labels.
-DRUG, REGIMEN, CAR_T, PROCEDURE, DIAGNOSIS, STATUS = (
+# Entity labels.  CLASS: a therapy class named as such ("proteasome inhibitor",
+# "triple-class refractory"): class-level evidence, no drug named.
+DRUG, REGIMEN, CAR_T, PROCEDURE, DIAGNOSIS, STATUS, CLASS = (
     "DRUG",
     "REGIMEN",
     "CAR_T",
     "PROCEDURE",
     "DIAGNOSIS",
     "STATUS",
+    "CLASS",
 )
 
 if not Span.has_extension("concept"):
@@ -123,6 +125,10 @@ def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
         yield from _phrases(DIAGNOSIS, f"dx:{diagnosis.concept}", diagnosis.phrases, diagnosis.case_sensitive)
     for status in lexicon.statuses:
         yield from _phrases(STATUS, f"status:{status.status}", status.phrases, status.case_sensitive)
+    for klass in lexicon.therapy_classes:
+        yield from _phrases(CLASS, f"class:{klass.id}", klass.phrases, klass.case_sensitive)
+    for index, composite in enumerate(lexicon.class_composites):
+        yield from _phrases(CLASS, f"classes:{index}", composite.phrases, composite.case_sensitive)
 
 
 @Language.component("line_sentences")

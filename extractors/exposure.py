@@ -1,0 +1,72 @@
+"""Class-level evidence: a therapy class named as such, with no drug named.
+
+"Triple-class refractory", "refractory to an IMiD, a PI and an anti-CD38 antibody",
+"PI-exposed" are evidence that each class was received; "PI-naive", "never received a
+proteasome inhibitor" are explicit statements that it was not.  Each becomes a Therapy
+of the class with ``class_level`` set, so the reviewer sees that no drug was named; it
+forms no line of therapy.  A short class name ("PI", "TCR") counts only in a clause that
+speaks of exposure, refractoriness or treatment: "PI: Dr. Smith" is a trial's
+investigator.
+"""
+
+from __future__ import annotations
+
+import re
+
+from common.models import Therapy
+from extractors import cues
+from extractors.lexicon import Lexicon
+from extractors.mentions import Mention
+from extractors.nlp import CLASS, STATUS
+from extractors.pagetext import PageText
+
+_SHORT = 4  # letters: "PI", "PIs", "TCR", "IMiD"
+_REACH = 60  # characters around a short class name in which its context must stand
+
+
+def class_level_therapies(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[Therapy]:
+    labels = {row.id: row.label for row in lexicon.therapy_classes}
+    # A composite phrase may also be a disease status ("triple-class refractory"): the
+    # entity is the status's, the evidence of classes the same.
+    composites = {
+        phrase.lower(): tuple(row.classes)
+        for row in lexicon.class_composites
+        for phrase in [*row.phrases, *row.case_sensitive]
+    }
+    out: list[Therapy] = []
+    for m in mentions:
+        classes = _classes_named(m, lexicon, composites)
+        if not classes:
+            continue
+        if len(re.sub(r"[^A-Za-z]", "", m.text)) <= _SHORT and not _exposure_context(m, text):
+            continue
+        assertion = m.assertion
+        if assertion == "received" and cues.search("general_statement", text.text[m.sent_start : m.sent_end]):
+            assertion = "discussed"  # a label's, a policy's or a population's classes
+        ev = text.evidence(m.start, m.end, confidence_factor=m.fuzzy_factor)
+        for klass in classes:
+            out.append(
+                Therapy(
+                    ingredient=f"{labels[klass]} (no drug named)",
+                    therapy_class=klass,
+                    assertion=assertion,
+                    evidence=(ev,) if ev else (),
+                    class_level=True,
+                )
+            )
+    return out
+
+
+def _classes_named(m: Mention, lexicon: Lexicon, composites: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if m.label == STATUS:
+        return composites.get(m.text.lower(), ())
+    if m.label != CLASS:
+        return ()
+    kind, _, key = m.concept.partition(":")
+    return (key,) if kind == "class" else tuple(lexicon.class_composites[int(key)].classes)
+
+
+def _exposure_context(m: Mention, text: PageText) -> bool:
+    start = max(m.sent_start, m.start - _REACH)
+    end = min(m.sent_end, m.end + _REACH)
+    return bool(cues.search("class_context", text.text[start:end]))

@@ -1,0 +1,43 @@
+"""Class-level evidence (issue 13, kind 4): a therapy class named as such, no drug named."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import facts_of
+
+ALL_THREE = {"immunomodulatory_agent", "proteasome_inhibitor", "anti_cd38_antibody"}
+
+
+def _class_level(text: str) -> set[tuple[str, str]]:
+    return {(t.therapy_class, t.assertion) for t in facts_of(text).therapies if t.class_level}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # exposure or refractoriness to a class is evidence of the class received
+        ("She is triple-class refractory.", {(c, "received") for c in ALL_THREE}),
+        ("Refractory to an IMiD, a PI and an anti-CD38 antibody.", {(c, "received") for c in ALL_THREE}),
+        ("Penta-refractory myeloma.", {(c, "received") for c in ALL_THREE}),
+        ("Prior proteasome inhibitor exposure.", {("proteasome_inhibitor", "received")}),
+        # an explicit statement that the class was not given
+        ("He is PI-naive because of neuropathy.", {("proteasome_inhibitor", "negated")}),
+        ("She has never received a proteasome inhibitor.", {("proteasome_inhibitor", "negated")}),
+        # a label's or policy's classes are discussed, not received
+        (
+            "Abecma is indicated after two or more prior lines including an immunomodulatory agent,"
+            " a proteasome inhibitor, and an anti-CD38 monoclonal antibody.",
+            {(c, "discussed") for c in ALL_THREE},
+        ),
+        # a short class name needs an exposure context: a study's investigator is no PI
+        ("Study PI: Dr. Jane Smith", set()),
+    ],
+)
+def test_class_level_statements(text: str, expected: set[tuple[str, str]]) -> None:
+    assert _class_level(text) == expected
+
+
+def test_class_level_evidence_opens_no_line() -> None:
+    facts = facts_of("VRd 2019-2020\nDKd 2021-2023\nShe is triple-class refractory.")
+    assert len(facts.lines) == 2
+    assert all(t.line is None for t in facts.therapies if t.class_level)
