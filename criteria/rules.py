@@ -143,8 +143,11 @@ def history_note(facts: ClinicalFacts) -> str:
     return f" The history cannot be taken as complete: {reason[:1].lower()}{reason[1:]}"
 
 
-# Classes that ride along with a regimen and never define one (a steroid, a premedication).
+# Classes that ride along with a regimen and never define one (a steroid, a premedication),
+# and phases given in support of another therapy (conditioning for a transplant,
+# lymphodepletion for a CAR-T, mobilization for a collection).
 _RIDE_ALONG = {"corticosteroid", "other"}
+_SUPPORT_PHASES = {"conditioning", "lymphodepletion", "mobilization"}
 
 
 def unplaced(facts: ClinicalFacts) -> tuple[Therapy, ...]:
@@ -152,7 +155,10 @@ def unplaced(facts: ClinicalFacts) -> tuple[Therapy, ...]:
     return tuple(
         t
         for t in received(facts)
-        if t.line is None and not t.class_level and t.therapy_class not in _RIDE_ALONG
+        if t.line is None
+        and not t.class_level
+        and t.therapy_class not in _RIDE_ALONG
+        and t.phase not in _SUPPORT_PHASES
     )
 
 

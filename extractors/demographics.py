@@ -30,7 +30,11 @@ _DOS_LABELS = (
         r"(?im)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
         r"date of encounter)\s*[:#]\s*|^[ \t]*(?:date(?:\(s\))? of service|DOS)[ \t]+(?=\d)"
     ),
-    re.compile(r"(?i)\b(?:letter date|date of request|request date|date)\s*[:#]\s*"),
+    # a field of its own ("Date: 10/20/2025", "Date of request:"), never another thing's
+    # date ("Diagnosis date: 01/2019", "Date of birth:")
+    re.compile(
+        r"(?im)(?:^|(?<=[|\t])|(?<=\s\s))[ \t]*(?:letter date|date of request|request date|date)\s*[:#]\s*"
+    ),
 )
 _RELATIVE = (
     r"(?:mother|father|brother|sister|son|daughter|wife|husband|spouse|partner|sibling|aunt|uncle|"

@@ -148,10 +148,18 @@ def line_sentences(doc: Doc) -> Doc:
     spaces = [t.is_space for t in doc]
     gaps = [bool(t.whitespace_) for t in doc]
     starts = numpy.zeros(len(texts), dtype="int64")
+    depth = 0  # open brackets: "(also reasonable; slot wait longer)" is one aside, not a sentence end
     for i, text in enumerate(texts):
         if i == 0:
             starts[i] = 1
             continue
+        prev_text = texts[i - 1]
+        if prev_text in {"(", "["}:
+            depth += 1
+        elif prev_text in {")", "]"} and depth:
+            depth -= 1
+        elif "\n" in prev_text:
+            depth = 0  # a bracket never runs over a line of its own
         start = False
         if not spaces[i]:
             prev = texts[i - 1]
@@ -161,11 +169,15 @@ def line_sentences(doc: Doc) -> Doc:
                     (last not in _SENTENCE_END and text[:1].islower()) or last in _RUN_ON_WORDS
                 )
                 start = not continues
-            elif prev in {";", "!"} or (
-                prev == "."
-                and (text[:1].isupper() or text[:1].isdigit())
-                and i >= 2
-                and _period_ends_sentence(texts, gaps, i - 2)
+            elif (
+                (prev == ";" and not depth)
+                or prev == "!"
+                or (
+                    prev == "."
+                    and (text[:1].isupper() or text[:1].isdigit())
+                    and i >= 2
+                    and _period_ends_sentence(texts, gaps, i - 2)
+                )
             ):
                 start = True
         starts[i] = 1 if start else -1

@@ -230,7 +230,8 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
             holder = next(
                 (n for n, g in sorted(by_number.items()) if event.core and event.core <= imwg.core(g)), None
             )
-        if holder is None and event.is_transplant:
+        if holder is None and (event.is_transplant or imwg.only_later_phase(event)):
+            # a transplant, or its conditioning ("Mel200"), told before the numbered lines
             holder = next((n for n, g in sorted(by_number.items()) if any(e.is_transplant for e in g)), None)
         if holder is not None:
             by_number[holder][0].mentions.extend(event.items)
