@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from common.models import ClinicalFacts, LineOfTherapy, Notice, Page, Therapy
+from common.models import ClinicalFacts, Notice, Page, Therapy
 from extractors import clinical
 from extractors.demographics import find_age, find_date_of_service
-from extractors.lexicon import Lexicon, load_lexicon
+from extractors.lexicon import load_lexicon
 from extractors.lines import build_lines
 from extractors.mentions import AssertionResolver, Mention, collect_mentions, last_section
 from extractors.nlp import parse
 from extractors.pagetext import PageText, build_page_text
+from extractors.request import find_request
 from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
 
 
@@ -32,11 +33,9 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
 
     items = merge_mentions(builder.build(mentions, text))
     lines, membership = build_lines(items, text)
-    lines, renumber = _other_disease_last(lines, lexicon)
-    therapies: list[Therapy] = [
-        to_therapy(item, renumber.get(n, n) if (n := membership.get(id(item))) is not None else None)
-        for item in items
-    ]
+    # Lines for another disease (a lymphoma's R-CHOP) are the policy's to say: the evaluator
+    # flags them from the policy file's disease.
+    therapies: list[Therapy] = [to_therapy(item, membership.get(id(item))) for item in items]
 
     date_of_service, _ = find_date_of_service(text)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
@@ -51,29 +50,9 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         stated_prior_lines=prior_lines,
         stated_prior_lines_evidence=prior_evidence,
         findings=tuple(clinical.findings(text)),
+        request=find_request(text),
         warnings=warnings,
     )
-
-
-def _other_disease_last(
-    lines: list[LineOfTherapy], lexicon: Lexicon
-) -> tuple[list[LineOfTherapy], dict[int, int]]:
-    """Flag the lines that treat another disease and number them after the myeloma lines.
-
-    A myeloma letter may tell a remote lymphoma's R-CHOP and R-ICE: two lines that are
-    not prior lines of myeloma therapy, and that would otherwise turn one myeloma line
-    into three.  Returns the lines and the old-to-new line numbers.
-    """
-    marker = {d.ingredient for d in lexicon.drugs if d.marks_other_disease}
-    other = [line for line in lines if marker & set(line.ingredients)]
-    if not other:
-        return lines, {}
-    ordered = [line for line in lines if line not in other] + other
-    renumber = {line.number: n for n, line in enumerate(ordered, start=1)}
-    return [
-        line.model_copy(update={"number": renumber[line.number], "other_disease": line in other})
-        for line in ordered
-    ], renumber
 
 
 def _mentions_by_page(text: PageText, resolver: AssertionResolver) -> list[Mention]:

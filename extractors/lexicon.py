@@ -39,8 +39,6 @@ class DrugRow(Row):
     maintenance_letters: list[str] = []
     misspellings: list[str] = []
     source: str = Field(min_length=2)
-    # never a myeloma drug: a line that contains it treats another disease (R-CHOP, R-ICE)
-    marks_other_disease: bool = False
 
 
 class CarTProduct(Row):

@@ -273,7 +273,7 @@ def _evidence_answer(e: Evidence) -> dict[str, Any]:
 
 def _questionnaire_response(qid: str, pid: str, dev: str, done: Processed, now: str) -> dict[str, Any]:
     report = done.report
-    texts = {c.id: (c.label, c.policy_text) for c in done.policy.criteria}
+    texts = {c.id: (c.label, c.policy_text) for c in (done.policy.criteria if done.policy else ())}
     items: list[dict[str, Any]] = []
     for r in report.criteria:
         label, policy_text = texts.get(r.id, (r.id, ""))
@@ -348,7 +348,10 @@ def _questionnaire_response(qid: str, pid: str, dev: str, done: Processed, now: 
     return {
         "resourceType": "QuestionnaireResponse",
         "id": qid,
-        "identifier": {"system": URI_SYSTEM, "value": f"urn:{SERVICE_NAME}:policy:{done.policy.id}"},
+        "identifier": {
+            "system": URI_SYSTEM,
+            "value": f"urn:{SERVICE_NAME}:policy:{done.policy.id if done.policy else 'none'}",
+        },
         "status": "completed",
         "subject": _ref(pid),
         "authored": now,
