@@ -262,7 +262,10 @@ class LabFact(Frozen):
     value_std: float | None = None
     std_unit: str | None = None
     collected: PartialDate | None = None
-    date_text: str | None = None  # the date as written, and where it came from
+    date_text: str | None = None  # the date as written
+    # Where the date stands (its own line, or the listing's "Collected:" heading); apart
+    # from ``evidence`` so a legible date never vouches for illegible digits.
+    date_evidence: tuple[Evidence, ...] = ()
     flag: Literal["high", "low"] | None = None  # the lab's own H/L flag
     reference_low: float | None = None  # the range printed beside the value, in its unit
     reference_high: float | None = None

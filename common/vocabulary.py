@@ -101,6 +101,11 @@ class LabVocabulary(_Row):
     analytes: tuple[LabAnalyte, ...]
     # Canonical unit -> how it is written ("g/dL": ["g/dL", "g/dl", "gm/dL"]).
     unit_spellings: dict[str, tuple[str, ...]]
+    value_fillers: tuple[str, ...] = ()
+    specimen_words: dict[str, tuple[str, ...]] = {}
+    not_detected: tuple[str, ...] = ()
+    date_labels: tuple[str, ...] = ()
+    visit_date_labels: tuple[str, ...] = ()
 
     def analyte(self, analyte: str) -> LabAnalyte | None:
         return next((a for a in self.analytes if a.analyte == analyte), None)
@@ -111,7 +116,10 @@ def lab_vocabulary() -> LabVocabulary:
     raw = _read("labs.json")
     try:
         vocab = LabVocabulary.model_validate(
-            {"analytes": raw.get("rows"), "unit_spellings": raw.get("unit_spellings")}
+            {
+                "analytes": raw.get("rows"),
+                **{k: raw[k] for k in LabVocabulary.model_fields if k != "analytes" and k in raw},
+            }
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -8,12 +8,17 @@ from functools import lru_cache
 from common.models import ClinicalFacts, Notice, Page, Therapy
 from extractors import clinical
 from extractors.demographics import find_age, find_date_of_service
+from extractors.labs import read_labs
 from extractors.lexicon import load_lexicon
 from extractors.lines import build_lines
 from extractors.mentions import AssertionResolver, Mention, collect_mentions, last_section
 from extractors.nlp import parse
 from extractors.pagetext import PageText, build_page_text
+from extractors.prescriber import find_prescribers
+from extractors.progression import last_dose_events, progression_events
 from extractors.request import find_request
+from extractors.sites import site_findings
+from extractors.targets import target_statements
 from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
 
 
@@ -40,17 +45,24 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
     date_of_service, _ = find_date_of_service(text)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
     warnings = _low_confidence_warnings(therapies, low_confidence)
+    diagnoses = tuple(clinical.diagnoses(mentions, text, lexicon))
+    request = find_request(text)
     return ClinicalFacts(
         therapies=tuple(therapies),
         lines=tuple(lines),
         age=find_age(text, date_of_service),
         date_of_service=date_of_service,
-        diagnoses=tuple(clinical.diagnoses(mentions, text, lexicon)),
+        diagnoses=diagnoses,
         disease_status=tuple(clinical.statuses(mentions, text, lexicon)),
         stated_prior_lines=prior_lines,
         stated_prior_lines_evidence=prior_evidence,
-        findings=tuple(clinical.findings(text)),
-        request=find_request(text),
+        findings=tuple(clinical.findings(text, request.product if request else None)),
+        request=request,
+        labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence)),
+        events=(*progression_events(mentions, text, lexicon), *last_dose_events(text)),
+        sites=tuple(site_findings(mentions, text, lexicon)),
+        target_statements=tuple(target_statements(mentions, text)),
+        prescribers=tuple(find_prescribers(text)),
         warnings=warnings,
     )
 

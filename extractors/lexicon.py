@@ -137,6 +137,20 @@ class FindingRow(Row):
     source: str = Field(min_length=2)
 
 
+class SiteRow(Row):
+    site: str = Field(min_length=1)
+    kind: str = Field(min_length=1)
+    phrases: list[str] = Field(min_length=1)
+    case_sensitive: list[str] = Field(default_factory=list)
+    source: str = Field(min_length=2)
+
+
+class TargetRow(Row):
+    target: str = Field(min_length=1)
+    names: list[str] = Field(min_length=1)
+    source: str = Field(min_length=2)
+
+
 RowT = TypeVar("RowT", bound=Row)
 
 
@@ -205,6 +219,11 @@ class Lexicon(BaseModel):
     sections: list[SectionRow]
     section_assertions: list[SectionAssertion]
     findings: list[FindingRow]
+    sites: list[SiteRow] = []
+    site_not_about_patient_cues: list[str] = []
+    targets: list[TargetRow] = []
+    target_templates: list[str] = []
+    target_naive_templates: list[str] = []
     versions: dict[str, str]
 
     def drug(self, ingredient: str) -> DrugRow | None:
@@ -224,6 +243,8 @@ def load_lexicon() -> Lexicon:
         "context_rules.json",
         "sections.json",
         "findings.json",
+        "sites.json",
+        "targets.json",
     ]
     raw = {name: read_json(name) for name in files}
     car_t = raw["car_t.json"]
@@ -261,6 +282,11 @@ def load_lexicon() -> Lexicon:
             "section_assertions",
         ),
         findings=parse_rows("findings.json", raw["findings.json"].get("rows"), FindingRow),
+        sites=parse_rows("sites.json", raw["sites.json"].get("rows"), SiteRow),
+        site_not_about_patient_cues=_string_list("sites.json", raw["sites.json"], "not_about_patient_cues"),
+        targets=parse_rows("targets.json", raw["targets.json"].get("rows"), TargetRow),
+        target_templates=_string_list("targets.json", raw["targets.json"], "templates"),
+        target_naive_templates=_string_list("targets.json", raw["targets.json"], "naive_templates"),
         versions={name: data["version"] for name, data in raw.items()},
     )
     _check_references(lexicon)

@@ -57,6 +57,9 @@ DRUG, REGIMEN, CAR_T, PROCEDURE, DIAGNOSIS, STATUS = (
     "DIAGNOSIS",
     "STATUS",
 )
+# A place of disease (lexicons/sites.json) and therapy named by its target alone
+# (lexicons/targets.json): matched here so ConText decides "no CNS involvement".
+SITE, TARGET = "SITE", "TARGET"
 
 if not Span.has_extension("concept"):
     Span.set_extension("concept", default=None)
@@ -123,6 +126,14 @@ def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
         yield from _phrases(DIAGNOSIS, f"dx:{diagnosis.concept}", diagnosis.phrases, diagnosis.case_sensitive)
     for status in lexicon.statuses:
         yield from _phrases(STATUS, f"status:{status.status}", status.phrases, status.case_sensitive)
+    for site in lexicon.sites:
+        yield from _phrases(SITE, f"site:{site.site}:{site.kind}", site.phrases, site.case_sensitive)
+    for target in lexicon.targets:
+        for name in target.names:
+            for template in lexicon.target_templates:
+                yield TARGET, f"target:{target.target}:exposure", template.format(t=name), False
+            for template in lexicon.target_naive_templates:
+                yield TARGET, f"target:{target.target}:naive", template.format(t=name), False
 
 
 @Language.component("line_sentences")

@@ -262,3 +262,27 @@ def find_request(text: PageText) -> RequestFact | None:
         evidence=tuple(evidence),
         also_named=tuple(also),
     )
+
+
+def name_alternation(product: str | None) -> dict[str, str]:
+    """Regular-expression alternations of the requested product's names ('{product}') and
+    of every other CAR-T product's ('{other_car_t}'), for lexicon patterns that name them.
+    Empty when no product is requested."""
+    if product is None:
+        return {}
+    vocab = vocabulary()
+    mine = sorted((n for n, p in vocab.by_name.items() if p.ingredient == product), key=len, reverse=True)
+    cars = {p.ingredient for p in vocab.by_code.values()} | {
+        c.ingredient for c in load_lexicon().car_t_products
+    }
+    others = sorted(
+        (n for n, p in vocab.by_name.items() if p.ingredient in cars and p.ingredient != product),
+        key=len,
+        reverse=True,
+    )
+    if not mine:
+        return {}
+    fills = {"{product}": "|".join(re.escape(n) for n in mine)}
+    if others:
+        fills["{other_car_t}"] = "|".join(re.escape(n) for n in others)
+    return fills
