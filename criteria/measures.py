@@ -213,8 +213,55 @@ def _latest(events: Sequence[DatedEvent]) -> DatedEvent | None:
     return max(dated, key=lambda e: date_span(e.date) or (0, 0)) if dated else None
 
 
+# A progression assessed shortly before the last dose is the assessment that stopped the
+# regimen: "PD 08/2026" with "last dose 08/12/2026" is the same event, told to the month.
+_BEFORE_LAST_DOSE = 31
+
+
+def _timing(
+    e: DatedEvent, last_dose: str | None, on_last: bool, ctx: Context, within: int
+) -> tuple[str, str]:
+    """("met" | "outside" | "open", why) for one dated progression."""
+    if last_dose:
+        gap = days_between(last_dose, e.date)
+        if gap is not None:
+            fewest, most = gap
+            if fewest >= -_BEFORE_LAST_DOSE and most <= within:
+                when = (
+                    "the month of"
+                    if fewest < 0 <= most
+                    else f"{abs(most)} days before"
+                    if most < 0
+                    else f"{most} days after"
+                    if fewest == most
+                    else f"{max(fewest, 0)}-{most} days after"
+                )
+                return "met", f"progression on {e.date}, {when} the last dose ({last_dose})"
+            if fewest > within:
+                return (
+                    "outside",
+                    f"progression on {e.date} is {fewest} days or more after the last dose ({last_dose})",
+                )
+            if most < -_BEFORE_LAST_DOSE:
+                return (
+                    "outside",
+                    f"progression on {e.date} is long before the last dose ({last_dose}), not after it",
+                )
+        return (
+            "open",
+            f"progression on {e.date}: its timing against the last dose ({last_dose}) is not settled",
+        )
+    if on_last and ctx.reference is not None:
+        since = days_between(e.date, ctx.reference.isoformat())
+        if since is not None and since[1] <= within:
+            return "met", f"progression on the current regimen ({', '.join(e.on_ingredients)}) on {e.date}"
+    return "open", f"progression on {e.date}: the date of the last dose is not documented"
+
+
 def progression_after_last_dose(ctx: Context, rule: ProgressionAfterLastDose) -> Outcome:
-    """Progression on the last regimen, or within the window after its last dose.
+    """Progression assessed within the window after the last dose of the last regimen
+    (from a month before it: the assessment that stopped the regimen), or, when the last
+    dose is not written, progression on the current regimen within the window of the request.
 
     The last regimen is the latest line of the history; its last dose a dated "last dose"
     statement, else the line's end.  Progression before the last line began belongs to an
@@ -238,57 +285,46 @@ def progression_after_last_dose(ctx: Context, rule: ProgressionAfterLastDose) ->
             f"No dated progression after the start of the last regimen found ({rule.label}).",
             context=dose_ev,
         )
-    met: list[tuple[DatedEvent, str]] = []
-    late: list[tuple[DatedEvent, str]] = []
-    for e in progressions:
-        on_last = last is not None and bool(set(e.on_ingredients) & set(last.ingredients))
-        if on_last:
-            met.append((e, f"progression on the last regimen ({', '.join(e.on_ingredients)}) on {e.date}"))
-            continue
-        gap = days_between(last_dose, e.date) if last_dose else None
-        if gap is None:
-            continue
-        fewest, most = gap
-        if most <= rule.within_days and (fewest >= 0 or (last is not None and last.start)):
-            when = (
-                "before"
-                if most < 0
-                else f"{max(fewest, 0)}-{most} days after"
-                if fewest != most
-                else f"{most} days after"
-            )
-            met.append((e, f"progression on {e.date}, {when} the last dose ({last_dose})"))
-        elif fewest > rule.within_days:
-            late.append(
-                (e, f"progression on {e.date} is {fewest} or more days after the last dose ({last_dose})")
-            )
+    timed = [
+        (
+            e,
+            *_timing(
+                e,
+                last_dose,
+                last is not None and bool(set(e.on_ingredients) & set(last.ingredients)),
+                ctx,
+                rule.within_days,
+            ),
+        )
+        for e in progressions
+    ]
+    met = [(e, why) for e, state, why in timed if state == "met"]
     if met:
         groups = [e.evidence for e, _ in met]
         best = first_trusted(groups, ctx.trusted)
         event, why = next(m for m in met if m[0].evidence == best)
         imwg = " (IMWG criteria)" if event.imwg else ""
-        support = (best,) if event.on_ingredients else (best, dose_ev) if dose_ev else (best,)
+        support = (best, dose_ev) if dose_ev and last_dose else (best,)
         return Outcome(
             "met",
             f"{sentence(why, stop=False)}{imwg} ({pages_of(best)}): within {rule.within_days} days.",
             support=support,
             context=flatten(groups),
         )
-    if late and len(late) == len(progressions):
-        groups = [e.evidence for e, _ in late]
+    outside = [(e, why) for e, state, why in timed if state == "outside"]
+    if len(outside) == len(timed):
+        groups = [e.evidence for e, _ in outside]
+        best = first_trusted(groups, ctx.trusted)
         return Outcome(
             "not_met",
-            sentence("; ".join(why for _, why in late)) + f" The policy asks for {rule.label}.",
-            support=(first_trusted(groups, ctx.trusted), dose_ev)
-            if dose_ev
-            else (first_trusted(groups, ctx.trusted),),
+            sentence("; ".join(why for _, why in outside)) + f" The policy asks for {rule.label}.",
+            support=(best, dose_ev) if dose_ev else (best,),
             context=flatten(groups),
         )
     requests = [] if last_dose else ["The date of the last dose of the most recent regimen"]
-    what = "the date of the last dose is not documented" if not last_dose else "the dates do not settle it"
     return Outcome(
         "not_documented",
-        f"Progression is documented ({pages_of(flatten([e.evidence for e in progressions]))}) but {what}.",
+        sentence("; ".join(why for _, state, why in timed if state == "open")),
         context=flatten([e.evidence for e in progressions]) + dose_ev,
         requests=tuple(requests),
     )

@@ -54,7 +54,7 @@ def _cues() -> _Compiled:
         on_before=re.compile(rf"(?i)\b(?:{_alternation(cues.on_cues)})\s+(?:[\w/]+[\s/-]+){{0,2}}$"),
         last_dose=re.compile(rf"(?i)\b(?:{_alternation(cues.last_dose_cues)})\b"),
         imwg=re.compile(rf"(?i)\b(?:{_alternation(cues.imwg_cues)})\b"),
-        negated=re.compile(rf"(?i)\b(?:{_alternation(cues.negation_before)})\s+(?:[\w-]+\s+){{0,2}}$"),
+        negated=re.compile(rf"(?i)\b(?:{_alternation(cues.negation_before)})\s+(?:[\w-]+\s+){{0,3}}$"),
     )
 
 
