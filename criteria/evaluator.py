@@ -301,6 +301,15 @@ def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.
             "Every criterion is met, but the request conflicts with a limitation of the policy: "
             + " ".join(lim.reason for lim in clashes)
         )
+    request = facts.request
+    if determination == "criteria_met" and request is not None and request.also_named:
+        # "request Abecma ... request Carvykti": which policy applies is itself in question
+        determination = "needs_information"
+        why = (
+            f"Every criterion is met, but the documentation requests {', '.join(request.also_named)}"
+            f" as well as {request.product or request.hcpcs}: a reviewer must confirm which product the"
+            " request is for."
+        )
     missing = [req for o in outcomes if o.status == "not_documented" for req in o.requests]
     missing.extend(_legibility_requests(results, policy, low_confidence))
     return CriteriaReport(

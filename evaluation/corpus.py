@@ -138,6 +138,7 @@ TALLY_FIELDS = (
     "diagnosis",
     "criteria",
     "determination",
+    "lab_value",  # value, unit and collection date all right; only where the truth lists labs
 )
 
 
@@ -241,8 +242,18 @@ def score_document(
     _score_therapies(score, truth, predicted_therapies)
     _score_lines(score, truth, report)
     _score_facts(score, truth, facts)
+    _score_labs(score, truth, facts)
     _score_criteria(score, truth, report)
     return score
+
+
+def _score_labs(score: DocumentScore, truth: Truth, facts: ClinicalFacts | None) -> None:
+    from evaluation.labs import score_labs
+
+    for ok, problem in score_labs(getattr(truth, "labs", None) or (), facts.labs if facts else ()):
+        score.tallies["lab_value"].add(ok)
+        if problem:
+            score.problems.append(problem)
 
 
 def _score_therapies(score: DocumentScore, truth: Truth, predicted: list[Therapy]) -> None:
@@ -625,6 +636,8 @@ def render_text(summary: Summary, floors: list[dict[str, Any]], corpus: Path) ->
         ("criteria", None, "criteria"),
         ("determination", None, "determination"),
     ]
+    if summary.tallies["lab_value"].total:  # only a corpus whose truth lists lab values
+        rows.append(("lab value", None, "lab_value"))
     for label, count, tally in rows:
         c = summary.counts.get(count) if count else None
         t = summary.tallies.get(tally) if tally else None

@@ -73,7 +73,7 @@ def process(
     else:
         from outputs.summary import render_summary
 
-        typer.echo(render_summary(done.report, policy=done.policy))
+        typer.echo(render_summary(done.report, policy=done.policy, labs=done.facts.labs))
 
 
 @app.command()

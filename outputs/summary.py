@@ -8,11 +8,11 @@ the therapies found, and warnings.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from common.errors import PolicyError
-from common.models import CriterionResult, Evidence, Report
+from common.models import CriterionResult, Evidence, LabFact, Report
 
 if TYPE_CHECKING:
     from criteria.policy import Policy
@@ -120,7 +120,30 @@ def _fallback_reason(report: Report, labels: dict[str, str]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def render_summary(report: Report, *, low_confidence: float = 0.6, policy: Policy | None = None) -> str:
+def _lab_line(f: LabFact) -> str:
+    from common.vocabulary import lab_vocabulary
+
+    row = lab_vocabulary().analyte(f.analyte)
+    name = row.label if row else f.analyte.replace("_", " ")
+    value = f"{f.comparator or ''}{f.value:g}"
+    text = f"{name} {value} {f.unit}" if f.unit else f"{name} {value}"
+    if f.unit and f.std_unit and f.unit != f.std_unit and f.value_std is not None:
+        text += f" (= {f.value_std:g} {f.std_unit})"
+    text += f", collected {f.collected}" if f.collected else ", no collection date"
+    pages = sorted({e.page for e in f.evidence})
+    if pages:
+        text += f"  p.{','.join(map(str, pages))}"
+    flags = [x for x in (f.flag, f.derived, f.note, "review" if f.needs_review else "") if x]
+    return text + (f"  [{'; '.join(flags)}]" if flags else "")
+
+
+def render_summary(
+    report: Report,
+    *,
+    low_confidence: float = 0.6,
+    policy: Policy | None = None,
+    labs: Sequence[LabFact] = (),
+) -> str:
     labels, finding_labels = _labels(report.policy.id if report.policy else None, policy)
     doc = report.document
     out = [
@@ -170,6 +193,11 @@ def render_summary(report: Report, *, low_confidence: float = 0.6, policy: Polic
             )
             out += _wrap(lim.reason, 6)
             out += _quotes(lim.evidence, 8)
+
+    if labs:
+        out += ["", f"Laboratory values found ({len(labs)})"]
+        for lab in labs:
+            out += _wrap(_lab_line(lab), 2)
 
     out += ["", f"Therapies found ({len(report.therapies)})"]
     for t in report.therapies:

@@ -51,3 +51,13 @@ def test_a_fax_that_names_no_product_asks_which() -> None:
 def test_an_explicit_policy_still_overrides_the_request() -> None:
     done = run(ABECMA_LETTER.format(product="Kymriah"), policy_id="carepartners-ct-abecma-2025-09")
     assert done.report.policy is not None and done.report.criteria
+
+
+def test_two_products_requested_alike_hold_back_criteria_met() -> None:
+    letter = ABECMA_LETTER.replace("RE: Prior authorization request - {product}\n", "") + (
+        "We request authorization for Abecma. We also request authorization for Carvykti.\n"
+    )
+    report = run(letter).report
+    assert report.request is not None and report.request.also_named
+    assert report.determination != "criteria_met"
+    assert "which product the request is for" in report.determination_reason
