@@ -4,6 +4,9 @@ CNS as a stated negative, the prescriber's specialty, and a line count of four."
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from _carvykti_facts import (
     ABECMA,
@@ -370,3 +373,33 @@ def test_lines_for_another_disease_are_not_counted_toward_four() -> None:
     report = evaluate(facts, POLICY)
     assert {c.id: c.status for c in report.criteria}["prior_lines"] != "met"
     assert [line.other_disease for line in report.lines] == [False, False, False, True]
+
+
+SUMMARY = Path("/work/shared/policy/carvykti-qualchoice-bi699-2023-08.md")
+
+
+def test_the_file_has_the_summarys_report_ids_in_order_with_dates_codes_and_source() -> None:
+    assert [c.id for c in POLICY.criteria] == [
+        "diagnosis",
+        "prescriber",
+        "age",
+        "measurable_disease",
+        "prior_lines",
+        "imid_exposure",
+        "pi_exposure",
+        "anti_cd38_exposure",
+        "no_cns_involvement",
+        "no_prior_bcma_therapy",
+        "no_prior_car_t",
+    ]
+    assert POLICY.effective.isoformat() == "2023-08-01" and POLICY.revision_date == POLICY.effective
+    assert {c.code for c in POLICY.codes} == {"C9098", "Q2056"}
+    assert POLICY.provenance.url and "BI699" in POLICY.provenance.url
+    assert len(POLICY.notes) >= 5 and all(c.policy_text for c in POLICY.criteria)
+    assert {lim.id for lim in POLICY.limitations} >= {"initial_dose_only", "not_concurrent_with_other_car_t"}
+
+
+@pytest.mark.skipif(not SUMMARY.exists(), reason="shared policy summary not present")
+def test_every_report_id_of_the_summary_is_a_criterion() -> None:
+    ids = re.findall(r"^\| `([a-z0-9_]+)` \|", SUMMARY.read_text(encoding="utf-8"), flags=re.M)
+    assert ids == [c.id for c in POLICY.criteria]
