@@ -221,6 +221,7 @@ class Lexicon(BaseModel):
     findings: list[FindingRow]
     sites: list[SiteRow] = []
     site_not_about_patient_cues: list[str] = []
+    site_answer_labels: dict[str, list[str]] = {}
     targets: list[TargetRow] = []
     target_templates: list[str] = []
     target_naive_templates: list[str] = []
@@ -284,6 +285,7 @@ def load_lexicon() -> Lexicon:
         findings=parse_rows("findings.json", raw["findings.json"].get("rows"), FindingRow),
         sites=parse_rows("sites.json", raw["sites.json"].get("rows"), SiteRow),
         site_not_about_patient_cues=_string_list("sites.json", raw["sites.json"], "not_about_patient_cues"),
+        site_answer_labels=raw["sites.json"].get("answer_labels", {}),
         targets=parse_rows("targets.json", raw["targets.json"].get("rows"), TargetRow),
         target_templates=_string_list("targets.json", raw["targets.json"], "templates"),
         target_naive_templates=_string_list("targets.json", raw["targets.json"], "naive_templates"),

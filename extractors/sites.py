@@ -20,10 +20,13 @@ from extractors.nlp import SITE
 from extractors.pagetext import PageText
 
 # "CNS involvement: none", "Leptomeningeal disease - no", "CNS disease: negative"
-_ANSWER_NO = re.compile(
-    r"(?i)^\s*[:\-–=]\s*(?:negative|none|no|absent|not present|not seen|not identified|n/a)\b"
+_NO = (
+    r"(?:negative|none|no|absent|not present|not seen|not identified|not involved|uninvolved|normal|n/a"
+    r"|no malignant cells)"
 )
-_ANSWER_YES = re.compile(r"(?i)^\s*[:\-–=]\s*(?:positive|yes|present)\b")
+_YES = r"(?:positive|yes|present|involved)"
+_ANSWER_NO = re.compile(rf"(?i)^\s*[:\-–=]\s*{_NO}\b")
+_ANSWER_YES = re.compile(rf"(?i)^\s*[:\-–=]\s*{_YES}\b")
 # "MRI brain: no leptomeningeal disease": the lead-in "brain: no" is read by ConText as a
 # form answer about what stands before the colon, so the plain negation just before the
 # phrase is checked here.  Tight on purpose: "no improvement of CNS disease" stays found.
@@ -56,4 +59,27 @@ def site_findings(mentions: Sequence[Mention], text: PageText, lexicon: Lexicon)
         out.append(
             SiteFinding(site=site, kind=kind, text=m.text, assertion=assertion, evidence=(ev,) if ev else ())
         )
+    return out + _answers(text, lexicon)
+
+
+def _answers(text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
+    """A site's label answered on its line: "CNS: negative", "MRI brain: negative"."""
+    out: list[SiteFinding] = []
+    for site, labels in lexicon.site_answer_labels.items():
+        alternation = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+        pattern = re.compile(
+            rf"(?im)(?<![\w-])(?:{alternation})\s*[:\-–=]\s*(?:(?P<no>{_NO})|(?P<yes>{_YES}))\b"
+        )
+        for match in pattern.finditer(text.text):
+            assertion: Assertion = "negated" if match.group("no") else "received"
+            ev = text.evidence(match.start(), match.end())
+            out.append(
+                SiteFinding(
+                    site=site,
+                    kind="involvement",
+                    text=match.group(0),
+                    assertion=assertion,
+                    evidence=(ev,) if ev else (),
+                )
+            )
     return out

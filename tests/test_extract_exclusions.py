@@ -38,6 +38,9 @@ SITES = [
     ),
     ("a relative's stroke", "Her mother had a stroke.", "event", "family"),
     ("meningeal signs denied", "No meningeal signs on exam.", "meningeal", "negated"),
+    ("a bare label answered", "CNS: negative", "involvement", "negated"),
+    ("an imaging label answered", "MRI brain: negative for disease", "involvement", "negated"),
+    ("a label answered positive", "CNS: positive (leptomeningeal)", "involvement", "received"),
 ]
 
 
