@@ -136,11 +136,17 @@ class LinesHaveDates(_Frozen):
     require: Literal["start"] = "start"
     per_line_request: str = Field(min_length=1)
     unlisted_lines_request: str = Field(min_length=1)
+    # a drug the documentation names as received but places in no line of therapy
+    unplaced_request: str = Field(
+        default="The line of therapy and the dates of {drugs}, named as received but in no listed line",
+        min_length=1,
+    )
 
     @model_validator(mode="after")
     def _templates(self) -> LinesHaveDates:
         _check_template(self.per_line_request, {"what", "ordinal", "number", "drugs"}, "per_line_request")
         _check_template(self.unlisted_lines_request, {"stated", "listed"}, "unlisted_lines_request")
+        _check_template(self.unplaced_request, {"drugs"}, "unplaced_request")
         return self
 
 

@@ -95,8 +95,8 @@ def history_complete(facts: ClinicalFacts) -> bool:
     proteasome inhibitor.  A line whose drugs were not read (an unexpanded
     regimen, a trial's unnamed "study drug") leaves the history open.
     """
-    if facts.history is not None:
-        return facts.history.status == "complete"
+    if facts.history is not None and facts.history.status != "complete":
+        return False
     if not facts.lines:
         return False
     if facts.stated_prior_lines is not None and facts.stated_prior_lines > len(facts.lines):
@@ -104,6 +104,27 @@ def history_complete(facts: ClinicalFacts) -> bool:
     if unlisted_line_numbers(facts):
         return False
     return all(line.start and line.ingredients for line in facts.lines)
+
+
+def history_note(facts: ClinicalFacts) -> str:
+    """Why the history cannot show what is missing, for a not-documented reason."""
+    if facts.history is None or facts.history.status == "complete":
+        return ""
+    reason = facts.history.reason
+    return f" The history cannot be taken as complete: {reason[:1].lower()}{reason[1:]}"
+
+
+# Classes that ride along with a regimen and never define one (a steroid, a premedication).
+_RIDE_ALONG = {"corticosteroid", "other"}
+
+
+def unplaced(facts: ClinicalFacts) -> tuple[Therapy, ...]:
+    """Received therapies the documentation names but places in no line of therapy."""
+    return tuple(
+        t
+        for t in received(facts)
+        if t.line is None and not t.class_level and t.therapy_class not in _RIDE_ALONG
+    )
 
 
 def _norm(status: str) -> str:
@@ -215,7 +236,7 @@ def min_prior_lines(ctx: Context, rule: MinPriorLines) -> Outcome:
     )
     return Outcome(
         "not_documented",
-        f"Fewer than {n} prior lines documented ({found}).",
+        f"Fewer than {n} prior lines documented ({found}).{history_note(facts)}",
         context=_flatten(line_groups),
     )
 
@@ -266,7 +287,7 @@ def class_exposure(ctx: Context, rule: ClassExposure) -> Outcome:
     )
     return Outcome(
         "not_documented",
-        f"No record of {rule.label} among the therapies found{extra}.",
+        f"No record of {rule.label} among the therapies found{extra}.{history_note(facts)}",
         context=_flatten([t.evidence for t in maybe]),
     )
 
@@ -376,6 +397,9 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
                 drugs="named in the documentation but not legible",
             )
         )
+    outside = unplaced(facts)
+    for name in sorted({t.ingredient for t in outside}):
+        requests.append(rule.unplaced_request.format(drugs=name))
     undated = [line for line in facts.lines if not line.start and not line.start_unreadable]
     # Written but not legible to OCR: the documentation lists the date, the reviewer reads it.
     illegible = [line for line in facts.lines if not line.start and line.start_unreadable]
@@ -396,6 +420,11 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
         if unread:
             parts.append(
                 "line(s) " + ", ".join(map(str, unread)) + " of the numbered history could not be read"
+            )
+        if outside:
+            parts.append(
+                ", ".join(sorted({t.ingredient for t in outside}))
+                + " named as received but in no listed line"
             )
         return Outcome(
             "not_documented",

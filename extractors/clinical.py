@@ -6,8 +6,8 @@ import re
 from functools import lru_cache
 
 from common.models import DiagnosisFact, Evidence, Finding, StatusFact
+from extractors import cues
 from extractors.lexicon import Lexicon, load_lexicon
-from extractors.lines import ORDINALS
 from extractors.mentions import Mention, cue_regex
 from extractors.nlp import DIAGNOSIS, STATUS
 from extractors.pagetext import PageText
@@ -221,7 +221,7 @@ def stated_prior_lines(text: PageText) -> tuple[int | None, tuple[Evidence, ...]
         if _is_label_wording(text.text, match):
             continue
         ordinal = match.group("ord").lower()
-        number = int(ordinal[:-2]) if ordinal[:1].isdigit() else ORDINALS.get(ordinal, 0)
+        number = int(ordinal[:-2]) if ordinal[:1].isdigit() else (cues.ordinal(ordinal) or 0)
         found.append((match.start(), number - 1, match.end()))
     # "3 prior regimens; 2 prior lines per IMWG": a count of lines beats a count of
     # regimens (a line may hold several regimens), then the first written

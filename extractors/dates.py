@@ -99,16 +99,26 @@ _GARBLED_BEFORE = re.compile(rf"(?i)({_GARBLED}){_SEP}$")
 _GARBLED_AFTER = re.compile(rf"(?i)^{_SEP}({_GARBLED})")
 
 
-def _two_digit_year(value: str, today: date) -> int:
+def _two_digit_year(value: str, today: date, *, month_year: bool = False) -> int:
+    """The century of a two-digit year.  In a month/year ("3/19") only a year of this
+    century up to next year, or of the 1990s, is a year: "07/30" and "08/27" in an
+    administration record are July 30th and August 27th, not 1930 or 2027.  A full
+    date ("3/4/61", a date of birth) may lie in the last century."""
     year = int(value)
     if len(value) == 4:
         return year
-    return 2000 + year if 2000 + year <= today.year + 1 else 1900 + year
+    if 2000 + year <= today.year + 1:
+        return 2000 + year
+    if month_year and year < 90:
+        return -1  # not a year: the caller rejects it
+    return 1900 + year
 
 
 def _format(match: re.Match[str], today: date) -> str | None:
     parts = match.groupdict()
-    year = _two_digit_year(parts["y"], today)
+    year = _two_digit_year(parts["y"], today, month_year=not parts.get("d"))
+    if year < 0:
+        return None
     month = MONTHS.get(parts["mon"].lower().rstrip(".")[:4].rstrip("t") if parts.get("mon") else "", 0)
     if parts.get("mon"):
         month = MONTHS.get(parts["mon"].lower().rstrip(".")[:3], 0)
@@ -155,8 +165,13 @@ def _not_a_date(text: str, match: re.Match[str]) -> bool:
     if re.match(r"\s*(?:mg|mcg|g/|ml|%|x10|cells|units|mm|cm)", after, re.I):
         return True
     short = match.group(0).count("/") == 1 and len(match.group(0)) <= 5
+    if short and _CLOCK_AFTER.match(text, match.end()):
+        return True  # "06/11 10:02": a month and day with the time of a dose, not June 2011
     # "5/10" is a pain or ECOG-style score far more often than May 2010; "2 3/4" is a number.
     return bool(short and (match.group(0).endswith("/10") or re.search(r"\d\s*$", before)))
+
+
+_CLOCK_AFTER = re.compile(r"\s+(?:[01]?\d|2[0-3]):[0-5]\d\b")
 
 
 # Fax OCR damage inside dates: "$/2021" for 5/2021, "O1/2O19", "l2/2019".  Same-length
@@ -262,8 +277,10 @@ def _day_range(match: re.Match[str]) -> tuple[str, str] | None:
 def _short_range(text: str, match: re.Match[str], today: date) -> tuple[str, str] | None:
     """(begin, end) of a "7/21-2/22" range, or None when it reads better as something else."""
     m1, m2 = int(match.group("m1")), int(match.group("m2"))
-    y1 = _two_digit_year(match.group("y1"), today)
-    y2 = _two_digit_year(match.group("y2"), today)
+    y1 = _two_digit_year(match.group("y1"), today, month_year=True)
+    y2 = _two_digit_year(match.group("y2"), today, month_year=True)
+    if y1 < 0 or y2 < 0:
+        return None
     before = text[max(0, match.start() - 6) : match.start()]
     if m1 == m2 or (y1, m1) >= (y2, m2) or y2 > today.year + 1:
         return None

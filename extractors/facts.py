@@ -8,6 +8,7 @@ from functools import lru_cache
 from common.models import ClinicalFacts, Notice, Page, Therapy
 from extractors import clinical
 from extractors.demographics import find_age, find_date_of_service
+from extractors.history import history_fact
 from extractors.labs import read_labs
 from extractors.lexicon import load_lexicon
 from extractors.lines import build_lines
@@ -20,6 +21,10 @@ from extractors.request import find_request
 from extractors.sites import site_findings
 from extractors.targets import target_statements
 from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
+
+# Drugs that ride along with a regimen and never define one: a steroid or a premedication
+# named alone says nothing of the history.
+_RIDE_ALONG = {"corticosteroid", "other"}
 
 
 @lru_cache(maxsize=1)
@@ -37,13 +42,26 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
     mentions = _mentions_by_page(text, resolver)
 
     items = merge_mentions(builder.build(mentions, text))
-    lines, membership = build_lines(items, text)
+    built = build_lines(items, text)
+    membership = built.membership
+    lines = built.lines
     # Lines for another disease (a lymphoma's R-CHOP) are the policy's to say: the evaluator
-    # flags them from the policy file's disease.
+    # flags them from the policy file's disease (criteria.evaluator.lines_under_policy).
     therapies: list[Therapy] = [to_therapy(item, membership.get(id(item))) for item in items]
 
     date_of_service, _ = find_date_of_service(text)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
+    # Which lines treat another disease is the policy's to say; every listed line is part
+    # of the history the documentation presents.
+    myeloma_lines = list(lines)
+    history = history_fact(
+        text,
+        myeloma_lines,
+        [i for i in built.exposure_only if i.therapy_class not in _RIDE_ALONG],
+        numbered=built.numbered,
+        titled=[i for i in items if i.assertion == "received" and i.section == "treatment_history"],
+        stated_prior_lines=prior_lines,
+    )
     warnings = _low_confidence_warnings(therapies, low_confidence)
     diagnoses = tuple(clinical.diagnoses(mentions, text, lexicon))
     request = find_request(text)
@@ -57,6 +75,7 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         stated_prior_lines=prior_lines,
         stated_prior_lines_evidence=prior_evidence,
         findings=tuple(clinical.findings(text, request.product if request else None)),
+        history=history,
         request=request,
         labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence)),
         events=(*progression_events(mentions, text, lexicon), *last_dose_events(text)),

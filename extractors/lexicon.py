@@ -8,6 +8,7 @@ bad edit to the data fails loudly at start-up rather than silently matching less
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal, TypeVar
@@ -81,6 +82,7 @@ class PhaseRow(Row):
     phase: str
     phrases: list[str]
     case_sensitive: list[str] = []
+    joins_line: bool = False
     source: str = Field(min_length=2)
 
 
@@ -149,6 +151,20 @@ class TargetRow(Row):
     target: str = Field(min_length=1)
     names: list[str] = Field(min_length=1)
     source: str = Field(min_length=2)
+
+
+class CueList(Row):
+    id: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    terms: list[str] = []
+    patterns: list[str] = []
+    source: str = Field(min_length=2)
+
+
+class Numbers(Row):
+    ordinals: dict[str, int]
+    cardinals: dict[str, int]
+    vague_counts: list[str] = []
 
 
 RowT = TypeVar("RowT", bound=Row)
@@ -225,10 +241,18 @@ class Lexicon(BaseModel):
     targets: list[TargetRow] = []
     target_templates: list[str] = []
     target_naive_templates: list[str] = []
+    cues: dict[str, CueList]
+    numbers: Numbers
     versions: dict[str, str]
 
     def drug(self, ingredient: str) -> DrugRow | None:
         return next((d for d in self.drugs if d.ingredient == ingredient), None)
+
+    def cue(self, cue_id: str) -> CueList:
+        try:
+            return self.cues[cue_id]
+        except KeyError:
+            raise LexiconError(f"lexicons/cues.json: no cue list {cue_id!r}") from None
 
 
 @lru_cache(maxsize=1)
@@ -246,6 +270,14 @@ def load_lexicon() -> Lexicon:
         "findings.json",
         "sites.json",
         "targets.json",
+        "cues.json",
+        "therapy_classes.json",
+        # read here for their versions; their own modules validate them (request, labs,
+        # events, specialties)
+        "request.json",
+        "labs.json",
+        "events.json",
+        "specialties.json",
     ]
     raw = {name: read_json(name) for name in files}
     car_t = raw["car_t.json"]
@@ -289,10 +321,38 @@ def load_lexicon() -> Lexicon:
         targets=parse_rows("targets.json", raw["targets.json"].get("rows"), TargetRow),
         target_templates=_string_list("targets.json", raw["targets.json"], "templates"),
         target_naive_templates=_string_list("targets.json", raw["targets.json"], "naive_templates"),
+        cues=_cue_lists(raw["cues.json"]),
+        numbers=_numbers(raw["cues.json"]),
         versions={name: data["version"] for name, data in raw.items()},
     )
     _check_references(lexicon)
     return lexicon
+
+
+def _cue_lists(data: dict[str, Any]) -> dict[str, CueList]:
+    rows = parse_rows("cues.json", data.get("lists"), CueList, "lists")
+    out: dict[str, CueList] = {}
+    for index, row in enumerate(rows):
+        if row.id in out:
+            raise LexiconError(f"lexicons/cues.json: lists[{index}] repeats the id {row.id!r}")
+        if not row.terms and not row.patterns:
+            raise LexiconError(f"lexicons/cues.json: lists[{index}] ({row.id}) has no terms or patterns")
+        for pattern in row.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise LexiconError(
+                    f"lexicons/cues.json: lists[{index}] ({row.id}) pattern {pattern!r}: {exc}"
+                ) from exc
+        out[row.id] = row
+    return out
+
+
+def _numbers(data: dict[str, Any]) -> Numbers:
+    try:
+        return Numbers.model_validate(data.get("numbers"))
+    except ValidationError as exc:
+        raise LexiconError(f"lexicons/cues.json: 'numbers' is malformed: {exc.errors()[0]['msg']}") from exc
 
 
 def _string_list(filename: str, data: dict[str, Any], key: str) -> list[str]:

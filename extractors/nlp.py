@@ -311,7 +311,10 @@ def regimen_ocr_variants(lexicon: Lexicon) -> dict[str, str]:
     variants: dict[str, str] = {}
     for index, row in enumerate(lexicon.regimens):
         for name in row.names:
-            if name in row.ambiguous or len(name) < 2:
+            # No variants of short names (three letters or fewer): "PA" for "Pd" in a
+            # signature ("Jane Roe, PA"), "RA" for "Rd" in a problem list, "VA" for "Vd"
+            # ("followed at the VA") - one fax away from a false therapy.
+            if name in row.ambiguous or len(re.sub(r"[^A-Za-z0-9]", "", name)) <= 3:
                 continue
             for position, char in enumerate(name):
                 for replacement in _REGIMEN_CONFUSIONS.get(char, []):

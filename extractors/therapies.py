@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 
 from common.models import Evidence, Therapy
+from extractors import cues
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
@@ -73,6 +74,9 @@ class TherapyMention:
     regimen_group: int = -1  # mention index for components of one regimen
     start_unreadable: Evidence | None = None  # a start date written but not legible
     targets: tuple[str, ...] = ()
+    sent_start: int = 0  # the sentence the mention stands in (document offsets)
+    sent_end: int = 0
+    section: str | None = None  # the section category it stands in
 
 
 class TherapyBuilder:
@@ -104,8 +108,7 @@ class TherapyBuilder:
         out: list[TherapyMention] = []
         line_dates: dict[int, list[DateMention]] = {}
         layouts: dict[int, LineLayout] = {}
-        # per sentence: (trial named, receipt cue, non-receipt cue)
-        sentence_cues: dict[int, tuple[bool, bool, bool]] = {}
+        sentence_trial: dict[int, bool] = {}  # per sentence: a trial named
         for index, mention in enumerate(mentions):
             if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
                 continue
@@ -114,12 +117,16 @@ class TherapyBuilder:
             line_start = text.logical_spans()[line_no][0]
             rel = mention.start - line_start
             if line_no not in line_dates:
-                line_dates[line_no] = find_dates(line)
+                line_dates[line_no] = therapy_dates(line, find_dates(line))
                 layouts[line_no] = LineLayout.of(line, self.phase_patterns)
             layout, dates = layouts[line_no], line_dates[line_no]
             span = range(line_start, line_start + len(line))
             if mention.label == REGIMEN and not self._regimen_in_context(
                 mention, mentions, line, span, layout, dates
+            ):
+                continue
+            if is_short_form(mention) and not self._short_form_in_context(
+                mention, mentions, line, rel, layout, dates
             ):
                 continue
             when = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
@@ -131,26 +138,15 @@ class TherapyBuilder:
             clause = layout.clause_index(rel)
             phase = self._phase_for(line, layout, rel, mention.end - line_start)
             sentence = text.text[mention.sent_start : mention.sent_end]
-            cues = sentence_cues.get(mention.sent_start)
-            if cues is None:
-                trial_said = bool(_TRIAL.search(sentence)) and not _TRIAL_NEGATED.search(sentence)
-                cues = sentence_cues[mention.sent_start] = (
-                    trial_said,
-                    bool(self.car_t_receipt.search(sentence)),
-                    bool(self.car_t_non_receipt.search(sentence)),
+            trial = sentence_trial.get(mention.sent_start)
+            if trial is None:
+                trial = sentence_trial[mention.sent_start] = bool(_TRIAL.search(sentence)) and not bool(
+                    _TRIAL_NEGATED.search(sentence)
                 )
-            trial, receipt, not_receipt = cues
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = mention.assertion
-            if mention.label == CAR_T and assertion == "received" and self.car_t_population.search(sentence):
-                assertion = "uncertain"  # other patients: a trial's population, label text
-            if mention.label == CAR_T and assertion == "received" and not receipt:
-                # CAR-T talked about (label, monitoring, REMS, an appointment, a claim line,
-                # a denial), not reported as given: only a dated mention in plain history
-                # counts without a receipt cue.  A false prior CAR-T is a wrong "not met".
-                dated = bool(start or end)
-                if not dated or not_receipt or mention.section in _PLAN_SECTIONS:
-                    assertion = "uncertain"
+            if mention.label == CAR_T and assertion == "received":
+                assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -172,6 +168,9 @@ class TherapyBuilder:
                         regimen_group=index,
                         start_unreadable=unread,
                         targets=self.targets.get(ingredient, ()),
+                        sent_start=mention.sent_start,
+                        sent_end=mention.sent_end,
+                        section=mention.section,
                     )
                 )
         return out
@@ -199,6 +198,69 @@ class TherapyBuilder:
             # "auto-SCT", "Mel200": the procedure as written stands in the line's regimens
             return [(ingredient, proc.therapy_class, "systemic", mention.text, phase or None, False)]
         return []
+
+    def _car_t_assertion(
+        self, mention: Mention, line: str, rel: int, layout: LineLayout, sentence: str, dated: bool
+    ) -> str:
+        """A CAR-T is received only when the statement says it was given: a receipt cue that
+        governs the mention (the nearest cue before it in its clause: "s/p cilta-cel",
+        "received ide-cel", "relapsed after CAR-T"; or one right after it: "cilta-cel
+        infused 3/2023"), or a dated mention in plain history with no cue against receipt.
+        Talked about (label, monitoring, an appointment, a claim line, a denial, a request,
+        a consultant's plan), it is not: a false prior CAR-T is a wrong "not met"."""
+        if self.car_t_population.search(sentence):
+            return "uncertain"  # other patients: a trial's population, label text
+        lo, hi = layout.clause_bounds(rel)
+        end = rel + len(mention.text)
+        before = line[max(lo, rel - _GOVERN_BEFORE) : rel]
+        after = line[end : min(hi, end + _GOVERN_AFTER)]
+        last_receipt = max((m.end() for m in self.car_t_receipt.finditer(before)), default=-1)
+        last_against = max((m.end() for m in self.car_t_non_receipt.finditer(before)), default=-1)
+        if last_receipt > last_against:
+            return "received"
+        first_receipt = next((m.start() for m in self.car_t_receipt.finditer(after)), None)
+        first_against = next((m.start() for m in self.car_t_non_receipt.finditer(after)), None)
+        if first_receipt is not None and (first_against is None or first_receipt < first_against):
+            return "received"
+        clause = line[lo:hi]
+        if dated and not self.car_t_non_receipt.search(clause) and mention.section not in _PLAN_SECTIONS:
+            return "received"
+        return "uncertain"
+
+    def _short_form_in_context(
+        self,
+        mention: Mention,
+        mentions: list[Mention],
+        line: str,
+        rel: int,
+        layout: LineLayout,
+        dates: list[DateMention],
+    ) -> bool:
+        """A short form ("Rd", "len", "BMT", three letters or fewer) is a therapy only in a
+        therapy context: in a treatment-history section, or in a clause with a date, a
+        cycle count, a phase, a treatment word or another therapy - and never as a piece of
+        a code ("CPC-PA-CART-MM") or before a measured value ("HCT 35.2")."""
+        end = rel + len(mention.text)
+        if _in_identifier(line, rel, end) or _MEASURED_AFTER.match(line, end):
+            return False
+        if mention.section == "treatment_history":
+            return True
+        lo, hi = layout.clause_bounds(rel)
+        clause = line[lo:hi]
+        line_start = mention.start - rel
+        beside = any(
+            m is not mention
+            and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE}
+            and lo <= m.start - line_start < hi
+            for m in mentions
+        )
+        dated = any(lo <= d.start < hi for d in dates)
+        return bool(
+            beside
+            or dated
+            or cues.search("therapy_context", clause)
+            or any(lo <= p_start and p_end <= hi for p_start, p_end, _ in layout.phases)
+        )
 
     def _regimen_in_context(
         self,
@@ -331,6 +393,54 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     after = bisect_left(starts, end)
     hi = starts[after] if after < len(starts) else length
     return lo, max(hi, lo)
+
+
+# How far a receipt cue reaches a CAR-T mention: before it ("s/p", "received ... ide-cel")
+# and after it ("cilta-cel was infused").
+_GOVERN_BEFORE = 60
+_GOVERN_AFTER = 30
+
+# Short forms: three letters or fewer ("Rd", "len", "BMT"), or an all-capital CAR-T
+# short form of four ("CART").
+_SHORT_FORM_LENGTH = 3
+
+
+def is_short_form(mention: Mention) -> bool:
+    letters = re.sub(r"[^A-Za-z0-9]", "", mention.text)
+    if mention.label == CAR_T:
+        # "CART" as a bare word, not "CAR-T" or "CAR T"
+        return mention.text.isalpha() and mention.text.isupper() and len(letters) <= _SHORT_FORM_LENGTH + 1
+    return len(letters) <= _SHORT_FORM_LENGTH
+
+
+# A code: capital letters or digits joined by hyphens into three parts or more, the
+# mention one of them ("CPC-PA-CART-MM", "AB-12-KD").
+_CODE_PART = r"[A-Z0-9]{1,8}"
+_IDENTIFIER = re.compile(rf"{_CODE_PART}(?:-{_CODE_PART}){{2,}}")
+# A value measured right after the term: "HCT 35.2", "BMT: 1.2", "SCT 3 %".
+_MEASURED_AFTER = re.compile(r"\s*[:=]?\s*(?:\d+\.\d+|\d+\s*(?:%|g/dL|mg/dL|K/uL|x10))(?![\d/.-])")
+
+
+def _in_identifier(line: str, start: int, end: int) -> bool:
+    return any(m.start() <= start and end <= m.end() for m in _IDENTIFIER.finditer(line))
+
+
+_MIN_THERAPY_YEAR = 1985  # no myeloma regimen of the lexicon was given earlier
+
+
+def therapy_dates(line: str, dates: list[DateMention]) -> list[DateMention]:
+    """The dates of a line that may date a therapy: not a date of birth, of service, of
+    the request or of printing (a labelled field), and not before 1985."""
+    label = re.compile(rf"(?i){cues.fragment('not_therapy_date')}\W{{0,3}}$")
+    kept = []
+    for d in dates:
+        years = [int(v[:4]) for v in (d.begin, d.finish) if v]
+        if years and min(years) < _MIN_THERAPY_YEAR:
+            continue
+        if label.search(line[max(0, d.start - 30) : d.start]):
+            continue
+        kept.append(d)
+    return kept
 
 
 def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:

@@ -103,12 +103,21 @@ def eval_(
             "live: always OCR; record: OCR and keep the readings"
         ),
     ] = "recorded",
+    show: Annotated[bool, typer.Option("--show", help="blind set: list each document's problems")] = False,
+    reports: Annotated[
+        Path | None,
+        typer.Option(help="blind set: score reports saved by another checkout instead of running"),
+    ] = None,
 ) -> None:
-    """Measure the pipeline against ground truth."""
+    """Measure the pipeline against ground truth (a corpus, or a blind held-out set)."""
+    from evaluation.blind import is_blind_set
+    from evaluation.blind import main as blind_main
     from evaluation.corpus import main as eval_main
 
     if ocr not in {"recorded", "live", "record"}:
         raise typer.BadParameter("--ocr must be recorded, live or record")
+    if corpus.is_dir() and is_blind_set(corpus):
+        raise typer.Exit(blind_main(corpus, as_json=as_json, ocr=ocr, show=show, reports=reports))
     raise typer.Exit(eval_main(corpus, as_json=as_json, check_floors=check_floors, ocr=ocr))
 
 

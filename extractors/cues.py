@@ -1,0 +1,56 @@
+"""Cue lists from ``lexicons/cues.json``, compiled once into whole-word patterns.
+
+The clinical vocabulary lives in data; code asks for a notion by its id
+("episode", "retreatment") and gets one pattern.  A term ending in ``*`` matches
+any ending ("relaps*": relapse, relapsed, relapsing); a term is matched as a whole
+word, case-insensitively, with runs of spaces and hyphens in a phrase matching any
+run of spaces or hyphens (fax OCR and typists differ on "re-treated").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from extractors.lexicon import load_lexicon
+
+
+def _term(term: str) -> str:
+    wild = term.endswith("*")
+    body = term[:-1] if wild else term
+    parts = [re.escape(p) for p in re.split(r"[\s-]+", body) if p]
+    joined = r"[\s-]+".join(parts)
+    if body.endswith("-"):
+        joined += "-"
+    return joined + (r"[\w-]*" if wild else "")
+
+
+def fragment(cue: str) -> str:
+    """The alternation of one list's terms and patterns, for embedding in a larger pattern."""
+    row = load_lexicon().cue(cue)
+    alternatives = sorted((_term(t) for t in row.terms), key=len, reverse=True) + list(row.patterns)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+@cache
+def pattern(*cues: str) -> re.Pattern[str]:
+    """Whole-word, case-insensitive pattern for one or more cue lists."""
+    body = "|".join(fragment(c) for c in cues)
+    return re.compile(rf"(?i)(?<![\w/])(?:{body})(?![\w/])")
+
+
+def search(cue: str, text: str) -> re.Match[str] | None:
+    return pattern(cue).search(text)
+
+
+def ordinal(word: str) -> int | None:
+    return load_lexicon().numbers.ordinals.get(word.lower())
+
+
+def number_word(word: str) -> int | None:
+    """A cardinal or ordinal written as a word, or digits."""
+    word = word.lower()
+    if word.isdigit():
+        return int(word)
+    numbers = load_lexicon().numbers
+    return numbers.cardinals.get(word) or numbers.ordinals.get(word)

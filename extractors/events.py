@@ -1,0 +1,395 @@
+"""Therapy events: received drugs given together over a span, and the mentions that join them.
+
+A mention is not an event.  Drugs named in one clause of one line (one regimen, a drug
+written onto a regimen name, drugs "given with it", a form's one-drug-per-field rows
+started in the same month) form one event.  Then each event is placed by what its
+statement is:
+
+* a history entry - dated, a list item, or numbered - stands as told;
+* an undated statement of a new episode ("then", "at relapse she was started on ...",
+  "re-treated with") may open a line;
+* any other undated mention whose drugs an entry already holds re-mentions that entry:
+  a recap ("triple-class exposed, having had lenalidomide ... and daratumumab"), a
+  summary before the table, a detail told again.  It joins the entry and opens no line;
+* an undated mention of drugs no entry holds, in a document whose history is told as
+  entries, is evidence of exposure only: the drug was received (it counts for its class),
+  but the document gives it no place among the lines, and the history is not complete.
+
+With no entry at all (a one-paragraph note, "prior: VRd, DKd, Pd") the mentions are the
+history and open lines as told.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from extractors import cues
+from extractors.dates import find_dates, sort_key
+from extractors.pagetext import PageText
+from extractors.therapies import LineLayout, TherapyMention
+
+
+class Placement(StrEnum):
+    ENTRY = "entry"  # a history entry: dated, a list item or a numbered line
+    EPISODE = "episode"  # an undated statement of a new treatment episode
+    MENTION = "mention"  # undated, no episode cue: a re-mention, a recap, a passing mention
+
+
+@dataclass
+class Event:
+    """Received therapies given together: one clause of one line, or one regimen."""
+
+    items: list[TherapyMention]
+    explicit: int | None
+    line_no: int
+    text: str
+    number: int | None = None
+    merged: list[TherapyMention] = field(default_factory=list)
+    clauses: str = ""  # the text of the clauses its items stand in (cue words)
+    sentences: str = ""  # the sentences its items stand in (episode and summary cues)
+    placement: Placement = Placement.MENTION
+    # items of re-mentions that joined this event: their evidence, never their dates
+    mentions: list[TherapyMention] = field(default_factory=list)
+
+    @property
+    def ingredients(self) -> set[str]:
+        return {i.ingredient for i in self.items}
+
+    @property
+    def core(self) -> set[str]:
+        """Ingredients that define the regimen (steroids and lymphodepletion ride along)."""
+        return {
+            i.ingredient for i in self.items if i.therapy_class != "corticosteroid" and i.role == "systemic"
+        }
+
+    @property
+    def start(self) -> str | None:
+        starts = [i.start for i in self.items if i.start]
+        return min(starts, key=sort_key) if starts else None
+
+    @property
+    def end(self) -> str | None:
+        ends = [i.end for i in self.items if i.end]
+        return max(ends, key=sort_key) if ends else None
+
+    @property
+    def dated(self) -> bool:
+        return any(i.start or i.end for i in self.items)
+
+    @property
+    def phases(self) -> set[str]:
+        return {i.phase for i in self.items if i.phase}
+
+    @property
+    def is_transplant(self) -> bool:
+        return any(i.therapy_class == "stem_cell_transplant" for i in self.items)
+
+    @property
+    def is_mobilization(self) -> bool:
+        core = [i for i in self.items if i.ingredient in self.core]
+        return (
+            bool(core)
+            and all(i.therapy_class in MOBILIZING_CLASSES for i in core)
+            and bool(cues.search("mobilization", self.clauses))
+        )
+
+
+# Non-myeloma chemotherapy given to mobilize stem cells (cyclophosphamide, etoposide)
+# belongs to the transplant plan; a myeloma regimen written beside "stem cell collection"
+# still counts as its own.
+MOBILIZING_CLASSES = {"alkylating_agent", "topoisomerase_inhibitor", "other"}
+# What may sit between a drug and a regimen written as one name: "Sarclisa-Pd",
+# "Kyprolis-Pom-dex", "Daratumumab + Pd", "carfilzomib (KRd)".  Not "and" or a comma:
+# "prior bortezomib, Rd" is a list of past therapies.
+_NAME_JOIN = re.compile(r"[\s\-\u2013\u2014/+&(]{1,4}")
+# The line number the text gives an item (extractors/numbering.py reads it).
+ExplicitFor = Callable[[TherapyMention, str], int | None]
+_LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦‣>]|\(?\d{1,2}[.):]|\(?[a-z][.)])\s+")
+
+
+# ------------------------------------------------------------------ forming events
+
+
+def form_events(items: list[TherapyMention], text: PageText, explicit_for: ExplicitFor) -> list[Event]:
+    received = sorted((i for i in items if i.assertion == "received"), key=lambda i: i.offset)
+    clause_of = _ClauseReader(text)
+    events: list[Event] = []
+    for item in received:
+        _date_from_fields(item, text)
+        line = text.logical_text(item.line_no)
+        explicit = explicit_for(item, line)
+        last = events[-1] if events else None
+        clause = clause_of(item)
+        sentence = text.text[item.sent_start : item.sent_end]
+        if last is not None and _same_event(last, item, text):
+            last.items.append(item)
+            if clause not in last.clauses:
+                last.clauses += "\n" + clause
+            if sentence not in last.sentences:
+                last.sentences += "\n" + sentence
+        else:
+            events.append(Event([item], explicit, item.line_no, line, clauses=clause, sentences=sentence))
+    events = _join_partners([e for e in events if e.core or e.is_transplant])
+    for event in events:
+        event.placement = _placement(event, text)
+    return events
+
+
+def _placement(event: Event, text: PageText) -> Placement:
+    if event.dated or event.explicit is not None or _LIST_ITEM.match(event.text):
+        return Placement.ENTRY
+    if cues.search("episode", event.sentences) or cues.search("retreatment", event.sentences):
+        return Placement.EPISODE
+    return Placement.MENTION
+
+
+def _same_event(last: Event, item: TherapyMention, text: PageText) -> bool:
+    """Given together: the same clause of the same line, and one regimen's components, or
+    plain drugs listed together, or a drug written onto a regimen name."""
+    previous = last.items[-1]
+    if last.line_no != item.line_no or previous.clause != item.clause:
+        return False
+    if item.regimen_group == previous.regimen_group:
+        return True
+    plain = item.label != "REGIMEN" and previous.label != "REGIMEN"
+    return (
+        (plain or _one_name(previous, item, text))
+        and not _class_clash(last, item)
+        and not _transplant_boundary(last, item)
+    )
+
+
+class _ClauseReader:
+    """The clause a mention stands in, for cue words ("given with it", "mobilization")."""
+
+    def __init__(self, text: PageText) -> None:
+        self.text = text
+        self.layouts: dict[int, LineLayout] = {}
+
+    def __call__(self, item: TherapyMention) -> str:
+        line = self.text.logical_text(item.line_no)
+        layout = self.layouts.get(item.line_no)
+        if layout is None:
+            layout = self.layouts[item.line_no] = LineLayout.of(line, [])
+        rel = item.offset - self.text.logical_spans()[item.line_no][0]
+        lo, hi = layout.clause_bounds(max(rel, 0))
+        return line[lo:hi]
+
+
+def _one_name(previous: TherapyMention, item: TherapyMention, text: PageText) -> bool:
+    """A drug and a regimen written as one name ("Sarclisa-Pd", "carfilzomib (KRd)") are one
+    regimen.  Mentions of one regimen arrive as separate drug and regimen mentions."""
+    if previous.regimen_group == item.regimen_group or "REGIMEN" not in {previous.label, item.label}:
+        return False
+    if previous.label == "REGIMEN" and item.label == "REGIMEN":
+        return False  # "VRd/KRd": two regimens
+    between = text.text[previous.offset + len(previous.text) : item.offset]
+    return bool(_NAME_JOIN.fullmatch(between))
+
+
+def _date_from_fields(item: TherapyMention, text: PageText) -> None:
+    """A form's field lines under the regimen line: "Regimen: Daratumumab SC" then
+    "Start date: 03/2021".  Only for a mention with no date of its own."""
+    if item.start or item.end or find_dates(text.logical_text(item.line_no)):
+        return
+    for line_no in range(item.line_no + 1, min(item.line_no + 3, len(text.logical_spans()))):
+        line = text.logical_text(line_no)
+        start_field = _field(line, "start_field")
+        stop_field = _field(line, "stop_field")
+        if start_field is None and stop_field is None:
+            return
+        rest = line[(start_field if start_field is not None else stop_field) or 0 :]
+        dates = find_dates(rest)
+        value = (dates[0].begin or dates[0].finish) if dates else None
+        if start_field is not None:
+            item.start = item.start or value
+        else:
+            item.end = item.end or value
+
+
+def _field(line: str, cue: str) -> int | None:
+    """Where the value of a "<label>:" field of the cue list starts on the line, if the line is one."""
+    match = re.match(rf"(?i)^\s*{cues.fragment(cue)}(?:\s+date)?\s*[:=]", line)
+    return match.end() if match else None
+
+
+def _join_partners(events: list[Event]) -> list[Event]:
+    """Events that are one regimen told in pieces: a drug "given with it" (the event just
+    before), or drugs started in the same month as a regimen none of whose drugs they
+    repeat (medication-administration rows, one form field per drug)."""
+    kept: list[Event] = []
+    for event in events:
+        partner = None
+        if (
+            kept
+            and not event.start
+            and cues.search("given_together", event.clauses)
+            and _may_join(kept[-1], event)
+        ):
+            partner = kept[-1]
+        elif event.start and len(event.start) >= 7:
+            partner = next(
+                (
+                    k
+                    for k in kept
+                    if k.start
+                    and len(k.start) >= 7
+                    and k.start[:7] == event.start[:7]
+                    and _may_join(k, event)
+                ),
+                None,
+            )
+        if partner is None:
+            kept.append(event)
+            continue
+        partner.items.extend(event.items)
+        partner.clauses += "\n" + event.clauses
+        partner.sentences += "\n" + event.sentences
+        partner.explicit = partner.explicit or event.explicit
+    return kept
+
+
+def _may_join(regimen: Event, event: Event) -> bool:
+    if regimen.is_transplant or event.is_transplant or not regimen.core or not event.core:
+        return False
+    if regimen.explicit and event.explicit and regimen.explicit != event.explicit:
+        return False
+    if not event.core.isdisjoint(regimen.core) or regimen.phases != event.phases:
+        return False
+    if named_regimen(regimen) and named_regimen(event):
+        return False  # "Kd 03/2021 - 04/2021", "Pd 03/2021 - ...": each a whole regimen
+    classes = {i.therapy_class for i in regimen.items if i.ingredient in regimen.core}
+    if any(i.therapy_class in classes for i in event.items if i.ingredient in event.core):
+        return False  # two PIs, two IMiDs: a switch, not partners
+    return not cues.search("regimen_change", event.clauses)
+
+
+def _class_clash(event: Event, item: TherapyMention) -> bool:
+    """Two drugs of one class (two PIs, two IMiDs) are never one regimen: a list of past drugs."""
+    if item.therapy_class in {"corticosteroid", "other"} or item.ingredient in event.ingredients:
+        return False
+    return any(i.therapy_class == item.therapy_class for i in event.items)
+
+
+def _transplant_boundary(event: Event, item: TherapyMention) -> bool:
+    return event.is_transplant != (item.therapy_class == "stem_cell_transplant")
+
+
+def named_regimen(event: Event) -> bool:
+    return any(i.label == "REGIMEN" for i in event.items)
+
+
+# ------------------------------------------------------------------ re-mentions
+
+
+@dataclass
+class Placed:
+    """The events that make lines, and the received mentions that make none."""
+
+    events: list[Event]
+    exposure_only: list[TherapyMention]
+
+
+def place_mentions(events: list[Event]) -> Placed:
+    """Fold re-mentions into the entries they name; keep exposure-only mentions apart.
+
+    Only when the document tells its history as entries: otherwise every event stands.
+    """
+    entries = [e for e in events if e.placement is Placement.ENTRY]
+    if not entries:
+        return Placed(events, [])
+    kept: list[Event] = []
+    exposure: list[TherapyMention] = []
+    placed_core: set[str] = set()
+    for event in events:
+        if event.placement is not Placement.ENTRY:
+            continue
+        placed_core |= event.core
+    for event in events:
+        if event.placement is Placement.ENTRY:
+            kept.append(event)
+            continue
+        holder = _holder(event, entries) if event.core and event.core <= placed_core else None
+        if holder is not None and event.placement is Placement.MENTION:
+            holder.mentions.extend(event.items)
+            continue
+        if holder is not None and _restated(event, holder):
+            # "She then received lenalidomide maintenance": an episode cue, but the drugs,
+            # phase and plan of an entry already told - the entry, not a new line
+            holder.mentions.extend(event.items)
+            continue
+        if event.placement is Placement.MENTION:
+            exposure.extend(event.items)
+            continue
+        kept.append(event)
+    return Placed(kept, exposure)
+
+
+def _holder(event: Event, entries: list[Event]) -> Event | None:
+    """The entry a re-mention names: the one holding most of its drugs, the latest on a tie."""
+    best: Event | None = None
+    best_overlap = 0
+    for entry in entries:
+        overlap = len(event.core & entry.core)
+        if overlap and overlap >= best_overlap:
+            best, best_overlap = entry, overlap
+    if best is None:
+        return None
+    # every drug of the mention must be in some entry; the holder takes the evidence
+    return best
+
+
+def _restated(event: Event, holder: Event) -> bool:
+    return (
+        not cues.search("retreatment", event.sentences)
+        and event.core <= holder.core
+        and bool(event.phases)
+        and event.phases <= holder.phases
+    )
+
+
+# ------------------------------------------------------------------ event identity
+
+
+def compatible_dates(a: str | None, b: str | None) -> bool:
+    """Two starts name the same month, at the coarser of their precisions ("2019" and
+    "2019-03" agree; "2019-03" and "2019-04" do not)."""
+    if not a or not b:
+        return False
+    n = min(len(a), len(b), 7)
+    return a[:n] == b[:n]
+
+
+def same_regimen(a: Event, b: Event) -> bool:
+    if a.is_transplant or b.is_transplant:
+        # the same transplant named twice (letter and table) has the same month
+        return a.core == b.core and compatible_dates(a.start, b.start)
+    if a.core != b.core or not a.core:
+        return False
+    if a.explicit and b.explicit and a.explicit != b.explicit:
+        return False
+    if a.start and b.start:
+        return compatible_dates(a.start, b.start)
+    return True
+
+
+def merge_repeats(events: list[Event]) -> list[Event]:
+    """The same regimen named again (summary, then table) is one event, not a new line."""
+    kept: list[Event] = []
+    for event in events:
+        twin = next((k for k in kept if same_regimen(k, event)), None)
+        if twin is None:
+            kept.append(event)
+            continue
+        twin.merged.extend(event.items)
+        twin.mentions.extend(event.mentions)
+        twin.explicit = twin.explicit or event.explicit
+        for item in event.items:
+            if item.start and not any(i.start for i in twin.items):
+                for twin_item in twin.items:
+                    twin_item.start = twin_item.start or item.start
+                    twin_item.end = twin_item.end or item.end
+    return kept

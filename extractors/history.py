@@ -1,0 +1,86 @@
+"""Is the treatment history the documentation tells the whole history?  A fact with evidence.
+
+complete - the document presents its history as the whole: its lines are numbered (a
+  numbered or tabled sequence of lines), or told as entries under a treatment-history
+  title ("Prior therapies:", "Oncologic history", a form's history section); every line
+  is listed with its drugs and a start; no count written says more lines than are listed.
+partial - the document says it is not the whole (records to follow, most recent therapy
+  only, a dispensing record without clinic-infused drugs, pages missing against the
+  cover sheet), or names a drug it gives no place among the lines.
+unknown - therapy told in passing, with no presentation of a history.
+
+Only a complete history, or an explicit statement, may show that a class or a line is
+missing ("not met"); otherwise the criterion is "not documented", with a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from common.models import Evidence, HistoryFact, LineOfTherapy, Notice
+from extractors import cues
+from extractors.pagetext import PageText
+from extractors.therapies import TherapyMention
+
+
+def history_fact(
+    text: PageText,
+    lines: Sequence[LineOfTherapy],
+    exposure_only: Sequence[TherapyMention],
+    *,
+    numbered: bool,
+    titled: Sequence[TherapyMention],
+    stated_prior_lines: int | None,
+    missing_pages: Sequence[Notice] = (),
+) -> HistoryFact:
+    """``numbered``: the document's own numbering gave the lines; ``titled``: received
+    mentions standing under a treatment-history title; ``missing_pages``: notices that
+    pages announced by the cover sheet did not arrive."""
+    partial = _partial_statement(text)
+    if partial is not None:
+        return HistoryFact(
+            status="partial",
+            reason=f"The documentation says: \u201c{partial.text}\u201d.",
+            evidence=(partial,),
+        )
+    if missing_pages:
+        return HistoryFact(status="partial", reason=missing_pages[0].message)
+    if exposure_only:
+        names = ", ".join(sorted({i.ingredient for i in exposure_only}))
+        ev = tuple(e for i in exposure_only for e in i.evidence)[:4]
+        return HistoryFact(
+            status="partial",
+            reason=f"{names} is named as received but in no listed line of therapy.",
+            evidence=ev,
+        )
+    if not lines:
+        return HistoryFact(status="unknown", reason="No line of therapy is listed.")
+    presented = numbered or bool(titled)
+    if not presented:
+        return HistoryFact(
+            status="unknown",
+            reason="Therapy is told in the text, not presented as a treatment history (no numbered"
+            " lines, table or treatment-history section).",
+        )
+    if stated_prior_lines is not None and stated_prior_lines > len(lines):
+        return HistoryFact(
+            status="partial",
+            reason=f"{stated_prior_lines} prior lines are stated but {len(lines)} are listed.",
+        )
+    undated = [line for line in lines if not line.start and not line.start_unreadable]
+    if undated or any(not line.ingredients for line in lines):
+        return HistoryFact(status="partial", reason="Not every listed line has its drugs and a start date.")
+    how = "numbered as lines" if numbered else "under a treatment-history title"
+    evidence = tuple(e for i in titled for e in i.evidence)[:1] or tuple(lines[0].evidence[:1])
+    return HistoryFact(
+        status="complete",
+        reason=f"The documentation presents {len(lines)} dated line(s) of therapy, {how}.",
+        evidence=evidence,
+    )
+
+
+def _partial_statement(text: PageText) -> Evidence | None:
+    match = cues.search("partial_history", text.text)
+    if match is None:
+        return None
+    return text.evidence(match.start(), match.end())
