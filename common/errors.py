@@ -123,6 +123,17 @@ class PolicyNotFound(PolicyError):
     hint = "List the policies with `intake policies` and pick one by id."
 
 
+class NoPolicyForProduct(PolicyNotFound):
+    """The fax requests a product no policy file covers.  Not a failure of the run: the
+    composer reports it plainly and evaluates nothing under another drug's policy."""
+
+    code = "E204_NO_POLICY_FOR_PRODUCT"
+    hint = (
+        "Add the payer's policy for this product as a file (criteria/policies/README.md), "
+        "or route the request to a reviewer."
+    )
+
+
 # ------------------------------------------------------------------ environment
 
 

@@ -163,8 +163,9 @@ class LineOfTherapy(Frozen):
     # The start date is written ("10/2081") but could not be read as a date; its box is
     # among the evidence.  The line is dated; the reviewer reads the date on the page.
     start_unreadable: str | None = None
-    # A line for another disease (it contains rituximab: a lymphoma's R-CHOP): shown, but
-    # not a prior line of myeloma therapy.  Numbered after the myeloma lines.
+    # A line for another disease than the policy's (a lymphoma's R-CHOP under a myeloma
+    # policy): shown, but not a prior line.  Set by the evaluator from the policy file's
+    # ``disease.other_disease_lines``; such lines are numbered after the others.
     other_disease: bool = False
     # Why this is a line of its own: the IMWG 2015 rule that split it from the line before
     # ("first_line", "new_regimen", "unplanned_addition", "further_transplant",
@@ -222,6 +223,110 @@ class HistoryFact(Frozen):
     evidence: tuple[Evidence, ...] = ()
 
 
+RequestHow = Literal["form_field", "request_wording", "billing_code", "mentioned"]
+
+
+class RequestFact(Frozen):
+    """What the fax asks for: the product and its billing code, as written.
+
+    ``product`` is the lexicon's generic name ("ciltacabtagene autoleucel"), None when only
+    a billing code names the request.  ``how`` says which statement carried it: a request
+    form's drug field, request wording ("request authorization for Carvykti"), or a code;
+    "mentioned": no statement says what is requested, and the one product the documentation
+    names as planned or considered, never as given, is taken for it.
+    """
+
+    product: str | None = None
+    brand: str | None = None
+    hcpcs: str | None = None
+    how: RequestHow
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+    # Other products the fax also names as requested with the same weight: a reviewer
+    # must say which one the request is for.
+    also_named: tuple[str, ...] = ()
+
+
+class LabFact(Frozen):
+    """One laboratory value as the page gives it, with its unit, date and place.
+
+    ``value`` and ``unit`` are as written (the unit's spelling normalised: "g/dl" ->
+    "g/dL"); ``value_std`` is the value in the analyte's own unit (lexicons/labs.json:
+    g/dL for serum M-protein, mg/24h for urine M-protein, mg/L for free light chains),
+    converted only from a written unit.  A value with no readable unit has ``unit`` and
+    ``value_std`` None and says so in ``note``: it is never given a unit.
+    """
+
+    analyte: str  # an analyte id of lexicons/labs.json
+    value: float
+    comparator: Literal["<", ">", "<=", ">="] | None = None  # "<0.1 g/dL", ">1000 mg/L"
+    unit: str | None = None
+    value_std: float | None = None
+    std_unit: str | None = None
+    collected: PartialDate | None = None
+    date_text: str | None = None  # the date as written
+    # Where the date stands (its own line, or the listing's "Collected:" heading); apart
+    # from ``evidence`` so a legible date never vouches for illegible digits.
+    date_evidence: tuple[Evidence, ...] = ()
+    flag: Literal["high", "low"] | None = None  # the lab's own H/L flag
+    reference_low: float | None = None  # the range printed beside the value, in its unit
+    reference_high: float | None = None
+    # Not written as such: how it was derived ("kappa: the FLC ratio 21.6 is above its range").
+    derived: str | None = None
+    needs_review: bool = False  # digits read with low OCR confidence: a reviewer must look
+    note: str = ""
+    evidence: tuple[Evidence, ...] = ()
+
+
+DatedEventKind = Literal["progression", "last_dose"]
+
+
+class DatedEvent(Frozen):
+    """A dated statement about the course of the disease or its treatment."""
+
+    kind: DatedEventKind
+    date: PartialDate | None
+    text: str
+    imwg: bool = False  # the statement says the IMWG criteria were applied
+    # Drugs the statement says the disease progressed on ("progressed on talquetamab").
+    on_ingredients: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+class SiteFinding(Frozen):
+    """A statement about a place of disease (lexicons/sites.json): "no CNS involvement"."""
+
+    site: str
+    kind: str
+    text: str
+    assertion: Assertion = "received"
+    evidence: tuple[Evidence, ...] = ()
+
+
+class TargetStatement(Frozen):
+    """A statement about therapy against an antigen with no drug named: "BCMA-naive",
+    "no prior anti-BCMA therapy", "refractory to BCMA-directed therapy"."""
+
+    target: str
+    text: str
+    assertion: Assertion = "received"
+    evidence: tuple[Evidence, ...] = ()
+
+
+PrescriberRole = Literal["prescriber", "letterhead", "consultant", "referring"]
+
+
+class PrescriberFact(Frozen):
+    """A specialty the documentation gives a physician or a practice
+    (lexicons/specialties.json): a signature block or a form's prescriber field
+    (prescriber), the practice's letterhead, "in consultation with" (consultant)."""
+
+    specialty: str
+    role: PrescriberRole
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+
+
 class ClinicalFacts(Frozen):
     therapies: tuple[Therapy, ...] = ()
     lines: tuple[LineOfTherapy, ...] = ()
@@ -233,6 +338,12 @@ class ClinicalFacts(Frozen):
     stated_prior_lines_evidence: tuple[Evidence, ...] = ()
     findings: tuple[Finding, ...] = ()
     history: HistoryFact | None = None
+    request: RequestFact | None = None
+    labs: tuple[LabFact, ...] = ()
+    events: tuple[DatedEvent, ...] = ()
+    sites: tuple[SiteFinding, ...] = ()
+    target_statements: tuple[TargetStatement, ...] = ()
+    prescribers: tuple[PrescriberFact, ...] = ()
     warnings: tuple[Notice, ...] = ()
 
 
@@ -279,6 +390,10 @@ class CriteriaReport(Frozen):
     findings: tuple[InformationalFinding, ...] = ()
     limitations: tuple[LimitationCheck, ...] = ()
     determination_reason: str = ""  # why the determination is what it is, in one sentence
+    # The lines and therapies as the policy reads them: lines for another disease flagged
+    # and numbered last (the therapies' line numbers follow).
+    lines: tuple[LineOfTherapy, ...] = ()
+    therapies: tuple[Therapy, ...] = ()
 
 
 class DocumentInfo(Frozen):
@@ -294,7 +409,8 @@ class PolicyInfo(Frozen):
 
 class Report(Frozen):
     document: DocumentInfo
-    policy: PolicyInfo
+    # None when no policy on file covers the requested product: nothing was evaluated.
+    policy: PolicyInfo | None
     determination: Determination
     criteria: tuple[CriterionResult, ...]
     therapies: tuple[Therapy, ...]
@@ -304,3 +420,4 @@ class Report(Frozen):
     warnings: tuple[Notice, ...] = ()
     determination_reason: str = ""  # copied from CriteriaReport.determination_reason
     limitations: tuple[LimitationCheck, ...] = ()
+    request: RequestFact | None = None  # what the fax asks for; it chose the policy

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,3 +22,6 @@ class Settings(BaseSettings):
     ocr_language: str = "eng"
     low_confidence: float = Field(default=0.60, ge=0, le=1, description="word confidence below this is 'low'")
     low_page_confidence: float = Field(default=0.70, ge=0, le=1)
+    # Folders of policy files read beside the bundled ones (JSON list in the environment:
+    # INTAKE_POLICY_DIRS='["/etc/intake/policies"]'): a new payer or drug is a file there.
+    policy_dirs: tuple[Path, ...] = ()

@@ -28,9 +28,12 @@ from common.models import (
     Evidence,
     InformationalFinding,
     LimitationCheck,
+    LineOfTherapy,
+    Therapy,
 )
-from criteria.policy import Criterion, Informational, Limitation, MinPriorLines, Policy
-from criteria.rules import Outcome, Trust, apply_rule, pages_of, quote, sentence
+from criteria.outcome import Context, Outcome, Trust, pages_of, quote, reference_date, sentence
+from criteria.policy import Criterion, Informational, Limitation, MinPriorLines, NoPriorTherapy, Policy
+from criteria.rules import apply_rule, therapy_barred
 
 MAX_CITED = 8  # evidence boxes per criterion: enough to check, few enough to read
 
@@ -173,21 +176,27 @@ def _limitation(
     return LimitationCheck(**base, status="not_checked", reason="Applies to the authorisation itself.")
 
 
-def before_service(facts: ClinicalFacts) -> ClinicalFacts:
+def _barring_rules(policy: Policy) -> list[NoPriorTherapy]:
+    return [r for r in policy.all_rules() if isinstance(r, NoPriorTherapy)]
+
+
+def before_service(facts: ClinicalFacts, policy: Policy) -> ClinicalFacts:
     """The facts without therapies and lines that start after the date of service.
 
     A line "scheduled" or simply dated after the request ("Line 2: Dara-Kd 11/2025 -"
     in a letter of 10/2025) is not a prior line, whatever its wording.  Same-month and
     partial dates count as prior (a prefix sorts first: "2025-10" < "2025-10-06").
+    A therapy the policy bars (a prior CAR-T) stays whatever its date: it is evidence
+    against the request, never dropped.
     """
     day = facts.date_of_service
     if not day:
         return facts
-    # a CAR-T stays whatever its date: it is evidence against the request, never dropped
+    barring = _barring_rules(policy)
     therapies = tuple(
         t
         for t in facts.therapies
-        if not (t.assertion == "received" and t.start and t.start > day and t.therapy_class != "car_t")
+        if not (t.assertion == "received" and t.start and t.start > day and not therapy_barred(t, barring))
     )
     lines = tuple(line for line in facts.lines if not (line.start and line.start > day))
     if len(therapies) == len(facts.therapies) and len(lines) == len(facts.lines):
@@ -195,17 +204,60 @@ def before_service(facts: ClinicalFacts) -> ClinicalFacts:
     return facts.model_copy(update={"therapies": therapies, "lines": lines})
 
 
-def disease_lines_only(facts: ClinicalFacts) -> ClinicalFacts:
-    """The facts without the lines for another disease (a lymphoma's R-CHOP) and the drugs
-    given in them.  A CAR-T stays whatever it treated: the policy bars prior CAR-T of any kind."""
+def _other_disease(line: LineOfTherapy, facts: ClinicalFacts, policy: Policy) -> bool:
+    marks = policy.disease.other_disease_lines
+    if set(line.ingredients) & set(marks.ingredients_any):
+        return True
+    in_line = [t for t in facts.therapies if t.line == line.number and t.assertion == "received"]
+    return any(set(t.targets) & set(marks.targets_any) for t in in_line) or any(
+        t.ingredient in marks.ingredients_any for t in in_line
+    )
+
+
+def lines_under_policy(facts: ClinicalFacts, policy: Policy) -> ClinicalFacts:
+    """The lines as the policy counts them: those for another disease than the policy's
+    (a lymphoma's R-CHOP under a myeloma policy, by the drugs ``disease.other_disease_lines``
+    names) flagged and numbered after the others, the therapies' line numbers following.
+
+    A myeloma letter may tell a remote lymphoma's R-CHOP and R-ICE: two lines that are not
+    prior lines of myeloma therapy, and that would otherwise turn one myeloma line into
+    three.  The other lines keep their order and any gap in their numbering (a numbered
+    history that starts at "Line 2" still shows its unread first line).
+    """
+    other = [line for line in facts.lines if _other_disease(line, facts, policy)]
+    if not other and not any(line.other_disease for line in facts.lines):
+        return facts
+    others = {line.number for line in other}
+    kept = sorted((line for line in facts.lines if line.number not in others), key=lambda line: line.number)
+    renumber: dict[int, int] = {}
+    for line in kept:
+        renumber[line.number] = line.number - sum(1 for n in others if n < line.number)
+    top = max(renumber.values(), default=0)
+    for offset, line in enumerate(sorted(other, key=lambda line: line.number), start=1):
+        renumber[line.number] = top + offset
+    lines = tuple(
+        line.model_copy(update={"number": renumber[line.number], "other_disease": line.number in others})
+        for line in [*kept, *sorted(other, key=lambda line: line.number)]
+    )
+    therapies: tuple[Therapy, ...] = tuple(
+        t.model_copy(update={"line": renumber.get(t.line, t.line)}) if t.line is not None else t
+        for t in facts.therapies
+    )
+    return facts.model_copy(update={"lines": lines, "therapies": therapies})
+
+
+def disease_lines_only(facts: ClinicalFacts, policy: Policy) -> ClinicalFacts:
+    """The facts without the lines for another disease and the drugs given in them.  A
+    therapy the policy bars stays whatever it treated (a lymphoma's CAR-T is a prior CAR-T)."""
     other = {line.number for line in facts.lines if line.other_disease}
     if not other:
         return facts
+    barring = _barring_rules(policy)
     return facts.model_copy(
         update={
             "lines": tuple(line for line in facts.lines if not line.other_disease),
             "therapies": tuple(
-                t for t in facts.therapies if t.line not in other or t.therapy_class == "car_t"
+                t for t in facts.therapies if t.line not in other or therapy_barred(t, barring)
             ),
         }
     )
@@ -213,19 +265,24 @@ def disease_lines_only(facts: ClinicalFacts) -> ClinicalFacts:
 
 def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.6) -> CriteriaReport:
     """Check each criterion of the policy against the facts and recommend a determination."""
-    aside = [line for line in facts.lines if line.other_disease]
-    facts = disease_lines_only(before_service(facts))
+    shown = lines_under_policy(facts, policy)
+    aside = [line for line in shown.lines if line.other_disease]
+    facts = disease_lines_only(before_service(shown, policy), policy)
 
     def trusted(group: Sequence[Evidence]) -> bool:
         # One readable, located piece is enough to show a reviewer.
         return any(_locatable(e) and (e.confidence is None or e.confidence >= low_confidence) for e in group)
 
-    outcomes = [apply_rule(facts, c, trusted) for c in policy.criteria]
+    ctx = Context(facts=facts, policy=policy, trusted=trusted, reference=reference_date(facts))
+    outcomes = [apply_rule(ctx, c) for c in policy.criteria]
     if aside:
         # say why lines the reviewer sees in the history are not counted
         note = (
             " Not counted: "
-            + "; ".join(f"{', '.join(line.ingredients)} (another disease)" for line in aside)
+            + "; ".join(
+                f"{', '.join(line.ingredients)} (another disease than {policy.disease.label})"
+                for line in aside
+            )
             + "."
         )
         outcomes = [
@@ -244,6 +301,15 @@ def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.
             "Every criterion is met, but the request conflicts with a limitation of the policy: "
             + " ".join(lim.reason for lim in clashes)
         )
+    request = facts.request
+    if determination == "criteria_met" and request is not None and request.also_named:
+        # "request Abecma ... request Carvykti": which policy applies is itself in question
+        determination = "needs_information"
+        why = (
+            f"Every criterion is met, but the documentation requests {', '.join(request.also_named)}"
+            f" as well as {request.product or request.hcpcs}: a reviewer must confirm which product the"
+            " request is for."
+        )
     missing = [req for o in outcomes if o.status == "not_documented" for req in o.requests]
     missing.extend(_legibility_requests(results, policy, low_confidence))
     return CriteriaReport(
@@ -255,4 +321,6 @@ def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.
         findings=tuple(_informational(i, facts) for i in policy.informational),
         limitations=limits,
         determination_reason=why,
+        lines=shown.lines,
+        therapies=shown.therapies,
     )

@@ -4,90 +4,56 @@ Each rule returns an :class:`Outcome`: met, not_met or not_documented, a plain
 reason, the evidence it rests on, and the requests to send the provider for a
 gap.  The asymmetry is deliberate: a wrong "met" is the worst error, so
 silence is never read as "met", and "not_met" for a count or a drug class is
-only concluded from a history that looks complete.
+only concluded from a complete history or an explicit statement.
+
+This module holds the rules over the treatment history and the composites
+(any_of, all_of); lab values and progression are in :mod:`criteria.measures`,
+places of disease and the prescriber in :mod:`criteria.statements`.  No rule
+names a product, a policy or a criterion: what it checks is its parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 
-from common.models import (
-    ClinicalFacts,
-    CriterionStatus,
-    Evidence,
-    LineOfTherapy,
-    Therapy,
+from common.models import ClinicalFacts, LineOfTherapy, Therapy
+from criteria.measures import lab_abnormal, lab_threshold, progression_after_last_dose
+from criteria.outcome import (
+    Context,
+    Group,
+    Outcome,
+    Trust,
+    first_trusted,
+    flatten,
+    ordinal,
+    pages_of,
+    quote,
+    received,
+    sentence,
 )
 from criteria.policy import (
+    AllOf,
+    AnyOf,
     ClassExposure,
     Criterion,
     DiagnosisIs,
+    LabAbnormal,
+    LabThreshold,
     LinesHaveDates,
     MinAge,
     MinPriorLines,
-    NoPriorClass,
+    NoPriorTherapy,
+    PrescriberSpecialty,
+    ProgressionAfterLastDose,
+    Rule,
+    SiteAbsent,
 )
+from criteria.statements import prescriber_specialty, site_absent
 
-Group = tuple[Evidence, ...]
-Trust = Callable[[Sequence[Evidence]], bool]
+__all__ = ["Context", "Outcome", "Trust", "apply_rule", "ordinal", "pages_of", "quote", "sentence"]
 
-
-@dataclass(frozen=True)
-class Outcome:
-    status: CriterionStatus
-    reason: str
-    # Evidence groups the status rests on: every group must be trustworthy or a
-    # human must review the result.
-    support: tuple[Group, ...] = ()
-    # Further evidence worth showing that the status does not depend on.
-    context: Group = ()
-    requests: tuple[str, ...] = ()
-    conflict: bool = False  # the documentation contradicts itself: a human must look
-
-
-# --------------------------------------------------------------------------- helpers
-
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-
-
-def ordinal(n: int) -> str:
-    return _ORDINALS[n - 1] if 1 <= n <= len(_ORDINALS) else f"{n}th"
-
-
-def pages_of(evidence: Sequence[Evidence]) -> str:
-    pages = sorted({e.page for e in evidence})
-    if not pages:
-        return "no page"
-    return f"page {pages[0]}" if len(pages) == 1 else "pages " + ", ".join(str(p) for p in pages)
-
-
-def sentence(text: str, *, stop: bool = True) -> str:
-    """Capitalise the first letter only (str.capitalize would lower "CAR-T")."""
-    out = text[:1].upper() + text[1:]
-    return out + "." if stop and not out.endswith(".") else out
-
-
-def quote(evidence: Sequence[Evidence], limit: int = 80) -> str:
-    if not evidence:
-        return ""
-    text = " ".join(evidence[0].text.split())
-    return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
-
-
-def _first_trusted(groups: Sequence[Group], trusted: Trust) -> Group:
-    for g in groups:
-        if trusted(g):
-            return g
-    return groups[0] if groups else ()
-
-
-def _flatten(groups: Sequence[Group]) -> Group:
-    return tuple(e for g in groups for e in g)
-
-
-def received(facts: ClinicalFacts) -> tuple[Therapy, ...]:
-    return tuple(t for t in facts.therapies if t.assertion == "received")
+_first_trusted = first_trusted
+_flatten = flatten
 
 
 def line_evidence(line: LineOfTherapy, facts: ClinicalFacts) -> Group:
@@ -116,7 +82,12 @@ def unlisted_line_numbers(facts: ClinicalFacts) -> list[int]:
 
 
 def history_complete(facts: ClinicalFacts) -> bool:
-    """Every line is listed with a start date and named drugs, and no line is unlisted.
+    """Does the documentation present its treatment history as the whole history?
+
+    The extractors' history fact decides when it is there (a titled history, a numbered
+    or tabled sequence of lines: complete; records to follow, therapy mentioned in
+    passing: partial).  Without it: every line is listed with a start date and named
+    drugs, and no line is unlisted.
 
     Only then may the absence of a line or a drug class be read as "not received".
     Every named drug comes from the lexicon, so its class is known: a lymphoma
@@ -169,10 +140,10 @@ def _norm(status: str) -> str:
 # --------------------------------------------------------------------------- rules
 
 
-def min_age(facts: ClinicalFacts, c: Criterion, rule: MinAge, trusted: Trust) -> Outcome:
-    age = facts.age
+def min_age(ctx: Context, rule: MinAge) -> Outcome:
+    age = ctx.facts.age
     if age is None:
-        return Outcome("not_documented", "No age or date of birth found.", requests=(c.missing_request,))
+        return Outcome("not_documented", "No age or date of birth found.")
     how = "stated" if age.how == "stated" else "computed from the date of birth"
     where = pages_of(age.evidence)
     if age.years >= rule.years:
@@ -182,24 +153,23 @@ def min_age(facts: ClinicalFacts, c: Criterion, rule: MinAge, trusted: Trust) ->
     )
 
 
-def diagnosis_is(facts: ClinicalFacts, c: Criterion, rule: DiagnosisIs, trusted: Trust) -> Outcome:
-    targets = [d for d in facts.diagnoses if d.concept == rule.concept and d.assertion == "received"]
-    others = [d for d in facts.diagnoses if d.concept != rule.concept and d.assertion == "received"]
+def diagnosis_is(ctx: Context, rule: DiagnosisIs) -> Outcome:
+    facts, trusted, disease = ctx.facts, ctx.trusted, ctx.policy.disease
+    targets = [d for d in facts.diagnoses if d.concept == disease.concept and d.assertion == "received"]
+    others = [d for d in facts.diagnoses if d.concept != disease.concept and d.assertion == "received"]
     # "possible myeloma" next to another cancer is a question for the provider, not a failure.
-    maybe = [d for d in facts.diagnoses if d.concept == rule.concept and d.assertion == "uncertain"]
+    maybe = [d for d in facts.diagnoses if d.concept == disease.concept and d.assertion == "uncertain"]
     if not targets:
         if others and not maybe:
             names = ", ".join(sorted({d.text for d in others}))
             return Outcome(
                 "not_met",
                 f"The documentation names {names} ({pages_of(_flatten([d.evidence for d in others]))}) "
-                f"and no {rule.label}.",
+                f"and no {disease.label}.",
                 support=(_first_trusted([d.evidence for d in others], trusted),),
                 context=_flatten([d.evidence for d in others]),
             )
-        return Outcome(
-            "not_documented", f"No diagnosis of {rule.label} found.", requests=(c.missing_request,)
-        )
+        return Outcome("not_documented", f"No diagnosis of {disease.label} found.")
 
     diag = _first_trusted([d.evidence for d in targets], trusted)
     wanted = set(rule.status_any)
@@ -209,8 +179,8 @@ def diagnosis_is(facts: ClinicalFacts, c: Criterion, rule: DiagnosisIs, trusted:
     if not status_groups:
         return Outcome(
             "not_documented",
-            f"{sentence(rule.label, stop=False)} is documented ({pages_of(diag)}) "
-            "but not that it is relapsed or refractory.",
+            f"{sentence(disease.label, stop=False)} is documented ({pages_of(diag)}) "
+            f"but not that it is {rule.status_label}.",
             context=diag,
             requests=(rule.status_request,),
         )
@@ -220,12 +190,14 @@ def diagnosis_is(facts: ClinicalFacts, c: Criterion, rule: DiagnosisIs, trusted:
     status_ev = _first_trusted(status_groups, trusted)
     return Outcome(
         "met",
-        f"{sentence(rule.label, stop=False)} ({pages_of(diag)}) with status {what} ({pages_of(status_ev)}).",
+        f"{sentence(disease.label, stop=False)} ({pages_of(diag)}) with status {what}"
+        f" ({pages_of(status_ev)}).",
         support=(diag, status_ev),
     )
 
 
-def min_prior_lines(facts: ClinicalFacts, c: Criterion, rule: MinPriorLines, trusted: Trust) -> Outcome:
+def min_prior_lines(ctx: Context, rule: MinPriorLines) -> Outcome:
+    facts, trusted = ctx.facts, ctx.trusted
     n = rule.count
     # Numbered lines 2 and 3 prove three lines even when line 1 could not be read.
     counted = len(facts.lines) + len(unlisted_line_numbers(facts))
@@ -272,16 +244,17 @@ def min_prior_lines(facts: ClinicalFacts, c: Criterion, rule: MinPriorLines, tru
         "not_documented",
         f"Fewer than {n} prior lines documented ({found}).{history_note(facts)}",
         context=_flatten(line_groups),
-        requests=(c.missing_request.format(count=n),),
     )
 
 
-def class_exposure(facts: ClinicalFacts, c: Criterion, rule: ClassExposure, trusted: Trust) -> Outcome:
+def class_exposure(ctx: Context, rule: ClassExposure) -> Outcome:
+    facts, trusted = ctx.facts, ctx.trusted
     of_class = [t for t in facts.therapies if t.therapy_class == rule.therapy_class]
     exposures = [t for t in of_class if t.assertion == "received"]
-    # An explicit statement that the class was not given: "PI-naive", "never received a
-    # proteasome inhibitor" (class-level), or every drug of the class named being denied
-    # ("never received daratumumab") with none of the class told otherwise.
+    # An explicit statement that the class was not given: "PI-naive", a ticked "None
+    # received" for the class, "never received a proteasome inhibitor" (class-level), or
+    # every drug of the class named being denied ("never received daratumumab") with none
+    # of the class told otherwise.
     denied_class = [t for t in of_class if t.assertion == "negated" and t.class_level]
     denied_drugs = [t for t in of_class if t.assertion == "negated" and not t.class_level]
     other_talk = [t for t in of_class if t.assertion not in ("received", "negated")]
@@ -294,7 +267,7 @@ def class_exposure(facts: ClinicalFacts, c: Criterion, rule: ClassExposure, trus
         if named:
             what = ", ".join(named)
         else:
-            what = f"{rule.label} ({quote(class_only[0].evidence)}; no drug of the class is named)"
+            what = f"{rule.label} ({quote(class_only[0].evidence)}; stated for the class, no drug named)"
         conflict = bool(denied_class)
         where = pages_of(_flatten([t.evidence for t in denied_class]))
         note = (
@@ -339,42 +312,68 @@ def class_exposure(facts: ClinicalFacts, c: Criterion, rule: ClassExposure, trus
         "not_documented",
         f"No record of {rule.label} among the therapies found{extra}.{history_note(facts)}",
         context=_flatten([t.evidence for t in maybe]),
-        requests=(c.missing_request.format(label=rule.label),),
     )
 
 
-def no_prior_class(facts: ClinicalFacts, c: Criterion, rule: NoPriorClass, trusted: Trust) -> Outcome:
-    of_class = [t for t in facts.therapies if t.therapy_class == rule.therapy_class]
+def _barred(t: Therapy, rule: NoPriorTherapy) -> bool:
+    return t.therapy_class in rule.therapy_classes or bool(set(t.targets) & set(rule.targets))
+
+
+def therapy_barred(t: Therapy, rules: list[NoPriorTherapy]) -> bool:
+    """Would any of these rules count the therapy against the request?"""
+    return any(_barred(t, rule) for rule in rules)
+
+
+def no_prior_therapy(ctx: Context, rule: NoPriorTherapy) -> Outcome:
+    facts, trusted = ctx.facts, ctx.trusted
+    of_scope = [t for t in facts.therapies if _barred(t, rule)]
+    statements = [s for s in facts.target_statements if s.target in rule.targets]
     # Planned, family and uncertain mentions say nothing about this member's past treatment.
     prior = [
-        t for t in of_class if t.assertion == "received" and (rule.include_trials or not t.clinical_trial)
+        t for t in of_scope if t.assertion == "received" and (rule.include_trials or not t.clinical_trial)
     ]
+    prior_stated = [s for s in statements if s.assertion == "received"]
+    # Only a denial of the whole class or target says "none": "no prior Abecma" leaves
+    # Carvykti open, "no prior CAR-T" leaves a BCMA bispecific open.
     denied = [
         t
-        for t in of_class
+        for t in of_scope
         if t.assertion == "negated"
-        and (rule.class_ingredient is None or t.ingredient == rule.class_ingredient)
+        and (
+            t.ingredient in rule.class_ingredients
+            or (t.class_level and t.therapy_class in rule.therapy_classes)
+        )
     ]
+    denied_groups = [t.evidence for t in denied] + [
+        s.evidence for s in statements if s.assertion == "negated"
+    ]
+    # a whole-class denial must cover every class and target the rule bars
+    covered = {t.therapy_class for t in denied} | {s.target for s in statements if s.assertion == "negated"}
+    wanted = set(rule.therapy_classes) | set(rule.targets)
+    # a target covers the classes whose members are all directed against it (CAR-T does not:
+    # "no prior anti-BCMA therapy" says nothing of a CD19 CAR-T)
+    full_denial = bool(denied_groups) and (wanted <= covered or bool(set(rule.targets) & covered))
     # a dated mention that could not be read as given or not ("reportedly had CAR-T in 2022")
-    doubtful = [t for t in of_class if t.assertion == "uncertain" and (t.start or t.end)]
-    if prior:
-        groups = [t.evidence for t in prior]
-        names = ", ".join(sorted({t.ingredient for t in prior}))
+    doubtful = [t for t in of_scope if t.assertion == "uncertain" and (t.start or t.end)]
+    if prior or prior_stated:
+        groups = [t.evidence for t in prior] + [s.evidence for s in prior_stated]
+        names = ", ".join(sorted({t.ingredient for t in prior} | {s.text for s in prior_stated}))
         trial = " in a clinical trial" if any(t.clinical_trial for t in prior) else ""
-        conflict = bool(denied)
+        conflict = full_denial
         note = (
-            " The documentation also says no prior CAR-T: a reviewer must resolve this." if conflict else ""
+            f" The documentation also says no prior {rule.label}: a reviewer must resolve this."
+            if conflict
+            else ""
         )
         return Outcome(
             "not_met",
             f"Prior {rule.label} received{trial}: {names} ({pages_of(_flatten(groups))}).{note}",
             support=(_first_trusted(groups, trusted),),
-            context=_flatten(groups + [t.evidence for t in denied]),
+            context=_flatten(groups + denied_groups),
             conflict=conflict,
         )
-    if denied:
-        groups = [t.evidence for t in denied]
-        best = _first_trusted(groups, trusted)
+    if full_denial:
+        best = _first_trusted(denied_groups, trusted)
         note = (
             f" A dated mention of {rule.label} could not be read as given or not"
             f" ({pages_of(_flatten([t.evidence for t in doubtful]))}): a reviewer must resolve this."
@@ -388,19 +387,24 @@ def no_prior_class(facts: ClinicalFacts, c: Criterion, rule: NoPriorClass, trust
             context=_flatten([t.evidence for t in doubtful]),
             conflict=bool(doubtful),
         )
-    uncertain = [t for t in of_class if t.assertion == "uncertain"]
+    uncertain = [t for t in of_scope if t.assertion == "uncertain"]
+    partial = (
+        f" (it says none of: {', '.join(sorted(covered))}, not of all of {rule.label})"
+        if denied_groups
+        else ""
+    )
     extra = " (a mention is uncertain)" if uncertain else ""
     return Outcome(
         "not_documented",
-        f"The documentation does not say whether the member has had {rule.label}{extra}.",
-        context=_flatten([t.evidence for t in uncertain]),
-        requests=(c.missing_request.format(label=rule.label),),
+        f"The documentation does not say whether the member has had {rule.label}{partial}{extra}.",
+        context=_flatten([t.evidence for t in uncertain] + denied_groups),
     )
 
 
-def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, trusted: Trust) -> Outcome:
+def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
+    facts = ctx.facts
     if not facts.lines:
-        return Outcome("not_documented", "No lines of therapy found.", requests=(c.missing_request,))
+        return Outcome("not_documented", "No lines of therapy found.")
     requests: list[str] = []
     stated = facts.stated_prior_lines
     listed = len(facts.lines)
@@ -463,16 +467,111 @@ def lines_have_dates(facts: ClinicalFacts, c: Criterion, rule: LinesHaveDates, t
     )
 
 
-def apply_rule(facts: ClinicalFacts, c: Criterion, trusted: Trust) -> Outcome:
-    rule = c.rule
+# --------------------------------------------------------------------------- composites
+
+
+def any_of(ctx: Context, rule: AnyOf) -> Outcome:
+    """Met by the first met rule resting on trusted evidence (else the first met one); not
+    met only when every rule is not met; otherwise a gap, with every rule's own requests."""
+    outcomes = [evaluate_rule(ctx, r) for r in rule.rules]
+    met = [o for o in outcomes if o.status == "met"]
+    if met:
+        chosen = next((o for o in met if not o.conflict and all(ctx.trusted(g) for g in o.support)), met[0])
+        return Outcome(
+            "met",
+            f"{sentence(rule.label, stop=False)}: {chosen.reason}",
+            support=chosen.support,
+            context=chosen.context,
+            conflict=chosen.conflict,
+        )
+    parts = "; ".join(f"({chr(97 + i)}) {o.reason.rstrip('.')}" for i, o in enumerate(outcomes))
+    if all(o.status == "not_met" for o in outcomes):
+        return Outcome(
+            "not_met",
+            f"None of the ways to show {rule.label} holds: {parts}.",
+            support=tuple(g for o in outcomes for g in o.support),
+            context=flatten([o.context for o in outcomes]),
+            conflict=any(o.conflict for o in outcomes),
+        )
+    return Outcome(
+        "not_documented",
+        f"{sentence(rule.label, stop=False)} is not documented: {parts}.",
+        context=flatten([o.context for o in outcomes] + [g for o in outcomes for g in o.support]),
+        requests=tuple(r for o in outcomes for r in o.requests),
+    )
+
+
+def all_of(ctx: Context, rule: AllOf) -> Outcome:
+    outcomes = [evaluate_rule(ctx, r) for r in rule.rules]
+    failed = [o for o in outcomes if o.status == "not_met"]
+    if failed:
+        return Outcome(
+            "not_met",
+            f"Not {rule.label}: {' '.join(o.reason for o in failed)}",
+            support=tuple(g for o in failed for g in o.support),
+            context=flatten([o.context for o in outcomes]),
+            conflict=any(o.conflict for o in failed),
+        )
+    if all(o.status == "met" for o in outcomes):
+        return Outcome(
+            "met",
+            " ".join(o.reason for o in outcomes),
+            support=tuple(g for o in outcomes for g in o.support),
+            context=flatten([o.context for o in outcomes]),
+            conflict=any(o.conflict for o in outcomes),
+        )
+    gaps = [o for o in outcomes if o.status == "not_documented"]
+    return Outcome(
+        "not_documented",
+        " ".join(o.reason for o in outcomes),
+        context=flatten([o.context for o in outcomes] + [g for o in outcomes for g in o.support]),
+        requests=tuple(r for o in gaps for r in o.requests),
+    )
+
+
+def evaluate_rule(ctx: Context, rule: Rule) -> Outcome:
+    """One rule (or composite) against the facts."""
     if isinstance(rule, MinAge):
-        return min_age(facts, c, rule, trusted)
+        return min_age(ctx, rule)
     if isinstance(rule, DiagnosisIs):
-        return diagnosis_is(facts, c, rule, trusted)
+        return diagnosis_is(ctx, rule)
     if isinstance(rule, MinPriorLines):
-        return min_prior_lines(facts, c, rule, trusted)
+        return min_prior_lines(ctx, rule)
     if isinstance(rule, ClassExposure):
-        return class_exposure(facts, c, rule, trusted)
-    if isinstance(rule, NoPriorClass):
-        return no_prior_class(facts, c, rule, trusted)
-    return lines_have_dates(facts, c, rule, trusted)
+        return class_exposure(ctx, rule)
+    if isinstance(rule, NoPriorTherapy):
+        return no_prior_therapy(ctx, rule)
+    if isinstance(rule, LinesHaveDates):
+        return lines_have_dates(ctx, rule)
+    if isinstance(rule, LabThreshold):
+        return lab_threshold(ctx, rule)
+    if isinstance(rule, LabAbnormal):
+        return lab_abnormal(ctx, rule)
+    if isinstance(rule, ProgressionAfterLastDose):
+        return progression_after_last_dose(ctx, rule)
+    if isinstance(rule, SiteAbsent):
+        return site_absent(ctx, rule)
+    if isinstance(rule, PrescriberSpecialty):
+        return prescriber_specialty(ctx, rule)
+    if isinstance(rule, AnyOf):
+        return any_of(ctx, rule)
+    return all_of(ctx, rule)
+
+
+def criterion_request(c: Criterion) -> str:
+    """The criterion's plain request, its placeholders filled from its rule's parameters."""
+    params = {k: v for k, v in c.rule.model_dump().items() if isinstance(v, str | int | float)}
+    return c.missing_request.format(**params)
+
+
+def apply_rule(ctx: Context, c: Criterion) -> Outcome:
+    """The criterion's rule; a gap always carries the criterion's own request, after any
+    request specific to it (a line's dates, a lab's collection date)."""
+    outcome = evaluate_rule(ctx, c.rule)
+    if outcome.status != "not_documented":
+        return outcome
+    specific = list(outcome.requests)
+    # the diagnosis's status request and the lines' per-line requests stand for the criterion
+    if specific and isinstance(c.rule, DiagnosisIs | LinesHaveDates):
+        return outcome
+    return replace(outcome, requests=tuple(dict.fromkeys([*specific, criterion_request(c)])))

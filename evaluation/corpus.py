@@ -47,6 +47,17 @@ DETERMINATIONS = ("criteria_met", "criteria_not_met", "needs_information")
 ERROR = "error"
 POINT_EVENT_CLASSES = ("stem_cell_transplant", "car_t")
 WORST_SHOWN = 8
+# The corpus truth's assertions are the coarse ones of its schema (received, planned,
+# negated, family, uncertain); the finer kinds of statement the pipeline tells apart are
+# compared as the coarse one they refine.
+COARSE_ASSERTION = {
+    "requested": "planned",
+    "recommended": "planned",
+    "eligibility": "planned",
+    "discussed": "planned",
+    "collected_not_given": "planned",
+    "other_patient": "uncertain",
+}
 RECORDINGS = "recorded-ocr"  # beside the corpus: reading/recorded.py
 
 # ------------------------------------------------------------------ corpus
@@ -138,6 +149,7 @@ TALLY_FIELDS = (
     "diagnosis",
     "criteria",
     "determination",
+    "lab_value",  # value, unit and collection date all right; only where the truth lists labs
 )
 
 
@@ -242,8 +254,18 @@ def score_document(
     _score_therapies(score, truth, predicted_therapies)
     _score_lines(score, truth, report)
     _score_facts(score, truth, facts)
+    _score_labs(score, truth, facts)
     _score_criteria(score, truth, report)
     return score
+
+
+def _score_labs(score: DocumentScore, truth: Truth, facts: ClinicalFacts | None) -> None:
+    from evaluation.labs import score_labs
+
+    for ok, problem in score_labs(getattr(truth, "labs", None) or (), facts.labs if facts else ()):
+        score.tallies["lab_value"].add(ok)
+        if problem:
+            score.problems.append(problem)
 
 
 def _score_therapies(score: DocumentScore, truth: Truth, predicted: list[Therapy]) -> None:
@@ -263,7 +285,9 @@ def _score_therapies(score: DocumentScore, truth: Truth, predicted: list[Therapy
     for t in truth.therapies:
         t_assert[therapy_key(t.ingredient, t.therapy_class)].add(t.assertion)
     for p in predicted:
-        p_assert[therapy_key(p.ingredient, p.therapy_class)].add(p.assertion)
+        p_assert[therapy_key(p.ingredient, p.therapy_class)].add(
+            COARSE_ASSERTION.get(p.assertion, p.assertion)
+        )
     score.counts["assertion"].add(
         {f"{k}:{a}" for k, v in t_assert.items() for a in v},
         {f"{k}:{a}" for k, v in p_assert.items() for a in v},
@@ -626,6 +650,8 @@ def render_text(summary: Summary, floors: list[dict[str, Any]], corpus: Path) ->
         ("criteria", None, "criteria"),
         ("determination", None, "determination"),
     ]
+    if summary.tallies["lab_value"].total:  # only a corpus whose truth lists lab values
+        rows.append(("lab value", None, "lab_value"))
     for label, count, tally in rows:
         c = summary.counts.get(count) if count else None
         t = summary.tallies.get(tally) if tally else None

@@ -262,23 +262,31 @@ def _is_label_wording(text: str, match: re.Match[str]) -> bool:
     return bool(minimum and _LABEL_WORDS.search(around))
 
 
-@lru_cache(maxsize=1)
-def _finding_patterns() -> list[tuple[str, list[re.Pattern[str]], re.Pattern[str] | None]]:
+@lru_cache(maxsize=8)
+def _finding_patterns(product: str | None) -> list[tuple[str, list[re.Pattern[str]], re.Pattern[str] | None]]:
+    """The rows' patterns, '{product}' and '{other_car_t}' filled with the requested
+    product's names and every other CAR-T product's; such rows wait for a product."""
+    from extractors.request import name_alternation
+
     lexicon = load_lexicon()
-    return [
-        (
-            row.key,
-            [re.compile(p, re.I) for p in row.patterns],
-            re.compile(row.negation, re.I) if row.negation else None,
-        )
-        for row in lexicon.findings
-    ]
+    fills = name_alternation(product)
+    out = []
+    for row in lexicon.findings:
+        patterns = []
+        for pattern in row.patterns:
+            for placeholder, names in fills.items():
+                pattern = pattern.replace(placeholder, names)
+            if "{product}" in pattern or "{other_car_t}" in pattern:
+                continue  # no product requested: nothing to fill it with
+            patterns.append(re.compile(pattern, re.I))
+        out.append((row.key, patterns, re.compile(row.negation, re.I) if row.negation else None))
+    return out
 
 
-def findings(text: PageText) -> list[Finding]:
+def findings(text: PageText, product: str | None = None) -> list[Finding]:
     out: list[Finding] = []
     sentences = _sentences(text.text)
-    for key, patterns, negation in _finding_patterns():
+    for key, patterns, negation in _finding_patterns(product):
         for start, end in sentences:
             sentence = text.text[start:end]
             for pattern in patterns:

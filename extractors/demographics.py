@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from common.models import AgeFact, Evidence
+from extractors import cues
 from extractors.dates import find_single_dates
 from extractors.pagetext import PageText
 
@@ -26,9 +27,10 @@ _DOB = re.compile(r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born)\s*[:
 # Labels of the service itself first; a letter's or a fax cover's own "Date:" only when
 # no service date is written ("Date: 10/20/2025" on the cover is when it was sent).
 _DOS_LABELS = (
+    # "Date of service: 10/14/2026", "DOS 11/20/2026", "Anticipated date of service 01-05-2027"
     re.compile(
-        r"(?im)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
-        r"date of encounter)\s*[:#]\s*|^[ \t]*(?:date(?:\(s\))? of service|DOS)[ \t]+(?=\d)"
+        r"(?i)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
+        r"date of encounter)\s*[:#]?\s*(?=\d)"
     ),
     # a field of its own ("Date: 10/20/2025", "Date of request:"), never another thing's
     # date ("Diagnosis date: 01/2019", "Date of birth:")
@@ -44,6 +46,13 @@ _RELATIVE_AFTER = re.compile(rf"(?i)^\W{{0,3}}(?:\w+\s+)?{_RELATIVE}\b")
 _RELATIVE_BEFORE = re.compile(rf"(?i)\b{_RELATIVE}\b[^.;\n]{{0,12}}$")
 
 
+# An age that is a threshold, not the member's: "age 18 or older", "18+", ">= 18 years".
+_THRESHOLD_AFTER = re.compile(
+    r"(?i)^\s*(?:\+|(?:years?|yrs?|y)?\s*(?:of\s+age\s+)?(?:or|and|&)\s+(?:older|over|above|greater)\b)"
+)
+_THRESHOLD_BEFORE = re.compile(r"(?i)(?:≥|>=|>|at least|over|minimum|min\.?)\s*(?:age\s*)?$")
+
+
 def find_age(text: PageText, reference: str | None) -> AgeFact | None:
     for pattern in _AGE:
         for match in pattern.finditer(text.text):
@@ -52,6 +61,8 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
             before = text.text[max(0, match.start() - 25) : match.start()]
             if _RELATIVE_AFTER.match(after) or _RELATIVE_BEFORE.search(before):
                 continue  # "his 49-year-old mother", "His father, 52 years old"
+            if _THRESHOLD_AFTER.match(after) or _THRESHOLD_BEFORE.search(before):
+                continue  # a form's or a policy's threshold: "Member age 18 or older? [X] Yes"
             if 1 <= years <= 110:
                 ev = text.evidence(match.start(), match.end())
                 return AgeFact(years=years, how="stated", evidence=(ev,) if ev else ())
@@ -77,8 +88,11 @@ def _as_date(value: str | None) -> date | None:
 
 def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
     """A labelled date of service, else the letter's own date (a date alone near the top)."""
+    claim = cues.pattern("claim_line")
     for labels in _DOS_LABELS:
         for match in labels.finditer(text.text):
+            if claim.search(text.line_text(text.line_of(match.start()))):
+                continue  # a claim's date of service ("Q2055 ... DOS 05/01/2024 denied"), not this one
             tail = text.text[match.end() : match.end() + 30]
             dates = find_single_dates(tail)
             if dates and dates[0][0] <= 2:
@@ -87,8 +101,8 @@ def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
         line = text.line_text(line_no).strip()
         dates = find_single_dates(line)
         if len(dates) == 1 and len(dates[0][2]) == 10 and len(line) - (dates[0][1] - dates[0][0]) <= 6:
-            if _DOB.search(text.line_text(max(line_no - 1, 0))):
-                continue
+            if _DOB.search(line) or _DOB.search(text.line_text(max(line_no - 1, 0))):
+                continue  # a date of birth, on its line or under its label
             start = text.line_starts[line_no] + text.line_text(line_no).find(line)
             return dates[0][2], text.evidence(start, start + len(line))
     return None, None

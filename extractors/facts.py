@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from common.models import ClinicalFacts, LineOfTherapy, Notice, Page, Therapy
+from common.models import ClinicalFacts, Notice, Page, Therapy
 from extractors import clinical
 from extractors.demographics import find_age, find_date_of_service
 from extractors.exposure import class_level_therapies
 from extractors.history import history_fact
-from extractors.lexicon import Lexicon, load_lexicon
+from extractors.labs import read_labs
+from extractors.lexicon import load_lexicon
 from extractors.lines import build_lines
 from extractors.mentions import AssertionResolver, Mention, collect_mentions, last_section
 from extractors.nlp import parse
 from extractors.pagetext import PageText, build_page_text
+from extractors.prescriber import find_prescribers
+from extractors.progression import last_dose_events, progression_events
+from extractors.request import find_request, infer_request
+from extractors.sites import site_findings
+from extractors.targets import target_statements
 from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
 
 # Drugs that ride along with a regimen and never define one: a steroid or a premedication
@@ -39,16 +45,17 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
     items = merge_mentions(builder.build(mentions, text))
     built = build_lines(items, text)
     membership = built.membership
-    lines, renumber = _other_disease_last(built.lines, lexicon)
-    therapies: list[Therapy] = [
-        to_therapy(item, renumber.get(n, n) if (n := membership.get(id(item))) is not None else None)
-        for item in items
-    ]
+    lines = built.lines
+    # Lines for another disease (a lymphoma's R-CHOP) are the policy's to say: the evaluator
+    # flags them from the policy file's disease (criteria.evaluator.lines_under_policy).
+    therapies: list[Therapy] = [to_therapy(item, membership.get(id(item))) for item in items]
     therapies.extend(class_level_therapies(mentions, text, lexicon))
 
     date_of_service, _ = find_date_of_service(text)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
-    myeloma_lines = [line for line in lines if not line.other_disease]
+    # Which lines treat another disease is the policy's to say; every listed line is part
+    # of the history the documentation presents.
+    myeloma_lines = list(lines)
     history = history_fact(
         text,
         myeloma_lines,
@@ -58,40 +65,27 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         stated_prior_lines=prior_lines,
     )
     warnings = _low_confidence_warnings(therapies, low_confidence)
+    diagnoses = tuple(clinical.diagnoses(mentions, text, lexicon))
+    request = find_request(text) or infer_request(items)
     return ClinicalFacts(
         therapies=tuple(therapies),
         lines=tuple(lines),
         age=find_age(text, date_of_service),
         date_of_service=date_of_service,
-        diagnoses=tuple(clinical.diagnoses(mentions, text, lexicon)),
+        diagnoses=diagnoses,
         disease_status=tuple(clinical.statuses(mentions, text, lexicon)),
         stated_prior_lines=prior_lines,
         stated_prior_lines_evidence=prior_evidence,
-        findings=tuple(clinical.findings(text)),
+        findings=tuple(clinical.findings(text, request.product if request else None)),
         history=history,
+        request=request,
+        labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence)),
+        events=(*progression_events(mentions, text, lexicon), *last_dose_events(text)),
+        sites=tuple(site_findings(mentions, text, lexicon)),
+        target_statements=tuple(target_statements(mentions, text)),
+        prescribers=tuple(find_prescribers(text)),
         warnings=warnings,
     )
-
-
-def _other_disease_last(
-    lines: list[LineOfTherapy], lexicon: Lexicon
-) -> tuple[list[LineOfTherapy], dict[int, int]]:
-    """Flag the lines that treat another disease and number them after the myeloma lines.
-
-    A myeloma letter may tell a remote lymphoma's R-CHOP and R-ICE: two lines that are
-    not prior lines of myeloma therapy, and that would otherwise turn one myeloma line
-    into three.  Returns the lines and the old-to-new line numbers.
-    """
-    marker = {d.ingredient for d in lexicon.drugs if d.marks_other_disease}
-    other = [line for line in lines if marker & set(line.ingredients)]
-    if not other:
-        return lines, {}
-    ordered = [line for line in lines if line not in other] + other
-    renumber = {line.number: n for n, line in enumerate(ordered, start=1)}
-    return [
-        line.model_copy(update={"number": renumber[line.number], "other_disease": line in other})
-        for line in ordered
-    ], renumber
 
 
 def _mentions_by_page(text: PageText, resolver: AssertionResolver) -> list[Mention]:

@@ -40,8 +40,6 @@ class DrugRow(Row):
     maintenance_letters: list[str] = []
     misspellings: list[str] = []
     source: str = Field(min_length=2)
-    # never a myeloma drug: a line that contains it treats another disease (R-CHOP, R-ICE)
-    marks_other_disease: bool = False
 
 
 class CarTProduct(Row):
@@ -110,12 +108,32 @@ class StatusRow(Row):
 
 class ContextRuleRow(Row):
     literal: str = Field(min_length=1)
-    category: Literal["HYPOTHETICAL", "NEGATED_EXISTENCE", "FAMILY", "POSSIBLE_EXISTENCE", "TERMINATE"]
+    category: Literal[
+        "HYPOTHETICAL",
+        "PLANNED",
+        "REQUESTED",
+        "RECOMMENDED",
+        "DISCUSSED",
+        "ELIGIBILITY",
+        "COLLECTED_NOT_GIVEN",
+        "NEGATED_EXISTENCE",
+        "FAMILY",
+        "POSSIBLE_EXISTENCE",
+        "TERMINATE",
+    ]
     # PSEUDO: a longer phrase that holds a trigger ("no response to" holds "no") and
     # modifies nothing, so the shorter trigger does not fire inside it.
     direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
     max_scope: int | None = None
     source: str = Field(min_length=2)
+
+
+class ContextAssertion(Row):
+    """A ConText category and the assertion it gives, for the kinds of mention it applies to."""
+
+    category: str
+    assertion: str
+    kinds: list[Literal["therapy", "diagnosis", "status", "site", "target"]] = Field(min_length=1)
 
 
 class SectionRow(Row):
@@ -154,6 +172,20 @@ class CompositeRow(Row):
     case_sensitive: list[str] = []
     classes: list[str] = Field(min_length=2)
     verified: bool
+    source: str = Field(min_length=2)
+
+
+class SiteRow(Row):
+    site: str = Field(min_length=1)
+    kind: str = Field(min_length=1)
+    phrases: list[str] = Field(min_length=1)
+    case_sensitive: list[str] = Field(default_factory=list)
+    source: str = Field(min_length=2)
+
+
+class TargetRow(Row):
+    target: str = Field(min_length=1)
+    names: list[str] = Field(min_length=1)
     source: str = Field(min_length=2)
 
 
@@ -235,10 +267,17 @@ class Lexicon(BaseModel):
     status_adjectives: list[str]
     myeloma_next_words: list[str]
     context_rules: list[ContextRuleRow]
+    context_assertions: list[ContextAssertion]
     dropped_default_context_rules: list[str]
     sections: list[SectionRow]
     section_assertions: list[SectionAssertion]
     findings: list[FindingRow]
+    sites: list[SiteRow] = []
+    site_not_about_patient_cues: list[str] = []
+    site_answer_labels: dict[str, list[str]] = {}
+    targets: list[TargetRow] = []
+    target_templates: list[str] = []
+    target_naive_templates: list[str] = []
     cues: dict[str, CueList]
     numbers: Numbers
     therapy_classes: list[ClassRow]
@@ -268,8 +307,16 @@ def load_lexicon() -> Lexicon:
         "context_rules.json",
         "sections.json",
         "findings.json",
+        "sites.json",
+        "targets.json",
         "cues.json",
         "therapy_classes.json",
+        # read here for their versions; their own modules validate them (request, labs,
+        # events, specialties)
+        "request.json",
+        "labs.json",
+        "events.json",
+        "specialties.json",
     ]
     raw = {name: read_json(name) for name in files}
     car_t = raw["car_t.json"]
@@ -296,6 +343,9 @@ def load_lexicon() -> Lexicon:
             "disease_status.json", raw["disease_status.json"], "myeloma_next_words"
         ),
         context_rules=parse_rows("context_rules.json", raw["context_rules.json"].get("rows"), ContextRuleRow),
+        context_assertions=parse_rows(
+            "context_rules.json", raw["context_rules.json"].get("assertions"), ContextAssertion, "assertions"
+        ),
         dropped_default_context_rules=_string_list(
             "context_rules.json", raw["context_rules.json"], "drop_default_rules"
         ),
@@ -307,6 +357,12 @@ def load_lexicon() -> Lexicon:
             "section_assertions",
         ),
         findings=parse_rows("findings.json", raw["findings.json"].get("rows"), FindingRow),
+        sites=parse_rows("sites.json", raw["sites.json"].get("rows"), SiteRow),
+        site_not_about_patient_cues=_string_list("sites.json", raw["sites.json"], "not_about_patient_cues"),
+        site_answer_labels=raw["sites.json"].get("answer_labels", {}),
+        targets=parse_rows("targets.json", raw["targets.json"].get("rows"), TargetRow),
+        target_templates=_string_list("targets.json", raw["targets.json"], "templates"),
+        target_naive_templates=_string_list("targets.json", raw["targets.json"], "naive_templates"),
         cues=_cue_lists(raw["cues.json"]),
         numbers=_numbers(raw["cues.json"]),
         therapy_classes=parse_rows("therapy_classes.json", raw["therapy_classes.json"].get("rows"), ClassRow),

@@ -48,6 +48,9 @@ def _cue_pattern(cues: list[str]) -> re.Pattern[str] | None:
 
 class AssertionResolver:
     def __init__(self, lexicon: Lexicon) -> None:
+        self.context_assertions = [
+            (a.category, a.assertion, set(a.kinds)) for a in lexicon.context_assertions
+        ]
         self.section_rules = [
             (
                 rule.category,
@@ -81,17 +84,20 @@ class AssertionResolver:
             if not (unless and unless.search(ent.sent.text)):
                 if assertion == "family":
                     return "family"
-                if assertion in ("planned", "uncertain") and not ent._.is_negated:
+                if assertion in ("planned", "uncertain") and self.from_modifiers(ent, kind) != "negated":
                     # a plan section's drugs are plans; an allergy list says a drug
                     # was met, not that it was given as treatment
                     return assertion
-        if ent._.is_negated:
-            return "negated"
-        if ent._.is_hypothetical and kind == "therapy":
-            # only a therapy can be planned; "is a 66-year-old with myeloma" is not a plan
-            return "planned"
-        if ent._.is_uncertain:
-            return "uncertain"
+        return self.from_modifiers(ent, kind)
+
+    def from_modifiers(self, ent: Span, kind: str) -> str:
+        """The assertion of the highest-ranking ConText category among the mention's
+        modifiers (lexicons/context_rules.json "assertions"), for the kinds it applies to:
+        only a therapy can be planned; "is a 66-year-old with myeloma" is not a plan."""
+        categories = {m.category for m in (getattr(ent._, "modifiers", None) or ())}
+        for category, assertion, kinds in self.context_assertions:
+            if category in categories and kind in kinds:
+                return assertion
         return "received"
 
 
@@ -189,11 +195,34 @@ def collect_mentions(
                 sent_start=ent.sent.start_char + offset,
                 sent_end=ent.sent.end_char + offset,
                 section=ent_section,
-                assertion=resolver.resolve(ent, "status" if kind == "status" else kind, ent_section),
+                assertion=_answered_no(
+                    ent, resolver.resolve(ent, "status" if kind == "status" else kind, ent_section)
+                ),
                 fuzzy_factor=ent._.fuzzy_factor,
             )
         )
     return mentions
+
+
+# Findings whose wrong "present" is a wrong "not met": a CAR-T received, a place of disease,
+# a therapy by its target.  A denial later on the same line that ConText did not reach
+# (fax noise between: "CNS involvement _ _ 7 None no known CNS ...") leaves it open.
+_ANSWER_CHECKED = {"CAR_T", "SITE", "TARGET"}
+# the answer comes next, after nothing but marks and fragments (two letters, one digit)
+_FRAGMENT = r"(?:[^\W\d]{1,2}|\d|_+)"
+_DENIAL_AFTER = re.compile(
+    rf"(?i)^[^\w\n]*(?:{_FRAGMENT}[^\w\n]+){{0,4}}(?:none|no|negative|neg|denies|denied|absent|not present)\b"
+)
+_DENIAL_REACH = 40
+
+
+def _answered_no(ent: Span, assertion: str) -> str:
+    if assertion != "received" or ent.label_ not in _ANSWER_CHECKED:
+        return assertion
+    text = doc_text(ent.doc)
+    end = text.find("\n", ent.end_char)
+    rest = text[ent.end_char : min(end if end >= 0 else len(text), ent.end_char + _DENIAL_REACH)]
+    return "uncertain" if _DENIAL_AFTER.match(rest) else assertion
 
 
 def last_section(doc: Doc, before: str | None) -> str | None:

@@ -59,6 +59,9 @@ DRUG, REGIMEN, CAR_T, PROCEDURE, DIAGNOSIS, STATUS, CLASS = (
     "STATUS",
     "CLASS",
 )
+# A place of disease (lexicons/sites.json) and therapy named by its target alone
+# (lexicons/targets.json): matched here so ConText decides "no CNS involvement".
+SITE, TARGET = "SITE", "TARGET"
 
 if not Span.has_extension("concept"):
     Span.set_extension("concept", default=None)
@@ -129,6 +132,14 @@ def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
         yield from _phrases(CLASS, f"class:{klass.id}", klass.phrases, klass.case_sensitive)
     for index, composite in enumerate(lexicon.class_composites):
         yield from _phrases(CLASS, f"classes:{index}", composite.phrases, composite.case_sensitive)
+    for site in lexicon.sites:
+        yield from _phrases(SITE, f"site:{site.site}:{site.kind}", site.phrases, site.case_sensitive)
+    for target in lexicon.targets:
+        for name in target.names:
+            for template in lexicon.target_templates:
+                yield TARGET, f"target:{target.target}:exposure", template.format(t=name), False
+            for template in lexicon.target_naive_templates:
+                yield TARGET, f"target:{target.target}:naive", template.format(t=name), False
 
 
 @Language.component("line_sentences")

@@ -53,7 +53,12 @@ def process(
     file: FileArg,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     fhir: Annotated[bool, typer.Option("--fhir", help="print a FHIR R4 Bundle")] = False,
-    policy: Annotated[str | None, typer.Option(help="policy id; default: chosen by date of service")] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            help="policy id; default: the policy for the requested product in force on the date of service"
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pipeline on one file and print the criteria report."""
     from pipeline.composer import process_file
@@ -68,7 +73,7 @@ def process(
     else:
         from outputs.summary import render_summary
 
-        typer.echo(render_summary(done.report))
+        typer.echo(render_summary(done.report, policy=done.policy, labs=done.facts.labs))
 
 
 @app.command()
@@ -161,11 +166,13 @@ def serve(
 
 @app.command()
 def policies() -> None:
-    """List the policy files the service knows."""
+    """List the policy files the service knows (bundled and INTAKE_POLICY_DIRS)."""
+    from common.settings import Settings
     from criteria.policy import list_policies
 
-    for p in list_policies():
-        typer.echo(f"{p.id}\t{p.effective}\t{p.title}")
+    for p in list_policies(Settings().policy_dirs):
+        until = f" to {p.superseded_on}" if p.superseded_on else ""
+        typer.echo(f"{p.id}\t{p.drug.brand}\t{p.effective}{until}\t{p.title}")
 
 
 def main() -> None:

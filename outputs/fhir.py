@@ -3,9 +3,13 @@
 Resources: Patient (no name), an age Observation when the age is known,
 DocumentReference for the fax, Condition per asserted diagnosis,
 MedicationStatement per received drug (Procedure for a transplant),
-QuestionnaireResponse with one item per criterion (status, reason and each
-piece of evidence with page, box and confidence), a Device for this service,
-and a Provenance tying what was derived to the fax.
+the policy's Questionnaire (generated from the policy file, one item per criterion
+with its policy sentence) and the QuestionnaireResponse that answers it (a coding per
+criterion, the reason and each piece of evidence with page, box and confidence, every
+answer marked with DTR's information-origin), a PAS-style ClaimResponse (pended unless
+every criterion is met, never denied, the missing documentation as its notes), the
+CodeSystem of the answer codes, a Device for this service, and a Provenance tying what
+was derived to the fax.
 
 Codes are used only where verified: ICD-10-CM where the text gave a code the
 diagnosis lexicon lists as verified, RxNorm where the drug lexicon marks the
@@ -24,6 +28,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from common.models import ClinicalFacts, DiagnosisFact, Evidence, Therapy
+from outputs.claim_response import claim_response
+from outputs.questionnaire import answer_code_system, policy_questionnaire, questionnaire_response
 
 if TYPE_CHECKING:
     from pipeline.composer import Processed
@@ -91,6 +97,11 @@ class _Ids:
 
     def __call__(self, kind: str, n: int | str = 0) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{SERVICE_NAME}:{self.sha256}:{kind}:{n}"))
+
+
+def _policy_id(kind: str, name: str) -> str:
+    """Ids of what a policy file generates are the same in every bundle: they are the policy's."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{SERVICE_NAME}:{kind}:{name}"))
 
 
 def _ref(resource_id: str) -> dict[str, str]:
@@ -255,108 +266,6 @@ def _procedure(rid: str, pid: str, t: Therapy, doc_ref: dict[str, str]) -> dict[
     return resource
 
 
-def _evidence_answer(e: Evidence) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = [
-        {"linkId": "page", "text": "Page", "answer": [{"valueInteger": e.page}]},
-        {
-            "linkId": "bbox",
-            "text": "Box (x0,y0,x1,y1; 0..1 from top-left)",
-            "answer": [{"valueString": _box(e)}],
-        },
-    ]
-    if e.confidence is not None:
-        parts.append(
-            {"linkId": "confidence", "text": "OCR confidence", "answer": [{"valueDecimal": e.confidence}]}
-        )
-    return {"valueString": " ".join(e.text.split()), "item": parts}
-
-
-def _questionnaire_response(qid: str, pid: str, dev: str, done: Processed, now: str) -> dict[str, Any]:
-    report = done.report
-    texts = {c.id: (c.label, c.policy_text) for c in done.policy.criteria}
-    items: list[dict[str, Any]] = []
-    for r in report.criteria:
-        label, policy_text = texts.get(r.id, (r.id, ""))
-        inner: list[dict[str, Any]] = [
-            {"linkId": f"{r.id}.reason", "text": "Reason", "answer": [{"valueString": r.reason}]},
-            {
-                "linkId": f"{r.id}.needs_review",
-                "text": "Needs review",
-                "answer": [{"valueBoolean": r.needs_review}],
-            },
-        ]
-        if r.evidence:
-            inner.append(
-                {
-                    "linkId": f"{r.id}.evidence",
-                    "text": "Evidence (quote, page, box)",
-                    "answer": [_evidence_answer(e) for e in r.evidence],
-                }
-            )
-        items.append(
-            {
-                "linkId": r.id,
-                "text": f"{label}. Policy: {policy_text}" if policy_text else label,
-                "answer": [{"valueString": r.status, "item": inner}],
-            }
-        )
-    items.append(
-        {
-            "linkId": "determination",
-            "text": "Recommended determination (a reviewer decides)",
-            "answer": [
-                {
-                    "valueString": report.determination,
-                    "item": [
-                        {
-                            "linkId": "determination.reason",
-                            "text": "Reason",
-                            "answer": [{"valueString": report.determination_reason or report.determination}],
-                        }
-                    ],
-                }
-            ],
-        }
-    )
-    if report.missing:
-        items.append(
-            {
-                "linkId": "missing",
-                "text": "Information to request from the provider",
-                "answer": [{"valueString": m} for m in report.missing],
-            }
-        )
-    for f in report.findings:
-        items.append(
-            {
-                "linkId": f"finding.{f.id}",
-                "text": f"Informational (not part of the determination): {f.id.replace('_', ' ')}",
-                "answer": [
-                    {
-                        "valueBoolean": f.present,
-                        "item": [
-                            {
-                                "linkId": f"finding.{f.id}.reason",
-                                "text": "Reason",
-                                "answer": [{"valueString": f.reason}],
-                            }
-                        ],
-                    }
-                ],
-            }
-        )
-    return {
-        "resourceType": "QuestionnaireResponse",
-        "id": qid,
-        "identifier": {"system": URI_SYSTEM, "value": f"urn:{SERVICE_NAME}:policy:{done.policy.id}"},
-        "status": "completed",
-        "subject": _ref(pid),
-        "authored": now,
-        "author": _ref(dev),
-        "item": items,
-    }
-
-
 def _device(dev: str) -> dict[str, Any]:
     return {
         "resourceType": "Device",
@@ -399,11 +308,27 @@ def to_fhir_bundle(done: Processed, *, recorded: datetime | None = None) -> dict
             derived.append(_procedure(ids("procedure", n), pid, t, doc_ref))
         else:
             derived.append(_medication(ids("medication", n), pid, t, doc_ref))
-    derived.append(_questionnaire_response(qid, pid, dev, done, now))
+    derived.append(
+        questionnaire_response(done.report, done.policy, rid=qid, patient=pid, author=dev, authored=now)
+    )
+    derived.append(
+        claim_response(
+            done.report,
+            done.policy,
+            rid=ids("claim-response"),
+            patient=pid,
+            created=now,
+            document_identifier={"system": URI_SYSTEM, "value": _ni_sha256(done.document.sha256)},
+        )
+    )
+    published: list[dict[str, Any]] = [answer_code_system(_policy_id("codesystem", "criterion-status"))]
+    if done.policy is not None:
+        published.insert(0, policy_questionnaire(done.policy, _policy_id("questionnaire", done.policy.id)))
 
     resources_ = [
         _patient(pid),
         _document(did, done),
+        *published,
         *derived,
         _device(dev),
         _provenance(ids("provenance"), [r["id"] for r in derived], dev, did, now),

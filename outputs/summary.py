@@ -8,10 +8,14 @@ the therapies found, and warnings.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from common.errors import PolicyError
-from common.models import CriterionResult, Evidence, Report
+from common.models import CriterionResult, Evidence, LabFact, Report
+
+if TYPE_CHECKING:
+    from criteria.policy import Policy
 
 WIDTH = 100
 _STATUS = {"met": "MET", "not_met": "NOT MET", "not_documented": "NOT DOCUMENTED"}
@@ -36,15 +40,32 @@ _ASSERTION = {
 }
 
 
-def _labels(policy_id: str) -> tuple[dict[str, str], dict[str, str]]:
+def _labels(policy_id: str | None, policy: Policy | None) -> tuple[dict[str, str], dict[str, str]]:
     """Criterion and finding labels from the policy file; ids if it is not available."""
     from criteria.policy import get_policy
 
-    try:
-        policy = get_policy(policy_id)
-    except PolicyError:
+    if policy is None and policy_id is not None:
+        try:
+            policy = get_policy(policy_id)
+        except PolicyError:
+            return {}, {}
+    if policy is None:
         return {}, {}
     return {c.id: c.label for c in policy.criteria}, {i.id: i.label for i in policy.informational}
+
+
+def _request(report: Report) -> str:
+    r = report.request
+    if r is None:
+        return "not found in the documentation"
+    name = r.brand or r.product or ""
+    text = f"{name} ({r.product})" if r.brand and r.product else name
+    if r.hcpcs:
+        text = f"{text}, HCPCS {r.hcpcs}" if text else f"HCPCS {r.hcpcs}"
+    pages = sorted({e.page for e in r.evidence})
+    where = f" (page {', '.join(map(str, pages))})" if pages else ""
+    also = f"; also named as requested: {', '.join(r.also_named)}" if r.also_named else ""
+    return f"{text}{where}{also}"
 
 
 def _wrap(text: str, indent: int) -> list[str]:
@@ -99,14 +120,41 @@ def _fallback_reason(report: Report, labels: dict[str, str]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def render_summary(report: Report, *, low_confidence: float = 0.6) -> str:
-    labels, finding_labels = _labels(report.policy.id)
+def _lab_line(f: LabFact) -> str:
+    from common.vocabulary import lab_vocabulary
+
+    row = lab_vocabulary().analyte(f.analyte)
+    name = row.label if row else f.analyte.replace("_", " ")
+    value = f"{f.comparator or ''}{f.value:g}"
+    text = f"{name} {value} {f.unit}" if f.unit else f"{name} {value}"
+    if f.unit and f.std_unit and f.unit != f.std_unit and f.value_std is not None:
+        text += f" (= {f.value_std:g} {f.std_unit})"
+    text += f", collected {f.collected}" if f.collected else ", no collection date"
+    pages = sorted({e.page for e in f.evidence})
+    if pages:
+        text += f"  p.{','.join(map(str, pages))}"
+    flags = [x for x in (f.flag, f.derived, f.note, "review" if f.needs_review else "") if x]
+    return text + (f"  [{'; '.join(flags)}]" if flags else "")
+
+
+def render_summary(
+    report: Report,
+    *,
+    low_confidence: float = 0.6,
+    policy: Policy | None = None,
+    labs: Sequence[LabFact] = (),
+) -> str:
+    labels, finding_labels = _labels(report.policy.id if report.policy else None, policy)
     doc = report.document
     out = [
         "Prior-authorization documentation check",
         f"Document: sha256 {doc.sha256[:16]}…  {doc.pages} page(s), {doc.source_type}",
-        f"Policy:   {report.policy.title}",
-        f"          [{report.policy.id}]",
+        f"Request:  {_request(report)}",
+        *(
+            [f"Policy:   {report.policy.title}", f"          [{report.policy.id}]"]
+            if report.policy
+            else ["Policy:   none on file for the requested product (nothing was evaluated)"]
+        ),
         "",
         f"DETERMINATION: {_DETERMINATION[report.determination]}",
     ]
@@ -146,6 +194,11 @@ def render_summary(report: Report, *, low_confidence: float = 0.6) -> str:
             out += _wrap(lim.reason, 6)
             out += _quotes(lim.evidence, 8)
 
+    if labs:
+        out += ["", f"Laboratory values found ({len(labs)})"]
+        for lab in labs:
+            out += _wrap(_lab_line(lab), 2)
+
     out += ["", f"Therapies found ({len(report.therapies)})"]
     for t in report.therapies:
         begun = t.start or (f"? (reads \u201c{t.start_unreadable}\u201d)" if t.start_unreadable else "?")
@@ -155,7 +208,7 @@ def render_summary(report: Report, *, low_confidence: float = 0.6) -> str:
         regimen = f" [{t.regimen}]" if t.regimen else ""
         pages = sorted({e.page for e in t.evidence})
         where = f"  p.{','.join(map(str, pages))}" if pages else ""
-        what = f"{t.therapy_class.replace('_', ' ')}; {_ASSERTION[t.assertion]}{extra}"
+        what = f"{t.therapy_class.replace('_', ' ')}; {_ASSERTION.get(t.assertion, t.assertion)}{extra}"
         out.append(f"  {line:<7} {t.ingredient}{regimen} ({what})  {when}{where}")
 
     if report.warnings:

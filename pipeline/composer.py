@@ -1,8 +1,9 @@
 """The composer: one function takes a document and returns the report.
 
 It reads like a recipe (as OCRmyPDF's does): read the pages, extract the facts,
-check them against the policy, assemble the report.  The CLI, the API and the
-evaluation runner are thin layers over :func:`process_file`.
+choose the policy for the requested product, check the facts against it, assemble
+the report.  The CLI, the API and the evaluation runner are thin layers over
+:func:`process_file`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.errors import NoPolicyForProduct
 from common.models import (
     ClinicalFacts,
     CriteriaReport,
     Document,
     DocumentInfo,
+    Notice,
     PolicyInfo,
     Report,
 )
@@ -27,11 +30,12 @@ from reading.reader import read_document
 
 @dataclass(frozen=True)
 class Processed:
-    """Everything one run produced; the report plus what it was built from."""
+    """Everything one run produced; the report plus what it was built from.  ``policy``
+    is None when no policy on file covers the requested product."""
 
     document: Document
     facts: ClinicalFacts
-    policy: Policy
+    policy: Policy | None
     report: Report
 
 
@@ -54,26 +58,83 @@ def process_document(
 ) -> Processed:
     settings = settings or Settings()
     facts = extract_facts(document.pages, low_confidence=settings.low_confidence)
-    policy = select_policy(policy_id=policy_id, date_of_service=facts.date_of_service)
+    try:
+        policy = choose_policy_for(facts, policy_id=policy_id, settings=settings)
+    except NoPolicyForProduct:
+        report = unevaluated_report(document, facts)
+        return Processed(document=document, facts=facts, policy=None, report=report)
     checked = evaluate(facts, policy, low_confidence=settings.low_confidence)
     report = assemble_report(document, facts, checked)
     return Processed(document=document, facts=facts, policy=policy, report=report)
 
 
-def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaReport) -> Report:
-    page_warnings = tuple(n for p in document.pages for n in p.warnings)
+def choose_policy_for(facts: ClinicalFacts, *, policy_id: str | None, settings: Settings) -> Policy:
+    """The policy named (``--policy``), else the one for the requested product in force on
+    the date of service.  Raises NoPolicyForProduct when none covers the request."""
+    request = facts.request
+    return select_policy(
+        policy_id=policy_id,
+        date_of_service=facts.date_of_service,
+        product=request.product if request else None,
+        hcpcs=request.hcpcs if request else None,
+        folders=settings.policy_dirs,
+    )
+
+
+def _document_info(document: Document) -> DocumentInfo:
+    return DocumentInfo(sha256=document.sha256, pages=len(document.pages), source_type=document.source_type)
+
+
+def _warnings(document: Document, facts: ClinicalFacts) -> tuple[Notice, ...]:
+    return document.warnings + tuple(n for p in document.pages for n in p.warnings) + facts.warnings
+
+
+def unevaluated_report(document: Document, facts: ClinicalFacts) -> Report:
+    """No policy on file for what the fax requests: say so plainly and evaluate nothing
+    (another drug's policy would answer a question nobody asked)."""
+    request = facts.request
+    if request is None:
+        why = (
+            "The documentation does not say which product is requested, so no policy could be chosen "
+            "and nothing was evaluated."
+        )
+        ask: tuple[str, ...] = ("The name (or HCPCS code) of the product requested",)
+    else:
+        named = request.brand or request.product
+        what = (
+            f"{named} ({request.product})"
+            if request.brand and request.product
+            else named or f"HCPCS {request.hcpcs}"
+        )
+        why = f"No policy is on file for the requested product, {what}: nothing was evaluated."
+        ask = ()
+    notice = Notice(code="no_policy_for_product", message=why)
     return Report(
-        document=DocumentInfo(
-            sha256=document.sha256, pages=len(document.pages), source_type=document.source_type
-        ),
+        document=_document_info(document),
+        policy=None,
+        determination="needs_information",
+        determination_reason=why,
+        criteria=(),
+        therapies=facts.therapies,
+        lines=facts.lines,
+        missing=ask,
+        warnings=(*_warnings(document, facts), notice),
+        request=request,
+    )
+
+
+def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaReport) -> Report:
+    return Report(
+        document=_document_info(document),
         policy=PolicyInfo(id=checked.policy_id, title=checked.policy_title),
         determination=checked.determination,
         determination_reason=checked.determination_reason,
         criteria=checked.criteria,
-        therapies=facts.therapies,
-        lines=facts.lines,
+        therapies=checked.therapies or facts.therapies,
+        lines=checked.lines or facts.lines,
         missing=checked.missing,
         findings=checked.findings,
         limitations=checked.limitations,
-        warnings=document.warnings + page_warnings + facts.warnings,
+        warnings=_warnings(document, facts),
+        request=facts.request,
     )

@@ -31,11 +31,26 @@ _CLASSES: dict[str, TherapyClass] = {
     "dexamethasone": "corticosteroid",
     "cyclophosphamide": "alkylating_agent",
     "teclistamab": "bcma_bispecific",
+    "talquetamab": "gprc5d_bispecific",
+    "belantamab mafodotin": "bcma_adc",
+    "isatuximab": "anti_cd38_antibody",
     "idecabtagene vicleucel": "car_t",
     "ciltacabtagene autoleucel": "car_t",
     "car-t": "car_t",
     "car-t cell therapy": "car_t",
 }
+
+
+def _targets(ingredient: str) -> tuple[str, ...]:
+    """The antigens the lexicon says the drug or CAR-T product is directed against."""
+    from extractors.lexicon import load_lexicon
+
+    lexicon = load_lexicon()
+    drug = lexicon.drug(ingredient)
+    if drug is not None:
+        return tuple(drug.targets)
+    product = next((p for p in lexicon.car_t_products if p.ingredient == ingredient), None)
+    return tuple(t for t in product.target.split("/") if t) if product else ()
 
 
 def ev(page: int = 1, text: str = "quoted text", conf: float | None = None, y: float = 0.1) -> Evidence:
@@ -57,6 +72,7 @@ def therapy(
     return Therapy(
         ingredient=ingredient,
         therapy_class=_CLASSES.get(ingredient, "other"),
+        targets=_targets(ingredient),
         regimen=regimen,
         start=start,
         end=end,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from common.errors import PolicyError, PolicyNotFound
+from common.errors import NoPolicyForProduct, PolicyError, PolicyNotFound
 from criteria.policy import (
     _bundled_files,
     choose_policy,
@@ -30,10 +30,17 @@ def _current_json() -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+ABECMA = "idecabtagene vicleucel"
+
+
+def _abecma() -> list[Any]:
+    return [p for p in list_policies() if p.drug.generic == ABECMA]
+
+
 def test_bundled_policies_load_with_their_contract_fields() -> None:
-    ids = [p.id for p in list_policies()]
+    ids = [p.id for p in _abecma()]
     assert ids == [EARLIER_ID, CURRENT_ID]  # oldest first
-    for p in list_policies():
+    for p in _abecma():
         assert p.title and p.effective and p.drug.generic == "idecabtagene vicleucel"
         assert tuple(c.id for c in p.criteria) == CRITERIA_IDS  # the report ids issue #5 names
         assert {i.finding_key for i in p.informational} == {"outpatient_attestation", "tocilizumab_available"}
@@ -87,7 +94,7 @@ SELECTION = [
 
 @pytest.mark.parametrize(("dos", "expected"), SELECTION)
 def test_policy_chosen_by_date_of_service(dos: str | None, expected: str) -> None:
-    assert select_policy(policy_id=None, date_of_service=dos).id == expected
+    assert select_policy(policy_id=None, date_of_service=dos, product=ABECMA).id == expected
 
 
 @pytest.mark.parametrize("dos", [None, "2023-05", "2025-10"])
@@ -102,10 +109,24 @@ def test_unknown_id_names_the_known_ones() -> None:
     assert CURRENT_ID in err.value.message and err.value.exit_code == 64
 
 
-def test_policy_for_another_drug_is_not_found() -> None:
-    assert select_policy(policy_id=None, date_of_service="2025", drug="Abecma").id == CURRENT_ID
-    with pytest.raises(PolicyNotFound):
-        select_policy(policy_id=None, date_of_service=None, drug="ciltacabtagene autoleucel")
+def test_the_requested_product_chooses_the_policy_by_name_brand_or_code() -> None:
+    assert select_policy(policy_id=None, date_of_service="2025", product="Abecma").id == CURRENT_ID
+    assert select_policy(policy_id=None, date_of_service="2025", product=ABECMA).id == CURRENT_ID
+    assert select_policy(policy_id=None, date_of_service="2025", hcpcs="q2055").id == CURRENT_ID
+
+
+@pytest.mark.parametrize(
+    ("product", "hcpcs"),
+    [("tisagenlecleucel", None), (None, "Q2042"), (None, None), ("teclistamab", "J9380")],
+    ids=["a product with no policy", "a code with no policy", "nothing requested", "neither"],
+)
+def test_a_request_no_policy_covers_is_not_evaluated_under_another(
+    product: str | None, hcpcs: str | None
+) -> None:
+    with pytest.raises(NoPolicyForProduct) as err:
+        select_policy(policy_id=None, date_of_service="2025-10-01", product=product, hcpcs=hcpcs)
+    assert "no policy on file" in err.value.message
+    assert isinstance(err.value, PolicyNotFound)  # --policy still names one explicitly
 
 
 def test_choose_from_nothing_is_an_error() -> None:
@@ -191,7 +212,7 @@ MALFORMED = [
         ["limitations", "conflict_label"],
     ),
     ("superseded before it took effect", _set(["superseded_on"], "2020-01-01"), ["superseded_on"]),
-    ("wrong schema version", _set(["schema_version"], 2), ["schema_version"]),
+    ("wrong schema version", _set(["schema_version"], 1), ["schema_version"]),
     ("bad id", _set(["id"], "Has Spaces"), ["id"]),
 ]
 

@@ -23,18 +23,18 @@ IDE_CEL = "idecabtagene vicleucel"
         ("Offered enrollment in KarMMa-3 but the patient declined.", IDE_CEL, "negated"),
         ("Patient declined CAR-T.", CAR_T, "negated"),
         ("Selinexor: not tolerated and never started", "selinexor", "negated"),
-        # planned / future / requested
+        # planned, requested, recommended, eligibility: what each statement is (issue 13)
         ("Will start teclistamab next week.", "teclistamab", "planned"),
         ("Plan to proceed with ide-cel after bridging.", IDE_CEL, "planned"),
-        ("We would consider CAR-T at next relapse.", CAR_T, "planned"),
-        ("She is a candidate for BCMA CAR-T.", CAR_T, "planned"),
-        ("Referred for CAR-T evaluation.", CAR_T, "planned"),
-        ("Abecma requested; pending authorization.", IDE_CEL, "planned"),
-        ("Requesting authorization for idecabtagene vicleucel.", IDE_CEL, "planned"),
-        ("Patient is eligible for Abecma.", IDE_CEL, "planned"),
+        ("We would consider CAR-T at next relapse.", CAR_T, "recommended"),
+        ("She is a candidate for BCMA CAR-T.", CAR_T, "eligibility"),
+        ("Referred for CAR-T evaluation.", CAR_T, "eligibility"),
+        ("Abecma requested; pending authorization.", IDE_CEL, "requested"),
+        ("Requesting authorization for idecabtagene vicleucel.", IDE_CEL, "requested"),
+        ("Patient is eligible for Abecma.", IDE_CEL, "eligibility"),
         ("Plan:\nProceed with Abecma infusion.", IDE_CEL, "planned"),
-        ("Drug requested: Abecma (idecabtagene vicleucel) HCPCS: Q2055 Units: 1", IDE_CEL, "planned"),
-        ("I am writing to request coverage of\nAbecma for this patient.", IDE_CEL, "planned"),
+        ("Drug requested: Abecma (idecabtagene vicleucel) HCPCS: Q2055 Units: 1", IDE_CEL, "requested"),
+        ("I am writing to request coverage of\nAbecma for this patient.", IDE_CEL, "requested"),
         ("Has the member received prior CAR-T therapy? No", CAR_T, "negated"),
         # form boxes, ticked before or after their labels
         ("Has the patient received prior CAR-T therapy?  ☐ Yes  ☒ No", CAR_T, "negated"),
@@ -59,8 +59,8 @@ IDE_CEL = "idecabtagene vicleucel"
             "belantamab mafodotin",
             "negated",
         ),
-        ("RE: Letter of Medical Necessity - idecabtagene vicleucel", IDE_CEL, "planned"),
-        ("70F w/ RRMM, here for CAR-T eval.", CAR_T, "planned"),
+        ("RE: Letter of Medical Necessity - idecabtagene vicleucel", IDE_CEL, "requested"),
+        ("70F w/ RRMM, here for CAR-T eval.", CAR_T, "eligibility"),
         ("cilta-cel? no - not eligible on CARTITUDE", "ciltacabtagene autoleucel", "negated"),
         ("Plan: refer for ide-cel; bridging with Kd if needed.", IDE_CEL, "planned"),
         # family history, by phrase and by section
@@ -80,7 +80,11 @@ IDE_CEL = "idecabtagene vicleucel"
         ("She has not yet received CAR-T.", CAR_T, "negated"),
         ("Line 2: isatuximab-Kd - not started (insurance denial)", "isatuximab", "negated"),
         # a question of eligibility, a schedule or a condition is not a history
-        ("In 2023 he was not a candidate for CAR-T because of infection; he is now fit.", CAR_T, "planned"),
+        (
+            "In 2023 he was not a candidate for CAR-T because of infection; he is now fit.",
+            CAR_T,
+            "eligibility",
+        ),
         ("Target infusion date for Abecma: 4/1/2024.", IDE_CEL, "planned"),
         ("Line 2: Dara-Kd, scheduled to start 11/15/2025 if CAR-T is not approved", "daratumumab", "planned"),
         # other patients, blinded arms, allergy lists: not this member's treatment
@@ -130,11 +134,11 @@ IDE_CEL = "idecabtagene vicleucel"
             "daratumumab",
             "negated",
         ),
-        ("Daratumumab was offered in 2021 but she chose KPd.", "daratumumab", "planned"),
+        ("Daratumumab was offered in 2021 but she chose KPd.", "daratumumab", "recommended"),
         (
             "She was screened for the CARTITUDE-4 trial in 2022 but was a screen failure.",
             "ciltacabtagene autoleucel",
-            "planned",
+            "eligibility",
         ),
         # a CAR-T told without the word
         (

@@ -350,18 +350,6 @@ def test_history_told_again_in_a_table_with_lost_line_numbers_keeps_each_line_da
     assert asct_line == 1
 
 
-def test_a_remote_lymphomas_lines_are_flagged_and_numbered_after_the_myeloma_lines() -> None:
-    """R-CHOP for a lymphoma in 2014 is a line of therapy, not a prior line of myeloma therapy."""
-    text = (
-        "Other history: diffuse large B-cell lymphoma, R-CHOP 03/2014 - 08/2014, in remission.\n"
-        "Myeloma treatment: Dara-VRd 01/2021 - 05/2021, ASCT 07/2021, lenalidomide maintenance"
-        " 09/2021 - 08/2025, progression."
-    )
-    lines = facts_of(text).lines
-    assert [(line.number, line.other_disease) for line in lines] == [(1, False), (2, True)]
-    assert "rituximab" in lines[1].ingredients and "daratumumab" in lines[0].ingredients
-
-
 def test_a_phase_word_does_not_reach_back_across_a_sentence() -> None:
     """'DPd 2021-2022. Flu/Cy lymphodepletion 03/2023': DPd is not lymphodepletion."""
     facts = facts_of("DPd 2021-2022. Flu/Cy lymphodepletion 03/2023 then Carvykti 03/2023.")

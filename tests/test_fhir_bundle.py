@@ -28,6 +28,7 @@ from outputs.fhir import (
     verified_icd10,
     verified_rxnorm,
 )
+from outputs.questionnaire import STATUS_CODES
 
 WHEN = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -193,7 +194,7 @@ def test_questionnaire_response_has_one_item_per_criterion_with_sources() -> Non
     for result in done.report.criteria:
         item = by_id[result.id]
         answer = item["answer"][0]
-        assert answer["valueString"] == result.status
+        assert answer["valueCoding"]["code"] == STATUS_CODES[result.status][0]
         inner = {i["linkId"]: i for i in answer["item"]}
         assert inner[f"{result.id}.reason"]["answer"][0]["valueString"] == result.reason
         if result.status in ("met", "not_met"):
@@ -203,7 +204,7 @@ def test_questionnaire_response_has_one_item_per_criterion_with_sources() -> Non
                 parts = {p["linkId"]: p["answer"][0] for p in got["item"]}
                 assert got["valueString"] == e.text and parts["page"]["valueInteger"] == e.page
                 assert parts["bbox"]["valueString"].count(",") == 3
-    assert by_id["determination"]["answer"][0]["valueString"] == "needs_information"
+    assert by_id["determination"]["answer"][0]["valueCoding"]["code"] == "needs-information"
     assert "Member's age or date of birth" in [a["valueString"] for a in by_id["missing"]["answer"]]
     assert by_id["finding.outpatient_attestation"]["answer"][0]["valueBoolean"] is True
 
@@ -214,7 +215,7 @@ def test_provenance_ties_derived_resources_to_the_fax() -> None:
     (doc,) = resources(bundle, "DocumentReference")
     assert prov["entity"] == [{"role": "source", "what": {"reference": f"urn:uuid:{doc['id']}"}}]
     targets = {t["reference"] for t in prov["target"]}
-    for kind in ("QuestionnaireResponse", "Condition", "MedicationStatement", "Observation"):
+    for kind in ("QuestionnaireResponse", "ClaimResponse", "Condition", "MedicationStatement", "Observation"):
         for r in resources(bundle, kind):
             assert f"urn:uuid:{r['id']}" in targets
     assert prov["recorded"] == WHEN.isoformat(timespec="seconds")

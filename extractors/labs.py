@@ -1,0 +1,588 @@
+"""Laboratory values: serum and urine M-protein, free light chains and their ratio.
+
+Read from rows of text: a line of a lab listing ("Kappa free LC  175 H  mg/L  3.3-19.4")
+or a sentence of a letter ("M-spike 2.1 g/dL on 09/10/2026").  A table reader can hand
+its rows in the same shape (:class:`LabRow`: a span of the text, and the unit or date
+its column headers carry), so labs in tables come from page structure without a second
+reader.
+
+What is never done: a value is never given a unit it was not written with (it is
+flagged instead), never converted except from its written unit, and never dated from a
+date that is not its own line's or its listing's heading.  Digits read with low OCR
+confidence are flagged for review.  The involved free light chain is derived from the
+ratio (above its range: kappa; below: lambda) or the myeloma's light-chain type, and a
+ratio from kappa and lambda drawn together, each marked as derived.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from common.models import BBox, DiagnosisFact, Evidence, LabFact
+from common.vocabulary import LabAnalyte, LabVocabulary, lab_vocabulary, to_analyte_unit
+from extractors.dates import find_single_dates
+from extractors.ocr_fuzzy import bounded_distance
+from extractors.pagetext import PageText
+
+Comparator = Literal["<", ">", "<=", ">="]
+
+
+@dataclass(frozen=True)
+class LabRow:
+    """A span of the document text that may hold lab values."""
+
+    start: int
+    end: int
+    # A row of a listing or a table: a collection date heading the listing applies to it.
+    # A sentence of a letter takes only a date of its own.
+    listing: bool
+    unit: str | None = None  # a unit its column header gives ("Result (g/dL)")
+    collected: str | None = None  # a date its column or its table gives
+    collected_evidence: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    analyte: str
+    value: float
+    comparator: Comparator | None
+    unit: str | None
+    flag: Literal["high", "low"] | None
+    low: float | None
+    high: float | None
+    note: str
+    span: tuple[int, int]  # name .. end of the value's cells, in the row
+    digits: tuple[int, int]  # the value's digits, in the row
+    misread_unit: bool = False  # the unit was read one glyph from its spelling: review it
+    cells: tuple[tuple[int, int], ...] = ()  # name, value, flag and unit: what the evidence shows
+
+
+_NUMBER = r"\d{1,5}(?:[.,]\d{1,4})?"
+_BULLET = re.compile(r"^[\s\-–•*·>]*")
+
+
+def _number(text: str) -> float:
+    # "1,200" is a thousand two hundred; "2,1" a European 2.1
+    if "," in text:
+        whole, frac = text.split(",", 1)
+        text = whole + frac if len(frac) == 3 else f"{whole}.{frac}"
+    return float(text)
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+class LabReader:
+    """Compiled once from lexicons/labs.json."""
+
+    def __init__(self, vocab: LabVocabulary) -> None:
+        self.vocab = vocab
+        self.by_name: dict[str, LabAnalyte] = {}
+        self.bare: set[str] = set()
+        exact: list[str] = []
+        folded: list[str] = []
+        for row in vocab.analytes:
+            for name in row.names:
+                key = name.text if name.case_sensitive else name.text.lower()
+                self.by_name.setdefault(key, row)
+                if name.bare:
+                    self.bare.add(key)
+                (exact if name.case_sensitive else folded).append(name.text)
+        edge = r"(?<![\w/-])", r"(?![\w-])"
+        self.names_ci = re.compile(rf"(?i){edge[0]}(?:{_alternation(folded)}){edge[1]}")
+        self.names_cs = re.compile(rf"{edge[0]}(?:{_alternation(exact)}){edge[1]}") if exact else None
+        self.unit_of: dict[str, str] = {}
+        for unit, spellings in vocab.unit_spellings.items():
+            for spelling in (unit, *spellings):
+                self.unit_of[spelling.lower()] = unit
+        units = _alternation(list(self.unit_of))
+        fillers = _alternation(vocab.value_fillers)
+        absent = _alternation(vocab.not_detected)
+        flag = r"(?:\s*\(?(?P<{n}>H|L|HIGH|LOW|High|Low|A)\b\)?|\s*(?P<{n}s>\*))"
+        self.value = re.compile(
+            rf"(?i)^[\s:=(),\-–]*(?:\((?:serum|urine|SPEP|UPEP|24[\s-]*h(?:ou)?rs?|quant\w*|calc\w*)\)[\s:=,-]*)?"
+            rf"(?:(?:{fillers})\b[\s:=]*)*"
+            rf"(?:(?P<absent>{absent})\b|"
+            rf"(?:from\s+{_NUMBER}\s*(?:{units})?\s*(?:to|->|→|-->)\s*)?"
+            rf"(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER})(?![\d/]|[.,]\d)"
+            rf"(?:\s*(?:->|→|-->)\s*(?P<num2>{_NUMBER})(?![\d/]|[.,]\d))?"
+            rf"{flag.format(n='flag1')}?"
+            rf"(?:\s*(?P<unit>{units})(?![\w]))?"
+            rf"(?:\s*(?P<fuzzy>[a-z]{{1,3}}/[a-z\d]{{1,4}})(?![\w/]))?"
+            rf"{flag.format(n='flag2')}?"
+            rf"(?:\s*\(?\s*(?:ref(?:erence)?(?:\s+range)?\s*[:=]?\s*|normal\s*[:=]?\s*)?"
+            rf"(?P<lo>\d{{1,4}}(?:\.\d{{1,3}})?)\s*[-–]\s*(?P<hi>\d{{1,4}}(?:\.\d{{1,3}})?)\s*\)?)?)"
+        )
+        self.specimen = {
+            analyte: re.compile(rf"(?i)(?<![\w-])(?:{_alternation(words)})(?![\w-])")
+            for analyte, words in vocab.specimen_words.items()
+        }
+        labels = "|".join(sorted(vocab.date_labels, key=len, reverse=True))
+        visits = "|".join(sorted(vocab.visit_date_labels, key=len, reverse=True))
+        self.date_label = re.compile(
+            rf"(?im)(?:^[\s\-•*]*\b(?P<visit>{visits})|\b(?:{labels}))\b\s*(?:\(|[:#=-])?\s*"
+        )
+
+    # ------------------------------------------------------------------ names and values
+
+    def _names(self, row: str) -> list[tuple[int, int, str]]:
+        hits = [(m.start(), m.end(), m.group(0).lower()) for m in self.names_ci.finditer(row)]
+        if self.names_cs is not None:
+            hits += [(m.start(), m.end(), m.group(0)) for m in self.names_cs.finditer(row)]
+        hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+        out: list[tuple[int, int, str]] = []
+        for hit in hits:
+            if out and hit[0] < out[-1][1]:
+                continue  # inside a longer name already taken
+            if out and re.fullmatch(r"\s*\(\s*", row[out[-1][1] : hit[0]]):
+                continue  # "M-spike (SPEP)": a second name in brackets names the same test
+            out.append(hit)
+        return out
+
+    def _analyte_for(self, row: LabAnalyte, unit: str | None, text: str) -> LabAnalyte:
+        """A family name ("M-spike") takes the member its written unit, or a specimen word
+        on the line, belongs to."""
+        if row.family is None:
+            return row
+        family = [a for a in self.vocab.analytes if a.family == row.family]
+        if unit is not None:
+            if unit in row.units:
+                return row
+            return next((a for a in family if unit in a.units), row)
+        for member in family:
+            pattern = self.specimen.get(member.analyte)
+            if pattern is not None and pattern.search(text):
+                return member
+        return row
+
+    def read_row(self, row_text: str, header_unit: str | None = None) -> list[_Reading]:
+        readings: list[_Reading] = []
+        names = self._names(row_text)
+        for i, (start, end, key) in enumerate(names):
+            stop = names[i + 1][0] if i + 1 < len(names) else len(row_text)
+            match = self.value.match(row_text[end:stop])
+            if match is None:
+                continue
+            row = self.by_name[key]
+            written = match.group("unit")
+            unit = self.unit_of.get(written.lower()) if written else header_unit
+            misread = None
+            if unit is None and match.group("fuzzy"):
+                # "g/aL": a unit OCR damaged by one glyph is read, and flagged for review
+                unit = self._near_unit(match.group("fuzzy"), row)
+                misread = match.group("fuzzy") if unit else None
+            if key in self.bare and (unit is None or unit not in row.units):
+                continue  # "IgG kappa 2.1": a bare name needs its own unit beside the value
+            # the specimen word must be the value's own ("UPEP: M-spike 420"), not the last sentence's
+            clause = row_text[max(names[i - 1][1] if i else 0, start - 25) : end + match.end()]
+            analyte = self._analyte_for(row, unit, clause)
+            note = ""
+            if match.group("absent"):
+                value, comparator, digits = (
+                    0.0,
+                    None,
+                    (end + match.start("absent"), end + match.end("absent")),
+                )
+                note = "not detected"
+                unit = None
+            else:
+                which = "num2" if match.group("num2") else "num"
+                value = _number(match.group(which))
+                digits = (end + match.start(which), end + match.end(which))
+                comparator = _comparator(match.group("cmp"))
+                if match.group("num2") or "from" in match.group(0).lower():
+                    note = "the latest of the values written"
+            flag_text = (
+                match.group("flag1") or match.group("flag2") or match.group("flag1s") or match.group("flag2s")
+            )
+            low, high = (
+                (float(match.group("lo")), float(match.group("hi"))) if match.group("lo") else (None, None)
+            )
+            if misread:
+                note = "; ".join(x for x in (note, f"unit read as \u201c{misread}\u201d") if x)
+            readings.append(
+                _Reading(
+                    analyte=analyte.analyte,
+                    value=value,
+                    comparator=comparator,
+                    unit=unit,
+                    flag=_flag(flag_text, value, low, high),
+                    low=low,
+                    high=high,
+                    note=note,
+                    span=(start, end + match.end()),
+                    digits=digits,
+                    misread_unit=misread is not None,
+                    cells=tuple(
+                        (end + match.start(g), end + match.end(g)) if g else (start, end)
+                        for g in ("", "num", "num2", "absent", "flag1", "unit", "fuzzy")
+                        if not g or match.group(g)
+                    ),
+                )
+            )
+        return readings
+
+    def _near_unit(self, token: str, row: LabAnalyte) -> str | None:
+        """The unit of the analyte's family one edit from the token, if exactly one is."""
+        family = [a for a in self.vocab.analytes if a.family == row.family] if row.family else [row]
+        units = {u for a in family for u in a.units}
+        near = {
+            unit
+            for spelling, unit in self.unit_of.items()
+            if unit in units and bounded_distance(token.lower(), spelling, 1) <= 1
+        }
+        return near.pop() if len(near) == 1 else None
+
+    # ------------------------------------------------------------------ rows and dates
+
+    def rows(self, text: PageText) -> list[LabRow]:
+        """Each logical line is a row; a line that opens with a lab name is a listing row."""
+        rows: list[LabRow] = []
+        for start, end in text.logical_spans():
+            line = text.text[start:end]
+            names = self._names(line)
+            if not names:
+                continue
+            lead = _BULLET.match(line)
+            opens = names[0][0] <= (lead.end() if lead else 0) + 2
+            rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16))
+        return rows
+
+    def headings(self, text: PageText, rows: Sequence[LabRow]) -> list[tuple[int, int, str, Evidence | None]]:
+        """Collection-date headings, (offset, page, date, evidence): a date label on a line
+        that reads no lab value ("Laboratory results (collected 10/02/2026):").  A visit's
+        date ("Visit date:", "Date of service:" opening a line) heads a page's values only on
+        a lab report: a page whose lines are mostly a table's rows, not a letter's prose."""
+        report = _lab_report_pages(text)
+        out: list[tuple[int, int, str, Evidence | None]] = []
+        for match in self.date_label.finditer(text.text):
+            tail = text.text[match.end() : match.end() + 30]
+            dates = find_single_dates(tail)
+            if not dates or dates[0][0] > 2:
+                continue
+            line = text.line_of(match.start())
+            page = text.line_pages[line]
+            if self._names(text.line_text(line)):
+                continue  # "Labs 10/01/2026: M-spike 2.1": the line's own date, not a heading
+            if match.group("visit") and page not in report:
+                continue  # a letter's date of service is not when its labs were drawn
+            _, end, value = dates[0]
+            ev = text.evidence(match.start(), match.end() + end)
+            out.append((match.start(), page, value, ev))
+        return out
+
+
+# "Hemoglobin 11.2 L g/dL", "Creatinine 1.0 mg/dL": a result table's row
+_TABLE_ROW = re.compile(r"^[\s\-•*]*[A-Za-z][\w ()/,.-]{1,32}?\s+[<>]?\d[\d.,]*(?:\s|$)")
+
+
+def _lab_report_pages(text: PageText) -> set[int]:
+    """Pages that read as a lab report: three table rows or more, and at least three in ten
+    of the page's lines."""
+    rows: dict[int, int] = {}
+    lines: dict[int, int] = {}
+    for n, page in enumerate(text.line_pages):
+        lines[page] = lines.get(page, 0) + 1
+        if _TABLE_ROW.match(text.line_text(n)):
+            rows[page] = rows.get(page, 0) + 1
+    return {page for page, count in rows.items() if count >= 3 and count * 10 >= 3 * lines[page]}
+
+
+def _comparator(text: str | None) -> Comparator | None:
+    if not text:
+        return None
+    mapped = {"≤": "<=", "≥": ">="}.get(text, text)
+    return mapped if mapped in ("<", ">", "<=", ">=") else None  # type: ignore[return-value]
+
+
+def _flag(
+    text: str | None, value: float, low: float | None, high: float | None
+) -> Literal["high", "low"] | None:
+    if not text:
+        return None
+    word = text.lower()
+    if word in ("h", "high"):
+        return "high"
+    if word in ("l", "low"):
+        return "low"
+    # "A" (abnormal) or "*": which side the printed range says
+    if high is not None and value > high:
+        return "high"
+    if low is not None and value < low:
+        return "low"
+    return "high"
+
+
+@lru_cache(maxsize=1)
+def reader() -> LabReader:
+    return LabReader(lab_vocabulary())
+
+
+_QUOTES = "\u201c\u201d\u2018\u2019\"'`"
+
+
+def _without_noise(text: PageText, row: LabRow, low_confidence: float) -> str:
+    """The row with OCR noise blanked (same length, same offsets): a table's rules read as
+    lone low-confidence glyphs ("7", "-", ";") between the cells, and quote marks glued to
+    a word ("\u2018M-spike")."""
+    chars = list(text.text[row.start : row.end])
+    for placed in text.words_in(row.start, row.end):
+        word = placed.word
+        lo, hi = placed.start - row.start, placed.end - row.start
+        token = text.text[placed.start : placed.end]
+        lone = len(token.strip(_QUOTES)) <= 1 and (not token.isalpha() or token in "Il|")
+        if lone and word.confidence is not None and word.confidence < low_confidence:
+            for i in range(max(lo, 0), min(hi, len(chars))):
+                chars[i] = " "
+            continue
+        for i in range(max(lo, 0), min(hi, len(chars))):
+            if chars[i] in _QUOTES and (i == lo or i == hi - 1):
+                chars[i] = " "
+    return "".join(chars)
+
+
+_RANGE = re.compile(r"\d+(?:[.,]\d+)?\s*[-–]\s*\d+(?:[.,]\d+)?")
+
+
+_DATE_AFTER = re.compile(r"(?i)^[\s,;(\[]*(?:(?:on|dated|collected|drawn|from|of|in|at)\s*)?[(\[]?\s*$")
+
+
+def _masked(row_text: str, readings: list[_Reading]) -> str:
+    """The row with its values and numeric ranges blanked: "3.3-19.4" is not March 2019."""
+    masked = list(row_text)
+    for r in readings:
+        for i in range(*r.span):
+            masked[i] = " "
+    for m in _RANGE.finditer(row_text):
+        if "." in m.group(0) or "," in m.group(0):
+            for i in range(m.start(), m.end()):
+                masked[i] = " "
+    return "".join(masked)
+
+
+def _reading_date(row_text: str, readings: list[_Reading], index: int) -> tuple[int, int, str] | None:
+    """A value's own date: written right after it ("2.1 g/dL on 09/10/2026", "(9/2026)")
+    before the next value, else the nearest written before it on the row ("Labs
+    10/01/2026: M-spike 2.1 ...")."""
+    dates = find_single_dates(_masked(row_text, readings))
+    reading = readings[index]
+    stop = readings[index + 1].span[0] if index + 1 < len(readings) else len(row_text)
+    after = [d for d in dates if reading.span[1] <= d[0] < stop]
+    if after and _DATE_AFTER.match(row_text[reading.span[1] : after[0][0]]):
+        return after[0]
+    before = [d for d in dates if d[1] <= reading.span[0]]
+    return before[-1] if before else None
+
+
+def read_labs(
+    text: PageText,
+    rows: Sequence[LabRow] | None = None,
+    *,
+    diagnoses: Sequence[DiagnosisFact] = (),
+    low_confidence: float = 0.6,
+) -> list[LabFact]:
+    """Every lab value of the rows (default: the text's own lines), with derived ones."""
+    lab = reader()
+    rows = lab.rows(text) if rows is None else rows
+    headings = lab.headings(text, rows)
+    facts: list[LabFact] = []
+    seen: set[tuple[str, float, str | None, str | None]] = set()
+    for row in rows:
+        row_text = _without_noise(text, row, low_confidence)
+        readings = lab.read_row(row_text, row.unit)
+        if not readings:
+            continue
+        for index, r in enumerate(readings):
+            collected, date_text, date_ev = _date_for(text, row, row_text, readings, index, headings)
+            key = (r.analyte, r.value, r.unit, collected)
+            if key in seen:
+                continue  # the same value told twice (a table and the letter)
+            seen.add(key)
+            facts.append(_fact(text, row, r, collected, date_text, date_ev, low_confidence))
+    return facts + derived_labs(facts, diagnoses)
+
+
+def _date_for(
+    text: PageText,
+    row: LabRow,
+    row_text: str,
+    readings: list[_Reading],
+    index: int,
+    headings: list[tuple[int, int, str, Evidence | None]],
+) -> tuple[str | None, str | None, Evidence | None]:
+    own = _reading_date(row_text, readings, index)
+    if own is not None:
+        start, end, value = own
+        return value, row_text[start:end], text.evidence(row.start + start, row.start + end)
+    if row.collected is not None:
+        return row.collected, row.collected, row.collected_evidence
+    if row.listing:
+        page = text.line_pages[text.line_of(row.start)]
+        above = [h for h in headings if h[0] < row.start and h[1] == page]
+        if above:
+            _, _, value, ev = above[-1]
+            return value, ev.text if ev else value, ev
+    return None, None, None
+
+
+def _fact(
+    text: PageText,
+    row: LabRow,
+    r: _Reading,
+    collected: str | None,
+    date_text: str | None,
+    date_ev: Evidence | None,
+    low_confidence: float,
+) -> LabFact:
+    analyte = lab_vocabulary().analyte(r.analyte)
+    std_unit = analyte.unit if analyte else None
+    if r.note == "not detected":
+        value_std: float | None = 0.0
+    elif std_unit is None:
+        value_std = r.value  # a ratio: no unit to convert
+    elif r.unit is not None:
+        value_std = to_analyte_unit(r.analyte, r.value, r.unit)
+    else:
+        value_std = None
+    notes = [r.note] if r.note else []
+    if std_unit is not None and r.unit is None and r.note != "not detected":
+        notes.append("no unit written beside the value: not used until the unit is known")
+    elif std_unit is not None and r.unit is not None and value_std is None:
+        notes.append(f"{r.unit} is not a unit of the {analyte.label if analyte else r.analyte}")
+    digits = [w.word.confidence for w in text.words_in(row.start + r.digits[0], row.start + r.digits[1])]
+    confs = [c for c in digits if c is not None]
+    low = bool(confs) and min(confs) < low_confidence
+    if low:
+        notes.append(f"digits read with low OCR confidence ({min(confs):.2f}): read them on the page")
+    low = low or r.misread_unit
+    ev = _cells_evidence(text, row.start, r.cells)
+    return LabFact(
+        analyte=r.analyte,
+        value=r.value,
+        comparator=r.comparator,
+        unit=r.unit,
+        value_std=value_std,
+        std_unit=std_unit,
+        collected=collected,
+        date_text=date_text,
+        date_evidence=(date_ev,) if date_ev else (),
+        flag=r.flag,
+        reference_low=r.low,
+        reference_high=r.high,
+        needs_review=low,
+        note="; ".join(notes),
+        evidence=(ev,) if ev else (),
+    )
+
+
+def _cells_evidence(text: PageText, offset: int, cells: Sequence[tuple[int, int]]) -> Evidence | None:
+    """Evidence of the name, value, flag and unit only: a table rule read as noise between
+    them must not lower the confidence of what was read, nor widen the box.  The confidence
+    is that of the value's own words (digits, flag, unit): the name matched the lexicon
+    exactly, so a low score on it does not make the value doubtful."""
+    words = [w for lo, hi in cells for w in text.words_in(offset + lo, offset + hi)]
+    if not words:
+        return None
+    page = words[0].page
+    unique = sorted({id(w): w for w in words if w.page == page}.values(), key=lambda w: w.start)
+    name_end = offset + cells[0][1]
+    value_words = [w for w in unique if w.start >= name_end] or unique
+    confs = [w.word.confidence for w in value_words if w.word.confidence is not None]
+    return Evidence(
+        page=page,
+        bbox=BBox.union([w.word.bbox for w in unique]),
+        text=" ".join(text.text[w.start : w.end] for w in unique),
+        confidence=min(confs) if confs else None,
+    )
+
+
+# --------------------------------------------------------------------------- derived values
+
+_CHAIN = re.compile(r"(?i)\b(kappa|lambda|κ|λ)\b")
+
+
+def _light_chain(diagnoses: Sequence[DiagnosisFact]) -> str | None:
+    """The myeloma's light chain as its diagnosis names it ("IgG kappa myeloma")."""
+    chains = {
+        {"κ": "kappa", "λ": "lambda"}.get(m.group(1).lower(), m.group(1).lower())
+        for d in diagnoses
+        if d.is_target and d.assertion == "received"
+        for m in _CHAIN.finditer(d.text)
+    }
+    return chains.pop() if len(chains) == 1 else None
+
+
+def derived_labs(facts: Sequence[LabFact], diagnoses: Sequence[DiagnosisFact]) -> list[LabFact]:
+    """A ratio from kappa and lambda drawn together, and the involved chain, when not written."""
+    vocab = lab_vocabulary()
+    ratio_row = vocab.analyte("flc_ratio")
+    out: list[LabFact] = []
+    groups: dict[tuple[str | None, int], dict[str, LabFact]] = {}
+    for f in facts:
+        if f.analyte in ("kappa_flc", "lambda_flc", "flc_ratio", "involved_flc") and f.evidence:
+            groups.setdefault((f.collected, f.evidence[0].page), {}).setdefault(f.analyte, f)
+    chain = _light_chain(diagnoses)
+    for group in groups.values():
+        kappa, lam, ratio = group.get("kappa_flc"), group.get("lambda_flc"), group.get("flc_ratio")
+        if "involved_flc" in group:
+            continue
+        if (
+            ratio is None
+            and kappa
+            and lam
+            and kappa.value_std
+            and lam.value_std
+            and not (kappa.comparator or lam.comparator)
+        ):
+            ratio = LabFact(
+                analyte="flc_ratio",
+                value=round(kappa.value_std / lam.value_std, 2),
+                value_std=round(kappa.value_std / lam.value_std, 2),
+                collected=kappa.collected,
+                date_text=kappa.date_text,
+                date_evidence=kappa.date_evidence,
+                derived="computed from the kappa and lambda values drawn together",
+                needs_review=kappa.needs_review or lam.needs_review,
+                evidence=kappa.evidence + lam.evidence,
+            )
+            out.append(ratio)
+        involved = _involved(kappa, lam, ratio, chain, ratio_row)
+        if involved is not None:
+            source, why = involved
+            out.append(
+                source.model_copy(
+                    update={
+                        "analyte": "involved_flc",
+                        "derived": f"the involved chain is {why}",
+                        "evidence": source.evidence
+                        + (ratio.evidence if ratio and not source.derived else ()),
+                    }
+                )
+            )
+    return out
+
+
+def _involved(
+    kappa: LabFact | None,
+    lam: LabFact | None,
+    ratio: LabFact | None,
+    chain: str | None,
+    ratio_row: LabAnalyte | None,
+) -> tuple[LabFact, str] | None:
+    if ratio is not None and ratio_row is not None:
+        low = ratio.reference_low if ratio.reference_low is not None else ratio_row.reference_low
+        high = ratio.reference_high if ratio.reference_high is not None else ratio_row.reference_high
+        if high is not None and kappa is not None and ratio.value > high:
+            return kappa, f"kappa: the FLC ratio {ratio.value:g} is above its range"
+        if low is not None and lam is not None and ratio.value < low:
+            return lam, f"lambda: the FLC ratio {ratio.value:g} is below its range"
+    if chain == "kappa" and kappa is not None:
+        return kappa, "kappa: the myeloma is a kappa myeloma"
+    if chain == "lambda" and lam is not None:
+        return lam, "lambda: the myeloma is a lambda myeloma"
+    return None

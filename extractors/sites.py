@@ -1,0 +1,85 @@
+"""Places of disease (lexicons/sites.json): "no CNS involvement", "history of
+leptomeningeal myeloma", "MRI brain: no leptomeningeal disease".
+
+The phrases are medspaCy targets, so ConText and the sections decide negation, family
+history and plans.  Two things ConText does not see are decided here: a form's answer
+after the phrase ("CNS involvement: none"), and a sentence that does not report the
+member's condition (seizure prophylaxis before a CAR-T, neurotoxicity monitoring,
+label warnings), which is "discussed", never a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from common.models import Assertion, SiteFinding
+from extractors.lexicon import Lexicon
+from extractors.mentions import Mention, cue_regex
+from extractors.nlp import SITE
+from extractors.pagetext import PageText
+
+# "CNS involvement: none", "Leptomeningeal disease - no", "CNS disease: negative"
+_NO = (
+    r"(?:negative|none|no|absent|not present|not seen|not identified|not involved|uninvolved|normal|n/a"
+    r"|no malignant cells)"
+)
+_YES = r"(?:positive|yes|present|involved)"
+_ANSWER_NO = re.compile(rf"(?i)^\s*[:\-–=]\s*{_NO}\b")
+_ANSWER_YES = re.compile(rf"(?i)^\s*[:\-–=]\s*{_YES}\b")
+# "MRI brain: no leptomeningeal disease": the lead-in "brain: no" is read by ConText as a
+# form answer about what stands before the colon, so the plain negation just before the
+# phrase is checked here.  Tight on purpose: "no improvement of CNS disease" stays found.
+_NEGATION_BEFORE = re.compile(
+    r"(?i)\b(?:no|without|negative\s+for|free\s+of|denies|denied)\s+"
+    r"(?:(?:evidence|signs?|history|findings?|suggestion)\s+(?:of|for)\s+)?(?:(?:active|prior|known|any)\s+)?$"
+)
+
+
+def site_findings(mentions: Sequence[Mention], text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
+    not_about = (
+        cue_regex(tuple(lexicon.site_not_about_patient_cues)) if lexicon.site_not_about_patient_cues else None
+    )
+    out: list[SiteFinding] = []
+    for m in mentions:
+        if m.label != SITE:
+            continue
+        _, site, kind = m.concept.split(":", 2)
+        assertion: Assertion = m.assertion  # type: ignore[assignment]
+        after = text.text[m.end : m.end + 24]
+        before = text.text[max(m.sent_start, m.start - 60) : m.start]
+        if _ANSWER_NO.match(after) or (assertion == "received" and _NEGATION_BEFORE.search(before)):
+            assertion = "negated"
+        elif _ANSWER_YES.match(after) and assertion == "uncertain":
+            assertion = "received"
+        sentence = text.text[m.sent_start : m.sent_end]
+        if assertion == "received" and not_about is not None and not_about.search(sentence):
+            assertion = "discussed"  # "seizure prophylaxis with levetiracetam per protocol"
+        ev = text.evidence(m.start, m.end)
+        out.append(
+            SiteFinding(site=site, kind=kind, text=m.text, assertion=assertion, evidence=(ev,) if ev else ())
+        )
+    return out + _answers(text, lexicon)
+
+
+def _answers(text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
+    """A site's label answered on its line: "CNS: negative", "MRI brain: negative"."""
+    out: list[SiteFinding] = []
+    for site, labels in lexicon.site_answer_labels.items():
+        alternation = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+        pattern = re.compile(
+            rf"(?im)(?<![\w-])(?:{alternation})\s*[:\-–=]\s*(?:(?P<no>{_NO})|(?P<yes>{_YES}))\b"
+        )
+        for match in pattern.finditer(text.text):
+            assertion: Assertion = "negated" if match.group("no") else "received"
+            ev = text.evidence(match.start(), match.end())
+            out.append(
+                SiteFinding(
+                    site=site,
+                    kind="involvement",
+                    text=match.group(0),
+                    assertion=assertion,
+                    evidence=(ev,) if ev else (),
+                )
+            )
+    return out

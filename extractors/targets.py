@@ -1,0 +1,33 @@
+"""Therapy named by its target alone (lexicons/targets.json): "no prior anti-BCMA therapy",
+"BCMA-naive", "refractory to BCMA-directed therapy", "prior BCMA bispecific".
+
+A policy that bars prior therapy of a target reads these beside the drugs.  ConText
+decides the statement; a "naive" phrase states that none was received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from common.models import Assertion, TargetStatement
+from extractors.mentions import Mention
+from extractors.nlp import TARGET
+from extractors.pagetext import PageText
+
+_FLIP: dict[str, Assertion] = {"received": "negated", "negated": "received"}
+
+
+def target_statements(mentions: Sequence[Mention], text: PageText) -> list[TargetStatement]:
+    out: list[TargetStatement] = []
+    for m in mentions:
+        if m.label != TARGET:
+            continue
+        _, target, mode = m.concept.split(":", 2)
+        assertion: Assertion = m.assertion  # type: ignore[assignment]
+        if mode == "naive":
+            assertion = _FLIP.get(assertion, assertion)  # "BCMA-naive": none received
+        ev = text.evidence(m.start, m.end)
+        out.append(
+            TargetStatement(target=target, text=m.text, assertion=assertion, evidence=(ev,) if ev else ())
+        )
+    return out

@@ -1,0 +1,55 @@
+"""Who prescribes: signature blocks, form fields, letterheads and consultations, each
+saying what it is (a referring physician is never the prescriber)."""
+
+from __future__ import annotations
+
+import pytest
+from extract_support import facts_of
+
+PRESCRIBERS = [
+    # (trap, text, (specialty, role) expected among the findings)
+    (
+        "a letterhead",
+        "Hartwell Oncology Associates (fictional)\nPhone 555-0142\nDear reviewer,",
+        ("oncology", "letterhead"),
+    ),
+    (
+        "a signature's specialty line",
+        "Sincerely,\nDr. Pat Example, MD\nFamily Medicine",
+        ("family_medicine", "prescriber"),
+    ),
+    ("a credential line with the specialty", "Quinn Examplar, MD, Hematology", ("hematology", "prescriber")),
+    ("a form's prescriber field", "Prescriber specialty: Hematology/Oncology", ("oncology", "prescriber")),
+    (
+        "in consultation with",
+        "Plan discussed in consultation with Dr. Lee (hematology).",
+        ("hematology", "consultant"),
+    ),
+    ("her oncologist", "She is followed by her oncologist, Dr. Roe.", ("oncology", "consultant")),
+    ("a referring PCP", "Referring physician: Dr. A (Family Medicine)", ("family_medicine", "referring")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [p[1:] for p in PRESCRIBERS], ids=[p[0] for p in PRESCRIBERS])
+def test_prescriber_findings(text: str, expected: tuple[str, str]) -> None:
+    found = {(p.specialty, p.role) for p in facts_of(text).prescribers}
+    assert expected in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ONCOLOGY PRIOR AUTHORIZATION REQUEST FORM\nPatient: Testpatient",
+        "She will see oncology next week.\nBlood pressure was normal.",
+    ],
+    ids=["a payer's form title is not a practice", "a sentence among the first lines is not a letterhead"],
+)
+def test_not_a_letterhead(text: str) -> None:
+    assert not [p for p in facts_of(text).prescribers if p.role == "letterhead"]
+
+
+def test_hematology_oncology_is_one_specialty_not_two() -> None:
+    found = [
+        p for p in facts_of("Prescriber specialty: Hematology/Oncology").prescribers if p.role == "prescriber"
+    ]
+    assert [p.specialty for p in found] == ["oncology"]
