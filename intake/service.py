@@ -100,17 +100,30 @@ class Service:
 
     # ------------------------------------------------------------------ intake
 
-    def accept(self, incoming: Incoming, *, priority: Priority, policy_id: str | None) -> Accepted:
+    def accept(
+        self,
+        incoming: Incoming,
+        *,
+        priority: Priority,
+        policy_id: str | None,
+        submitted_by: tuple[str, int | None] | None = None,
+    ) -> Accepted:
         """Keep the bytes, then open a case for them (or return the case they already have)."""
         path = self.blobs.keep(incoming)
-        return self._open_case(incoming.sha256, path, incoming.size, priority, policy_id)
+        return self._open_case(incoming.sha256, path, incoming.size, priority, policy_id, submitted_by)
 
     def accept_file(self, source: Path, *, priority: Priority = "standard") -> Accepted:
         sha256, path, size = self.blobs.keep_file(source)
-        return self._open_case(sha256, path, size, priority, None)
+        return self._open_case(sha256, path, size, priority, None, ("watched folder", None))
 
     def _open_case(
-        self, sha256: str, path: Path, size: int, priority: Priority, policy_id: str | None
+        self,
+        sha256: str,
+        path: Path,
+        size: int,
+        priority: Priority,
+        policy_id: str | None,
+        submitted_by: tuple[str, int | None] | None,
     ) -> Accepted:
         existing = self.store.by_sha(sha256)
         if existing is not None:
@@ -132,6 +145,7 @@ class Service:
             policy_id=policy_id,
             pages=pages,
             rejected=rejected,
+            submitted_by=submitted_by,
         )
         if created and rejected is None:
             self.store.mark_sent(self.dispatcher.send([case.id]))

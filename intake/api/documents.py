@@ -108,10 +108,14 @@ async def submit(
     with service.blobs.receive() as incoming:
         field = await _read_body(request, incoming)
         chosen = parse_priority(priority or field)
-        accepted = await run_in_threadpool(service.accept, incoming, priority=chosen, policy_id=policy_id)
+        accepted = await run_in_threadpool(
+            service.accept,
+            incoming,
+            priority=chosen,
+            policy_id=policy_id,
+            submitted_by=(caller.name, caller.token_id),
+        )
     case = accepted.case
-    if accepted.created:
-        await _audit(service, caller, "submit", case.id)
     body = {"id": case.id, "sha256": case.sha256, "status": case.status}
     if accepted.rejected is not None:
         return error_response(accepted.rejected, **body)

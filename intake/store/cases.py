@@ -10,7 +10,9 @@ its reason once it has used its attempts.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -154,10 +156,17 @@ class CaseStore:
     def __init__(self, engine: sa.Engine, *, max_attempts: int = 3) -> None:
         self.engine = engine
         self.max_attempts = max_attempts
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._sqlite_lock = threading.Lock()
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in
+        # growing steps (up to 100 ms) before it tries again: threads of one process queue
+        # on a lock of their own instead, so 20 uploads at once are written in turn, not
+        # after rounds of sleeping.  PostgreSQL needs no such thing.
+        lock = self._sqlite_lock if self._sqlite else contextlib.nullcontext()
+        with lock, self.engine.connect() as conn:
             conn = conn.execution_options(immediate=True)
             with conn.begin():
                 yield conn
@@ -173,9 +182,11 @@ class CaseStore:
         policy_id: str | None,
         pages: int | None,
         rejected: IntakeError | None = None,
+        submitted_by: tuple[str, int | None] | None = None,
         now: datetime | None = None,
     ) -> tuple[Case, bool]:
-        """A new case for these bytes, or the existing one: (case, created)."""
+        """A new case for these bytes, or the existing one: (case, created).  ``submitted_by``
+        (actor, token id) is written to the audit log in the same transaction."""
         now = now or now_utc()
         case_id = uuid.uuid4().hex
         values = {
@@ -199,6 +210,13 @@ class CaseStore:
                 if existing is not None:
                     return Case.of(existing), False
                 conn.execute(documents.insert().values(**values))
+                if submitted_by is not None:
+                    actor, token_id = submitted_by
+                    conn.execute(
+                        audit.insert().values(
+                            at=now, actor=actor, token_id=token_id, action="submit", document_id=case_id
+                        )
+                    )
         except sa.exc.IntegrityError:
             # Two uploads of the same bytes at once (PostgreSQL): the other one won.
             found = self.by_sha(sha256)
@@ -267,6 +285,12 @@ class CaseStore:
 
     def claim_next(self, owner: str, lease_s: float) -> Case | None:
         """Take the queued job due soonest (embedded workers)."""
+        with self.engine.connect() as conn:  # idle workers look without taking the write lock
+            if (
+                conn.execute(sa.select(documents.c.id).where(documents.c.status == "queued").limit(1)).first()
+                is None
+            ):
+                return None
         with self._write() as conn:
             query = (
                 sa.select(documents.c.id)
