@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,8 @@ class Service:
     ) -> None:
         self.config, self.store, self.blobs, self.dispatcher = config, store, blobs, dispatcher
         self.settings = Settings()
+        self._outbox: queue.SimpleQueue[str] | None = None
+        self._outbox_lock = threading.Lock()
 
     @classmethod
     def open(cls, config: ServiceConfig, *, migrate: bool = True, pooled: bool = True) -> Service:
@@ -97,6 +101,29 @@ class Service:
 
     def close(self) -> None:
         self.store.engine.dispose()
+
+    def _hand_over(self, case_id: str) -> None:
+        """Send a new job to the broker from a thread of its own: a slow or absent broker
+        never holds up the answer to an upload (the case is committed; unsent jobs are
+        sent by the sweeper)."""
+        if self.config.embedded:
+            return
+        with self._outbox_lock:
+            if self._outbox is None:
+                self._outbox = queue.SimpleQueue()
+                threading.Thread(target=self._send_loop, name="outbox", daemon=True).start()
+        self._outbox.put(case_id)
+
+    def _send_loop(self) -> None:
+        assert self._outbox is not None
+        while True:
+            batch = [self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < 100:
+                batch.append(self._outbox.get())
+            try:
+                self.store.mark_sent(self.dispatcher.send(batch))
+            except Exception as err:  # the store is down: the sweeper sends them later
+                log.warning("jobs not handed to the broker yet: %s", type(err).__name__)
 
     # ------------------------------------------------------------------ intake
 
@@ -148,7 +175,7 @@ class Service:
             submitted_by=submitted_by,
         )
         if created and rejected is None:
-            self.store.mark_sent(self.dispatcher.send([case.id]))
+            self._hand_over(case.id)
         if created:
             log.info(
                 "case %s received: %s, %s bytes, %s page(s), %s",

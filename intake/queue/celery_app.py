@@ -43,6 +43,7 @@ def make_celery(config: ServiceConfig) -> Celery:
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
         # Unacknowledged messages of a worker that vanished come back after this; longer
         # than any attempt, so a slow job is not handed out twice while it runs.
         broker_transport_options={
