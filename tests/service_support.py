@@ -201,10 +201,14 @@ class Deployment:
         deadline = time.monotonic() + timeout
         with self.client() as c:
             while len(ended) < len(ids):
-                if time.monotonic() > deadline:
-                    counts = c.get("/v1/documents", params={"limit": 500}).json()
-                    raise AssertionError(f"{len(ids) - len(ended)} jobs unfinished: {counts}")
                 listed = _all_cases(c)
+                if time.monotonic() > deadline:
+                    left = [
+                        {k: listed.get(i, {}).get(k) for k in ("id", "status", "attempts", "error")}
+                        for i in ids
+                        if i not in ended
+                    ]
+                    raise AssertionError(f"{len(left)} jobs unfinished: {left[:5]}")
                 for doc_id in ids:
                     if doc_id not in ended and listed.get(doc_id, {}).get("status") in ("done", "failed"):
                         ended[doc_id] = listed[doc_id]

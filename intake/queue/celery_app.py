@@ -3,7 +3,8 @@
 Late acknowledgement: a message is acknowledged when its task ends, so a worker
 killed mid-job leaves it unacknowledged and the broker hands it out again
 (at once when only the pool process died, ``reject_on_worker_lost``; after the
-visibility timeout when the whole worker went).  The job table stays the truth:
+visibility timeout, a few leases long, when the whole worker went, with the
+messages it had reserved).  The job table stays the truth:
 a message for a job that is done, failed or held by a live lease does nothing,
 and the sweeper re-sends what the broker may have lost.
 """
@@ -44,10 +45,15 @@ def make_celery(config: ServiceConfig) -> Celery:
         worker_redirect_stdouts=False,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
-        # Unacknowledged messages of a worker that vanished come back after this; longer
-        # than any attempt, so a slow job is not handed out twice while it runs.
+        # Messages a worker took and never acknowledged (it vanished, with the messages it
+        # had reserved) come back after this.  Short, because a copy handed out while the
+        # job still runs is harmless (the job table refuses it: the lease is held), while a
+        # long timeout leaves a vanished worker's reserved jobs waiting that long.
+        # Running workers look for such messages every 10 s (kombu's default: every 100 s).
         broker_transport_options={
-            "visibility_timeout": int(config.job_time_limit_s + 3 * config.job_lease_s)
+            "visibility_timeout": int(max(60.0, 4 * config.job_lease_s)),
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
         },
         # Our own limit (runner.Heartbeat) acts first; this one catches a worker whose
         # heartbeat thread could not run.
