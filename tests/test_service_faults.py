@@ -179,3 +179,27 @@ def test_celery_worker_killed_mid_job(tmp_path: Path, request: pytest.FixtureReq
         print(f"\n[celery] pool processes killed, then the worker: {len(retaken)} jobs retaken; 50/50 ended")
     finally:
         dep.stop()
+
+
+def test_a_job_over_its_time_limit_fails_and_the_worker_is_replaced(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # One second is far less than a fax takes: every attempt is stopped, its worker process
+    # ends and is started again, and the text documents behind it are still processed.
+    dep = make_deployment("embedded", tmp_path, request, INTAKE_JOB_TIME_LIMIT_S="1", INTAKE_MAX_ATTEMPTS="2")
+    try:
+        dep.start(workers=1)
+        fax = FAXES[0]
+        with dep.client() as c:
+            stuck = c.post("/v1/documents", files={"file": (fax.name, fax.read_bytes())}).json()["id"]
+            texts = [
+                c.post("/v1/documents", files={"file": (p.name, p.read_bytes())}).json()["id"]
+                for p in TEXTS[:3]
+            ]
+        ended = dep.wait_all([stuck, *texts], timeout=300)
+        assert ended[stuck]["status"] == "failed" and ended[stuck]["error"]["code"] == "E502_TIME_LIMIT"
+        assert ended[stuck]["attempts"] == 2
+        assert all(ended[t]["status"] == "done" for t in texts)
+        assert dep.log_text().count("starting another") >= 2  # the stopped worker was replaced
+    finally:
+        dep.stop()
