@@ -147,3 +147,97 @@ class EngineError(IntakeError):
 class OcrTimeout(EngineError):
     code = "E301_OCR_TIMEOUT"
     hint = "A page took too long to read; it may be a damaged image. Retry, or ask for a re-send."
+
+
+# ------------------------------------------------------------------ requests to the service
+
+
+class RequestError(IntakeError):
+    """A request the service cannot take as it is; nothing was stored."""
+
+    code = "E400_BAD_REQUEST"
+    exit_code = 64  # EX_USAGE
+    http_status = 400
+    hint = "Fix the request as the message says and send it again."
+
+
+class NoFileInRequest(RequestError):
+    code = "E401_NO_FILE"
+    hint = "Send the document as the multipart field `file`, or as the raw body with its content type."
+
+
+class UploadTooLarge(RequestError):
+    code = "E402_UPLOAD_TOO_LARGE"
+    http_status = 413
+    hint = "Split the document, or raise INTAKE_MAX_UPLOAD_MB if it is genuine."
+
+
+class BadParameter(RequestError):
+    code = "E403_BAD_PARAMETER"
+    http_status = 422
+    hint = "Use one of the values the message lists."
+
+
+class NotFound(RequestError):
+    code = "E404_NOT_FOUND"
+    http_status = 404
+    hint = "Check the id; list the cases with GET /v1/documents."
+
+
+class NotAuthenticated(RequestError):
+    code = "E405_NOT_AUTHENTICATED"
+    http_status = 401
+    hint = "Send `Authorization: Bearer TOKEN`; create a token with `intake token create NAME`."
+
+
+class NotReady(RequestError):
+    code = "E406_NOT_READY"
+    http_status = 409
+    hint = "The document is not processed yet; read GET /v1/documents/{id} until its status is done."
+
+
+# ------------------------------------------------------------------ jobs
+
+
+class JobError(IntakeError):
+    """A job ended without a report for a reason outside the document's bytes."""
+
+    code = "E500_JOB"
+    http_status = 500
+    hint = "The original is kept; the job is retried up to INTAKE_MAX_ATTEMPTS times."
+
+
+class WorkerLost(JobError):
+    code = "E501_WORKER_LOST"
+    hint = (
+        "The worker processing this document stopped (killed, out of memory, power loss) on every "
+        "attempt; the document may be what stops it. Look at the original before sending it again."
+    )
+
+
+class JobTimeLimit(JobError):
+    code = "E502_TIME_LIMIT"
+    hint = "The document took longer than INTAKE_JOB_TIME_LIMIT_S on every attempt; it may be damaged."
+
+
+class JobCrashed(JobError):
+    code = "E503_JOB_CRASHED"
+    hint = "This is a bug; the original is kept. Report the case id so it can be re-run."
+
+
+class ServiceUnavailable(IntakeError):
+    code = "E504_SERVICE_UNAVAILABLE"
+    exit_code = 69  # EX_UNAVAILABLE
+    http_status = 503
+    hint = "The store or the queue cannot be reached; check INTAKE_DATABASE_URL and INTAKE_BROKER_URL."
+
+
+def error_class(code: str) -> type[IntakeError]:
+    """The error class of a stable code (an error read back from the store); the base if unknown."""
+    stack: list[type[IntakeError]] = [IntakeError]
+    while stack:
+        cls = stack.pop()
+        if cls.code == code:
+            return cls
+        stack.extend(cls.__subclasses__())
+    return IntakeError

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 # Tesseract's own OpenMP threading makes a page several times slower on a
 # shared 2-core machine; we parallelise over pages instead.  Set before any
@@ -19,8 +19,12 @@ from typing import Annotated
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import typer
+from typer.exceptions import TyperException
 
 from common.errors import IntakeError
+
+if TYPE_CHECKING:
+    from intake.config import ServiceConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -33,19 +37,33 @@ log = logging.getLogger("intake")
 FileArg = Annotated[Path, typer.Argument(help="PDF, TIFF, PNG, JPEG or UTF-8 text file")]
 
 
-def _setup_logging(verbose: bool) -> None:
+def setup_logging(level: int) -> None:
+    """Logs on stderr.  What is logged never names a patient or a file (ids and codes only)."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
+        level=level,
         stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
+    for noisy in ("celery", "kombu", "amqp", "alembic", "multipart", "python_multipart"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+_VERBOSE = False
+
+
+def _service_logging() -> None:
+    """The long-running commands log each job (INFO); -v adds debug."""
+    setup_logging(logging.DEBUG if _VERBOSE else logging.INFO)
 
 
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logs on stderr")] = False,
 ) -> None:
-    _setup_logging(verbose)
+    global _VERBOSE
+    _VERBOSE = verbose
+    setup_logging(logging.DEBUG if verbose else logging.WARNING)
 
 
 @app.command()
@@ -134,34 +152,249 @@ def bench(
     raise typer.Exit(bench_main(corpus, limit=limit))
 
 
-@app.command()
-def watch(
-    inbox: Annotated[Path, typer.Argument(help="folder the fax server drops files into")],
-    store: Annotated[Path, typer.Option(help="where originals, reports and errors are kept")] = Path(
-        "var/store"
-    ),
-    once: Annotated[bool, typer.Option("--once", help="process what is there, then stop")] = False,
-) -> None:
-    """Process every file dropped in a folder; originals are kept in the store."""
-    from common.settings import Settings
-    from intake.store import OriginalStore
-    from intake.watch import watch as watch_folder
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="the service's data folder (default: INTAKE_DATA_DIR, else var/)"),
+]
 
-    watch_folder(inbox, OriginalStore(store), Settings(), once=once)
+
+def _config(data: Path | None, **overrides: object) -> ServiceConfig:
+    from intake.config import ServiceConfig
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if data is not None:
+        given["data_dir"] = data
+    return ServiceConfig(**given)  # type: ignore[arg-type]
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
-    store: Annotated[Path, typer.Option()] = Path("var/store"),
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    data: DataOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default INTAKE_JOB_WORKERS, 2); none with a broker")
+    ] = None,
+    watch_folder: Annotated[
+        Path | None, typer.Option("--watch", help="also watch this folder (see `intake watch`)")
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="log every request")] = False,
 ) -> None:
-    """Serve the HTTP intake API (upload a fax, read its report)."""
+    """Serve the intake API and run its workers (embedded: SQLite and files under --data)."""
+    import threading
+
     import uvicorn
 
     from intake.api import create_app
+    from intake.queue.pool import WorkerPool
+    from intake.queue.sweeper import Sweeper
+    from intake.service import Service
 
-    uvicorn.run(create_app(store_root=store), host=host, port=port)
+    _service_logging()
+    config = _config(data, job_workers=workers)
+    service = Service.open(config)
+    count = config.job_workers if config.embedded else 0
+    pool = WorkerPool(config, count).start() if count else None
+    sweeper = Sweeper(service.store, None if config.embedded else service.dispatcher, config).start()
+    if watch_folder is not None:
+        from intake.watch import FolderWatcher
+
+        watcher = FolderWatcher(watch_folder, service)
+        threading.Thread(target=watcher.run, kwargs={"once": False}, name="watch", daemon=True).start()
+    where = "Celery on the broker" if not config.embedded else f"{count} worker processes"
+    log.warning(
+        "serving on http://%s:%d (API docs at /docs); data in %s; jobs run by %s",
+        host,
+        port,
+        config.data_dir,
+        where,
+    )
+    try:
+        uvicorn.run(
+            create_app(service),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=access_log,
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        sweeper.stop()
+        if pool is not None:
+            pool.stop()
+        service.close()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="processes (default INTAKE_JOB_WORKERS, 2)")] = None,
+    data: DataOpt = None,
+) -> None:
+    """Run a Celery worker (needs INTAKE_BROKER_URL; the data folder must be the API's, shared)."""
+    import socket
+
+    from common.errors import ConfigError
+    from intake.queue.celery_app import QUEUE, worker_app
+    from intake.queue.runner import JobRunner
+    from intake.service import Service
+
+    _service_logging()
+    config = _config(data, job_workers=concurrency)
+    if config.embedded:
+        raise ConfigError(
+            "`intake worker` takes jobs from a broker and INTAKE_BROKER_URL is not set.",
+            hint="Set INTAKE_BROKER_URL (and INTAKE_DATABASE_URL); "
+            "without them `intake serve` runs its own workers.",
+        )
+    service = Service.open(config)
+    JobRunner(service.store, service.blobs, config, service.settings).warm()  # shared by the forked pool
+    service.close()
+    celery = worker_app(config)
+    celery.worker_main(
+        [
+            "worker",
+            f"--concurrency={max(1, config.job_workers)}",
+            "--pool=prefork",
+            f"--queues={QUEUE}",
+            f"--hostname=intake-{os.getpid()}@{socket.gethostname()}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command("bench-service")
+def bench_service(
+    faxes: Annotated[int, typer.Option(help="fax TIFFs of the corpus per batch")] = 6,
+) -> None:
+    """Throughput of `intake serve` with warm workers (pages/min, 1 and 2 workers), upload-to-report time."""
+    from evaluation.service_bench import main as bench_main
+
+    raise typer.Exit(bench_main(faxes=faxes))
+
+
+@app.command()
+def watch(
+    inbox: Annotated[Path, typer.Argument(help="folder the fax server drops files into")],
+    data: DataOpt = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="worker processes to run here (default INTAKE_JOB_WORKERS; 0 when `intake serve` runs them)"
+        ),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="take what is there, wait for it, then stop")] = False,
+    settle: Annotated[float, typer.Option(help="seconds a file's size must hold still")] = 2.0,
+) -> None:
+    """Watch a folder: each file is submitted, then moved to processed/ or failed/ with its report."""
+    from intake.queue.pool import WorkerPool
+    from intake.queue.sweeper import Sweeper
+    from intake.service import Service
+    from intake.watch import FolderWatcher
+
+    _service_logging()
+    config = _config(data, job_workers=workers)
+    service = Service.open(config)
+    count = config.job_workers if config.embedded else 0
+    pool = WorkerPool(config, count).start() if count else None
+    sweeper = Sweeper(service.store, None if config.embedded else service.dispatcher, config).start()
+    try:
+        FolderWatcher(inbox, service, settle_s=0.0 if once else settle).run(once=once)
+    finally:
+        sweeper.stop()
+        if pool is not None:
+            pool.stop()
+        service.close()
+
+
+token_app = typer.Typer(no_args_is_help=True, help="API tokens: create, list, revoke.")
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="who or what uses the token (kept in the audit log)")],
+    data: DataOpt = None,
+) -> None:
+    """Make a token; it is printed once, alone on the last line, and only its hash is kept."""
+    from intake.auth import create_token
+    from intake.service import Service
+
+    service = Service.open(_config(data))
+    try:
+        token = create_token(service.store, name)
+    finally:
+        service.close()
+    typer.echo(f"token for {name!r} (shown this once; only its hash is kept):", err=True)
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(data: DataOpt = None) -> None:
+    """The tokens made (names and dates, never the tokens)."""
+    from intake.service import Service
+
+    service = Service.open(_config(data))
+    try:
+        for t in service.store.list_tokens():
+            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+            typer.echo(f"{t.name}\tcreated {t.created_at:%Y-%m-%d %H:%M}\t{state}")
+    finally:
+        service.close()
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument()], data: DataOpt = None) -> None:
+    """Revoke every active token of this name."""
+    from intake.service import Service
+
+    service = Service.open(_config(data))
+    try:
+        count = service.store.revoke_tokens(name)
+    finally:
+        service.close()
+    typer.echo(f"revoked {count} token(s) named {name!r}")
+    if not count:
+        raise typer.Exit(1)
+
+
+@app.command()
+def audit(
+    document: Annotated[str | None, typer.Option(help="one document's id")] = None,
+    limit: Annotated[int, typer.Option(help="newest first, at most this many")] = 100,
+    data: DataOpt = None,
+) -> None:
+    """Who (which token) read which report or page, and when."""
+    from intake.service import Service
+
+    service = Service.open(_config(data))
+    try:
+        for row in service.store.audit_trail(document, limit=limit):
+            page = f" page {row.page}" if row.page is not None else ""
+            typer.echo(
+                f"{row.at:%Y-%m-%dT%H:%M:%SZ}\t{row.actor}\t{row.action}{page}\t{row.document_id or ''}"
+            )
+    finally:
+        service.close()
+
+
+@app.command()
+def demo(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="documents to submit (default: the bundled samples)")
+    ] = None,
+    port: Annotated[int, typer.Option(help="port (default 8000, or a free one if taken)")] = 0,
+    data: Annotated[Path, typer.Option("--data", help="data folder of the demo service")] = Path("var/demo"),
+    keep_running: Annotated[
+        bool,
+        typer.Option("--keep-running/--exit", help="leave the service running afterwards (Ctrl-C stops it)"),
+    ] = True,
+) -> None:
+    """Start `intake serve`, make a token, submit sample faxes and print where their reports are."""
+    from intake.demo import run_demo
+
+    raise typer.Exit(run_demo(files or None, port=port, data=data, keep_running=keep_running))
 
 
 @app.command()
@@ -189,12 +422,15 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
+    except TyperException as err:
+        # A mistyped command or option: click's usage text and exit 2 (its own codes).
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {err.format_message()}", err=True)
+        sys.exit(err.exit_code)
     except Exception as err:  # the one place an unexpected failure becomes a message
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
         log.debug("unexpected failure", exc_info=True)
         typer.echo(
             f"error E000_INTERNAL: {type(err).__name__}: {err}\n"

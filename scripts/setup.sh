@@ -3,10 +3,14 @@
 # when nothing changed: Debian packages (installed when missing and running as
 # root, otherwise the exact command is printed), then the virtual environment at
 # .venv with the `intake` command, pinned by requirements.lock.
+#   --servers  also Redis and PostgreSQL (the scale-out path's tests; scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd)
+if [[ ${1:-} == --servers ]]; then
+  DEBIAN_PACKAGES+=(redis-server postgresql)
+fi
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
