@@ -25,7 +25,7 @@ from typing import Protocol
 from PIL import Image
 
 from common.errors import CorruptFile, IntakeError
-from common.models import Notice, Page, Word, WordSource
+from common.models import Mark, Notice, Page, Rule, Word, WordSource
 from common.settings import Settings
 from reading import normalise, tesseract
 from reading.quality import score_tokens
@@ -88,6 +88,24 @@ def to_words(rows: Sequence[RawWord], prepared: normalise.Prepared) -> tuple[Wor
             )
         )
     return tuple(words)
+
+
+def to_rules(prepared: normalise.Prepared) -> tuple[Rule, ...]:
+    """The ruling lines removed before OCR, as segments on the original page."""
+    rules: list[Rule] = []
+    for seg in prepared.rules:
+        x0, y0 = prepared.point(seg.x0, seg.y0)
+        x1, y1 = prepared.point(seg.x1, seg.y1)
+        rules.append(Rule(x0=x0, y0=y0, x1=x1, y1=y1, horizontal=seg.horizontal))
+    return tuple(rules)
+
+
+def to_marks(prepared: normalise.Prepared) -> tuple[Mark, ...]:
+    """The checkbox squares of the prepared image, boxed on the original page."""
+    return tuple(
+        Mark(bbox=prepared.box(sq.left, sq.top, sq.right, sq.bottom), fill=min(1.0, max(0.0, sq.fill)))
+        for sq in prepared.squares
+    )
 
 
 def _quality(rows: Sequence[RawWord]) -> tuple[float, float]:
@@ -244,7 +262,14 @@ def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settin
             )
         )
     page = Page(
-        **common, words=words, source=WordSource.OCR, rotation=prepared.rotation, warnings=tuple(notices)
+        **common,
+        words=words,
+        source=WordSource.OCR,
+        rotation=prepared.rotation,
+        skew=prepared.skew,
+        rules=to_rules(prepared),
+        marks=to_marks(prepared),
+        warnings=tuple(notices),
     )
     mean = page.mean_confidence
     if mean is None or mean < settings.low_page_confidence:
