@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd)
+# fonts-dejavu-core: the ballot-box and tick glyphs (☐ ☒ ✓) the page-structure tests print
+DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
