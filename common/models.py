@@ -337,3 +337,6 @@ class Report(Frozen):
     warnings: tuple[Notice, ...] = ()
     determination_reason: str = ""  # copied from CriteriaReport.determination_reason
     limitations: tuple[LimitationCheck, ...] = ()
+    # Pages about another patient (another date of birth, MRN or name): no fact was read
+    # from them; each is named in the warnings too.
+    pages_set_aside: tuple[int, ...] = ()

@@ -19,9 +19,12 @@ from common.models import (
     Report,
 )
 from common.settings import Settings
+from common.structure import DocumentStructure
 from criteria.evaluator import evaluate
 from criteria.policy import Policy, select_policy
 from extractors.facts import extract_facts
+from extractors.structure import document_structure
+from extractors.structure.order import table_reading_order
 from reading.reader import read_document
 
 
@@ -33,6 +36,7 @@ class Processed:
     facts: ClinicalFacts
     policy: Policy
     report: Report
+    structure: DocumentStructure | None = None
 
 
 def process_file(
@@ -53,15 +57,25 @@ def process_document(
     policy_id: str | None = None,
 ) -> Processed:
     settings = settings or Settings()
-    facts = extract_facts(document.pages, low_confidence=settings.low_confidence)
+    structure = document_structure(document.pages)
+    # Another patient's pages never reach the facts (their therapies are not this member's);
+    # tables are read row by row.
+    pages = table_reading_order([p for p in document.pages if p.number not in structure.set_aside], structure)
+    facts = extract_facts(pages, low_confidence=settings.low_confidence)
     policy = select_policy(policy_id=policy_id, date_of_service=facts.date_of_service)
     checked = evaluate(facts, policy, low_confidence=settings.low_confidence)
-    report = assemble_report(document, facts, checked)
-    return Processed(document=document, facts=facts, policy=policy, report=report)
+    report = assemble_report(document, facts, checked, structure)
+    return Processed(document=document, facts=facts, policy=policy, report=report, structure=structure)
 
 
-def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaReport) -> Report:
+def assemble_report(
+    document: Document,
+    facts: ClinicalFacts,
+    checked: CriteriaReport,
+    structure: DocumentStructure | None = None,
+) -> Report:
     page_warnings = tuple(n for p in document.pages for n in p.warnings)
+    structure_warnings = structure.warnings if structure else ()
     return Report(
         document=DocumentInfo(
             sha256=document.sha256, pages=len(document.pages), source_type=document.source_type
@@ -75,5 +89,6 @@ def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaR
         missing=checked.missing,
         findings=checked.findings,
         limitations=checked.limitations,
-        warnings=document.warnings + page_warnings + facts.warnings,
+        warnings=document.warnings + page_warnings + structure_warnings + facts.warnings,
+        pages_set_aside=structure.set_aside if structure else (),
     )
