@@ -228,3 +228,24 @@ def test_a_ruled_table_faxed_at_normal_resolution(reader: Reader) -> None:
     assert score.accuracy >= 0.95, score.errors
     document = reader.document(doc.name, "normal")
     assert document.pages[0].rules, "the rules removed before OCR are kept on the page"
+
+
+@pytest.mark.ocr
+def test_a_table_on_a_page_fed_upside_down_and_crooked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Boxes are kept in the stored page's frame; rows and columns are found on the page as
+    it was read (turned by Page.rotation, straightened by Page.skew)."""
+    from structure_docs import write_table_pdf
+
+    from common.settings import Settings
+    from fixtures.render import fax_pages, save_fax_tiff
+    from reading.reader import read_document
+
+    doc = DOCS["table-grid"]
+    assert isinstance(doc, TableDoc)
+    pdf = write_table_pdf(doc, tmp_path / "table.pdf")
+    pages = fax_pages(pdf, dpi=(204, 196), seed=3, skew_deg=2.5, speckle=0.001, rotate=180)
+    turned = save_fax_tiff(pages, tmp_path / "turned.tif", dpi=(204, 196))
+    document = read_document(turned, Settings(workers=1))
+    assert document.pages[0].rotation == 180 and abs(document.pages[0].skew) > 1.5
+    score = score_tables(doc, document, document_structure(document.pages))
+    assert score.accuracy >= 0.95, score.errors

@@ -148,6 +148,11 @@ def _attach_squares(glyphs: list[Glyph], squares: Sequence[Square], rows: Sequen
         over = [g for g in glyphs if g.square is None and _overlaps(square, g.words)]
         if over:
             over[0].square = square
+            glyph = over[0]
+            wide = max(w.x1 for w in glyph.words) - square.x1 > square.x1 - square.x0
+            if not glyph.remainder and wide and not (glyph.reading and glyph.reading.certain):
+                # "OO" read over a box and its label "0": the box's word holds the label too
+                glyph.remainder = _glued_label(square, glyph.words, glyph.row)
             continue
         row = _row_of(square, rows)
         if row is None:
@@ -273,12 +278,14 @@ def _labels(glyphs: list[Glyph], used: set[int]) -> None:
         gap = max(phrase_gap(row.words), _LABEL_GAP_EM * row.height)
         for k, g in enumerate(row_glyphs):
             stop = row_glyphs[k + 1].x0 if k + 1 < len(row_glyphs) else float("inf")
-            last = g.x1
+            # a label glued to the glyph ("____None received") has begun: the rest follows close
+            glued = bool(g.remainder and g.words)
+            last = g.words[-1].x1 if glued else g.x1
             label: list[Placed] = []
             for w in row.words:
                 if w.index in used or w in g.words or w.x0 < g.x1 - 0.5 or w.cx >= stop:
                     continue
-                if w.x0 - last > (gap if not label else phrase_gap(row.words) * 1.5):
+                if w.x0 - last > (gap if not (label or glued) else phrase_gap(row.words) * 1.5):
                     break
                 label.append(w)
                 last = w.x1
@@ -381,29 +388,39 @@ def _row_missing(glyphs: list[Glyph], used: set[int]) -> list[Glyph]:
         rows.setdefault(g.row.index, []).append(g)
     for row_glyphs in rows.values():
         row = row_glyphs[0].row
-        start = min(g.x0 for g in row_glyphs)
-        free = [w for w in row.words if w.index not in used and w.x0 > start]
-        gap = phrase_gap(row.words)
-        runs: list[list[Placed]] = []
-        for w in free:
+        words = row.words
+        gap = phrase_gap(words)
+        # the question is the row's first run of words; an option may stand before the first box read
+        first_run_end = 0
+        while first_run_end + 1 < len(words) and words[first_run_end + 1].x0 - words[first_run_end].x1 <= gap:
+            first_run_end += 1
+        k = first_run_end + 1 if words and words[0].index not in used else 0
+        while k < len(words):
+            head = words[k]
             if (
-                runs
-                and w.x0 - runs[-1][-1].x1 <= gap
-                and row.words.index(w) == row.words.index(runs[-1][-1]) + 1
+                head.index in used
+                or len(head.text) > _STUB_MAX_CHARS
+                or (head.text.isalpha() and head.text.islower())
             ):
-                runs[-1].append(w)
-            else:
-                runs.append([w])
-        for run in runs:
-            head, label = run[0], run[1:]
-            if not label or len(label) > _STUB_LABEL_WORDS or len(head.text) > _STUB_MAX_CHARS:
+                k += 1
                 continue
-            if (head.text.isalpha() and head.text.islower()) or label[-1].text.endswith((":", "?")):
+            label: list[Placed] = []
+            j, last = k + 1, head.x1
+            while j < len(words) and words[j].index not in used and len(label) <= _STUB_LABEL_WORDS:
+                limit = _LABEL_GAP_EM * row.height if not label else 1.5 * gap
+                if words[j].x0 - last > limit:
+                    break
+                label.append(words[j])
+                last = words[j].x1
+                j += 1
+            if not label or len(label) > _STUB_LABEL_WORDS or label[-1].text.endswith((":", "?")):
+                k += 1
                 continue  # "or", "if": words of a sentence, not a box
             stub = Glyph(row, [head], None)
             stub.label = label
             stub.state, stub.why = "unreadable", f"the box reads '{head.text}', not a checkbox glyph"
             found.append(stub)
+            k = j
     return found
 
 

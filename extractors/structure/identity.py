@@ -71,12 +71,12 @@ def _date_value(words: Sequence[Placed]) -> tuple[str, list[Placed]] | None:
     return found[0][2], used
 
 
-def _id_value(words: Sequence[Placed]) -> tuple[str, list[Placed]] | None:
+def _id_value(words: Sequence[Placed], fillers: frozenset[str]) -> tuple[str, list[Placed]] | None:
     for w in words[:3]:
         value = _NOT_ALNUM.sub("", w.text.upper())
         if len(value) >= _ID_MIN_CHARS and any(ch.isdigit() for ch in value):
             return value, [w]
-        if normalise(w.text) not in {"", "#", "no", "number", "is"}:
+        if normalise(w.text) and normalise(w.text) not in fillers:
             return None
     return None
 
@@ -163,7 +163,7 @@ def _value(
     if kind == "date_of_birth":
         return _date_value(words)
     if kind in ("mrn", "member_id"):
-        return _id_value(words)
+        return _id_value(words, lexicon.id_fillers)
     # A bare "Patient" or "Name" names someone only as a label ("Patient: Ada Quill").
     if words_in_label == 1 and not labelled:
         return None

@@ -451,7 +451,9 @@ def _limits(draft: Draft, rows: Sequence[Row]) -> list[float]:
     return reach
 
 
-def _wraps(above: list[Placed], below: list[Placed], limit: float, space: float) -> bool:
+def _wraps(
+    above: list[Placed], below: list[Placed], limit: float, space: float, joiners: frozenset[str]
+) -> bool:
     """Does ``below`` continue the cell text ``above``?  Yes when its first word would not
     have fit at the end of the line above (so the line broke there), or the line above
     ends on a joining character."""
@@ -462,7 +464,7 @@ def _wraps(above: list[Placed], below: list[Placed], limit: float, space: float)
     if end + space + first.width > limit + 1.0:
         return True
     tail = line[-1].text if line else ""
-    return tail.endswith((",", "-", "/", "+", "&")) or normalise(tail) in {"and", "with", "then", "or"}
+    return tail.endswith((",", "-", "/", "+", "&")) or normalise(tail) in joiners
 
 
 def _ruled_rows(draft: Draft, rows: Sequence[Row]) -> list[float] | None:
@@ -480,7 +482,7 @@ def _ruled_rows(draft: Draft, rows: Sequence[Row]) -> list[float] | None:
     return ys if inner else None
 
 
-def _body_rows(draft: Draft, rows: Sequence[Row]) -> list[BodyRow]:
+def _body_rows(draft: Draft, rows: Sequence[Row], joiners: frozenset[str]) -> list[BodyRow]:
     if not rows:
         return []
     rules = _ruled_rows(draft, rows)
@@ -497,7 +499,7 @@ def _body_rows(draft: Draft, rows: Sequence[Row]) -> list[BodyRow]:
                 for col, words in _cells(draft, row).items():
                     body.cells.setdefault(col, []).extend(words)
         return out
-    return _wrapped_rows(draft, rows)
+    return _wrapped_rows(draft, rows, joiners)
 
 
 @dataclass
@@ -510,6 +512,7 @@ class _Wrapping:
     limits: list[float]
     space: float
     entry_min: int
+    joiners: frozenset[str]
 
     def sparse(self, i: int) -> bool:
         """Too few cells to be an entry of its own: a line of wrapped cells, if anything."""
@@ -519,7 +522,7 @@ class _Wrapping:
         """Every cell of text row ``i`` continues the cell above it in ``above``."""
         below = self.cells[i]
         return set(below) <= set(above) and all(
-            _wraps(above[c], below[c], self.limits[c], self.space) for c in below
+            _wraps(above[c], below[c], self.limits[c], self.space, self.joiners) for c in below
         )
 
     def lead_run(self, i: int) -> int | None:
@@ -529,7 +532,7 @@ class _Wrapping:
         while j + 1 < len(self.rows) and _close(self.rows[j], self.rows[j + 1]):
             above, below = self.cells[j], self.cells[j + 1]
             if not set(above) <= set(below) or not all(
-                _wraps(above[c], below[c], self.limits[c], self.space) for c in above
+                _wraps(above[c], below[c], self.limits[c], self.space, self.joiners) for c in above
             ):
                 return None
             if not self.sparse(j + 1):
@@ -538,7 +541,7 @@ class _Wrapping:
         return None
 
 
-def _wrapped_rows(draft: Draft, rows: Sequence[Row]) -> list[BodyRow]:
+def _wrapped_rows(draft: Draft, rows: Sequence[Row], joiners: frozenset[str]) -> list[BodyRow]:
     cells = [_cells(draft, r) for r in rows]
     counts = sorted(len(c) for c in cells)
     full = counts[int(0.75 * (len(counts) - 1))]
@@ -549,6 +552,7 @@ def _wrapped_rows(draft: Draft, rows: Sequence[Row]) -> list[BodyRow]:
         limits=_limits(draft, rows),
         space=0.5 * char_width([w for r in rows for w in r.words]),
         entry_min=max(2, -(-6 * full // 10)),  # 60% of a full row's cells, at least two
+        joiners=joiners,
     )
     out: list[BodyRow] = []
     i = 0
@@ -791,14 +795,14 @@ def _reading_order(words: Sequence[Placed]) -> list[Placed]:
     return [w for line in lines for w in sorted(line, key=lambda w: w.x0)]
 
 
-def to_table(chain: Chain, table_id: str) -> Table:
+def to_table(chain: Chain, table_id: str, lexicon: StructureLexicon) -> Table:
     head = chain.parts[0]
     columns = _column_models(head)
     body_rows: list[TableRow] = []
     parts: list[TablePart] = []
     for draft, repeated in zip(chain.parts, chain.repeated, strict=True):
         page = draft.page
-        built = _body_rows(draft, draft.body)
+        built = _body_rows(draft, draft.body, lexicon.wrap_joiners)
         boxes: list[BBox] = []
         for body in built:
             cells = []

@@ -184,6 +184,8 @@ class StructureLexicon(BaseModel):
     identity_labels: list[IdentityLabel]
     not_after: frozenset[str]
     name_stops: frozenset[str]
+    id_fillers: frozenset[str]
+    wrap_joiners: frozenset[str]
     roles: list[RoleRow]
     page_count: PageCountWords
     versions: dict[str, str]
@@ -268,6 +270,10 @@ def load_structure_lexicon() -> StructureLexicon:
         identity_labels=labels,
         not_after=frozenset(normalise(w) for w in _words("identity.json", ident, "not_after")),
         name_stops=frozenset(normalise(w) for w in _words("identity.json", ident, "name_stops")),
+        id_fillers=frozenset(normalise(w) for w in _words("identity.json", ident, "id_fillers")),
+        wrap_joiners=frozenset(
+            normalise(w) for w in _words("table_columns.json", raw["table_columns.json"], "wrap_joiners")
+        ),
         roles=roles,
         page_count=count,
         versions={name: data["version"] for name, data in raw.items()},
