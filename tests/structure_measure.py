@@ -50,6 +50,8 @@ class TableScore:
     lost: int = 0  # truth cells with no word read (OCR loss)
     header_roles: int = 0
     header_roles_right: int = 0
+    starts: int = 0  # truth rows with a start date (a start or dates column)
+    starts_right: int = 0  # ... whose row's start cell gives that month
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: TableScore) -> None:
@@ -58,6 +60,8 @@ class TableScore:
         self.lost += other.lost
         self.header_roles += other.header_roles
         self.header_roles_right += other.header_roles_right
+        self.starts += other.starts
+        self.starts_right += other.starts_right
         self.errors += other.errors
 
     @property
@@ -156,6 +160,7 @@ def score_tables(doc: TableDoc, document: Document, structure: DocumentStructure
             score.right += 1
         else:
             score.errors.append(f"{doc.name}: row {cell.row} col {cell.column} '{cell.text}': {problem}")
+    _score_starts(doc, structure, where, score)
     # header roles: each truth column's role against the role of the predicted column holding it
     for t, spec in enumerate(doc.tables):
         for c, role in enumerate(spec.roles):
@@ -177,6 +182,45 @@ def score_tables(doc: TableDoc, document: Document, structure: DocumentStructure
                     f"{doc.name}: header '{spec.header[c]}' read as {sorted(map(str, roles))}, not {role}"
                 )
     return score
+
+
+def _first_month(text: str) -> str | None:
+    from extractors.dates import find_single_dates
+
+    found = find_single_dates(text)
+    return found[0][2][:7] if found else None
+
+
+def _score_starts(doc: TableDoc, structure: DocumentStructure, where: dict, score: TableScore) -> None:
+    """A date in the Start column is that row's start: each truth row's start month against
+    the month in the start (or dates) cell of the predicted row holding most of its words."""
+    for t, spec in enumerate(doc.tables):
+        column = next((c for c, r in enumerate(spec.roles) if r in ("start", "dates", "date_given")), None)
+        if column is None:
+            continue
+        for r, cells in enumerate(spec.rows):
+            want = _first_month(cells[column])
+            if want is None:
+                continue
+            score.starts += 1
+            mine = [k for k, v in where.items() if v.table == t and v.row == r]
+            votes: Counter[tuple[str, int]] = Counter()
+            for table in structure.tables:
+                for row in table.rows:
+                    ids = {(row.page, i) for c in row.cells for i in c.span.word_ids}
+                    votes[(table.id, row.index)] += len(ids & set(mine))
+            best = votes.most_common(1)
+            if not best or best[0][1] == 0:
+                continue
+            tid, index = best[0][0]
+            table = next(tb for tb in structure.tables if tb.id == tid)
+            row = table.rows[index]
+            cell = row.cell(spec.roles[column] or "") or row.cell("start") or row.cell("dates")
+            got = _first_month(cell.text) if cell else None
+            if got == want:
+                score.starts_right += 1
+            else:
+                score.errors.append(f"{doc.name}: row {r} start {want}, read {got}")
 
 
 @dataclass
@@ -295,6 +339,8 @@ def main() -> None:
             f"  (cells with no word read: {tables.lost}); "
             f"header roles {tables.header_roles_right}/{tables.header_roles}"
         )
+        share = tables.starts_right / tables.starts if tables.starts else 1.0
+        print(f"start months from table rows: {tables.starts_right}/{tables.starts} = {share:.3f}")
         print(
             f"checkboxes read right: {boxes.right}/{boxes.options} = {boxes.accuracy:.3f}  "
             f"(unreadable {boxes.unreadable}, missed {boxes.missed}, "

@@ -25,6 +25,8 @@ def test_table_cells_land_in_their_row_and_column(
     tables = figures[rendering]["tables"]
     assert isinstance(tables, TableScore)
     assert tables.accuracy >= TABLE_CELLS, tables.errors
+    # a date in the start column is that row's start
+    assert tables.starts and tables.starts_right / tables.starts >= TABLE_CELLS, tables.errors
 
 
 @pytest.mark.slow
