@@ -15,7 +15,7 @@ from pydantic import Field
 
 from common.models import BBox, Evidence, Frozen, Notice
 
-# A column role of lexicons/table_columns.json ("regimen", "start", "stop", "dates" ...).
+# A column role of lexicons/structure/table_columns.json ("regimen", "start", "stop", "dates" ...).
 # Data, like the therapy classes: a new kind of column is a new row of the lexicon.
 ColumnRole = str
 

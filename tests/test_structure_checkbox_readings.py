@@ -1,5 +1,5 @@
 """What tesseract makes of checkbox glyphs on faxes, measured; the source of the misreadings
-listed in lexicons/checkboxes.json.
+listed in lexicons/structure/checkboxes.json.
 
 Every glyph style, ticked and unticked, in three fonts and two sizes, is printed beside a
 label, faxed at 204x196 and 204x98 and read with real tesseract.  The words read where each

@@ -14,10 +14,10 @@ from extractors.structure.vocabulary import ColumnRow, GlyphReading, load_struct
 def test_every_file_loads_with_a_version() -> None:
     lexicon = load_structure_lexicon()
     assert set(lexicon.versions) == {
-        "table_columns.json",
-        "checkboxes.json",
-        "identity.json",
-        "page_roles.json",
+        "structure/table_columns.json",
+        "structure/checkboxes.json",
+        "structure/identity.json",
+        "structure/page_roles.json",
     }
     assert all(lexicon.versions.values())
     assert {c.role for c in lexicon.columns} >= {
@@ -57,14 +57,14 @@ def test_a_malformed_row_names_its_file_and_row(
     model: type, rows: list[dict[str, object]], message: str
 ) -> None:
     with pytest.raises(LexiconError, match=message) as caught:
-        parse_rows("table_columns.json", rows, model)
+        parse_rows("structure/table_columns.json", rows, model)
     assert "rows[0]" in str(caught.value)
 
 
 def test_one_phrase_may_not_name_two_roles() -> None:
     with pytest.raises(LexiconError, match="both 'start' and 'stop'"):
         vocabulary._unique(
-            "table_columns.json", [("Start/Stop", "start"), ("start stop", "stop")], "header phrase"
+            "structure/table_columns.json", [("Start/Stop", "start"), ("start stop", "stop")], "header phrase"
         )
 
 
@@ -77,3 +77,12 @@ def test_every_glyph_reading_is_unique_once_spaces_are_removed() -> None:
 def test_the_mark_thresholds_leave_a_band_for_unreadable() -> None:
     fill = load_structure_lexicon().mark_fill
     assert 0 <= fill.unticked_at_most < fill.ticked_at_least <= 1
+
+
+def test_every_structure_file_is_loaded() -> None:
+    """No file in lexicons/structure/ that nothing validates."""
+    from importlib import resources
+
+    folder = resources.files("lexicons").joinpath("structure")
+    files = {f"structure/{p.name}" for p in folder.iterdir() if p.name.endswith(".json")}
+    assert set(load_structure_lexicon().versions) == files

@@ -1,6 +1,6 @@
 """Forms: checkboxes (ticked, unticked, unreadable) and label-value fields.
 
-A checkbox is found from what was read (a glyph of ``lexicons/checkboxes.json``: "[X]",
+A checkbox is found from what was read (a glyph of ``lexicons/structure/checkboxes.json``: "[X]",
 "☐", and what tesseract makes of them: "IX]", "O", "m") and from what is on the page (a
 closed square in the ink, or a square in a PDF's drawing).  Its state comes from both:
 

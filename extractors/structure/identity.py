@@ -1,7 +1,7 @@
 """Whose page it is, what kind of page it is, and how many pages the cover sheet promised.
 
 Identifiers (name, date of birth, MRN, member id) are read after their labels
-(``lexicons/identity.json``).  The packet's member comes from the request's pieces: cover
+(``lexicons/structure/identity.json``).  The packet's member comes from the request's pieces: cover
 sheet, request form, card and demographics pages count three times a clinical page.  A
 page that names someone else (identifiers that differ and none that agree) is set aside:
 no fact may come from it, and a warning names it.  A page that names nobody and follows a

@@ -3,7 +3,7 @@
 The recipe, the same for text layers and OCR:
 
 1. A header row is a row whose phrases name at least two column roles of
-   ``lexicons/table_columns.json`` and that is mostly such words (a header cell over two
+   ``lexicons/structure/table_columns.json`` and that is mostly such words (a header cell over two
    lines, "Reason" over "stopped", is joined first).
 2. Column boundaries lie between header cells: at a vertical rule where the page has
    one, else in the widest gap that no body word covers (the x-band the rows share).

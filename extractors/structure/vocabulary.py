@@ -1,6 +1,7 @@
 """The page-structure vocabulary: column roles, checkbox glyphs, identity labels, page roles.
 
-Four lexicon files, each validated against its schema when loaded (a malformed row
+Four lexicon files in ``lexicons/structure/`` (a stage of its own, beside the clinical
+lexicons), each validated against its schema when loaded (a malformed row
 raises :class:`common.errors.LexiconError` naming the file and the row), and a phrase
 matcher that compares words the same way for all of them: lower case, every character
 but letters, digits and ``#`` a space, and OCR-tolerant for words of five letters or
@@ -230,50 +231,52 @@ def _unique(filename: str, pairs: Iterable[tuple[str, str]], what: str) -> None:
         seen[key] = value
 
 
+COLUMNS = "structure/table_columns.json"
+BOXES = "structure/checkboxes.json"
+IDENTITY = "structure/identity.json"
+ROLES = "structure/page_roles.json"
+
+
 @lru_cache(maxsize=1)
 def load_structure_lexicon() -> StructureLexicon:
-    files = ("table_columns.json", "checkboxes.json", "identity.json", "page_roles.json")
+    files = (COLUMNS, BOXES, IDENTITY, ROLES)
     raw = {name: read_json(name) for name in files}
 
-    columns = parse_rows("table_columns.json", raw["table_columns.json"].get("rows"), ColumnRow)
+    columns = parse_rows(COLUMNS, raw[COLUMNS].get("rows"), ColumnRow)
     roles_seen = [c.role for c in columns]
     if len(set(roles_seen)) != len(roles_seen):
-        raise LexiconError("lexicons/table_columns.json: a role is listed twice; use one row per role")
+        raise LexiconError(f"lexicons/{COLUMNS}: a role is listed twice; use one row per role")
     column_pairs = [(p, c.role) for c in columns for p in (*c.phrases, *c.whole_cell)]
-    _unique("table_columns.json", column_pairs, "header phrase")
+    _unique(COLUMNS, column_pairs, "header phrase")
 
-    boxes = raw["checkboxes.json"]
-    readings = parse_rows("checkboxes.json", boxes.get("readings"), GlyphReading, "readings")
+    boxes = raw[BOXES]
+    readings = parse_rows(BOXES, boxes.get("readings"), GlyphReading, "readings")
     glyphs: dict[str, GlyphReading] = {}
     for index, reading in enumerate(readings):
         key = "".join(reading.text.split())
         if key in glyphs:
-            raise LexiconError(
-                f"lexicons/checkboxes.json: readings[{index}] ({reading.text!r}) is listed twice"
-            )
+            raise LexiconError(f"lexicons/{BOXES}: readings[{index}] ({reading.text!r}) is listed twice")
         glyphs[key] = reading
-    mark_fill = _model("checkboxes.json", boxes.get("mark_fill"), MarkFill, "mark_fill")
+    mark_fill = _model(BOXES, boxes.get("mark_fill"), MarkFill, "mark_fill")
 
-    ident = raw["identity.json"]
-    labels = parse_rows("identity.json", ident.get("labels"), IdentityLabel, "labels")
+    ident = raw[IDENTITY]
+    labels = parse_rows(IDENTITY, ident.get("labels"), IdentityLabel, "labels")
     identity_pairs = [(p, label.kind) for label in labels for p in label.phrases]
-    _unique("identity.json", identity_pairs, "label")
+    _unique(IDENTITY, identity_pairs, "label")
 
-    page_roles = raw["page_roles.json"]
-    roles = parse_rows("page_roles.json", page_roles.get("roles"), RoleRow, "roles")
-    count = _model("page_roles.json", page_roles.get("page_count"), PageCountWords, "page_count")
+    page_roles = raw[ROLES]
+    roles = parse_rows(ROLES, page_roles.get("roles"), RoleRow, "roles")
+    count = _model(ROLES, page_roles.get("page_count"), PageCountWords, "page_count")
 
     return StructureLexicon(
         columns=columns,
         readings=readings,
         mark_fill=mark_fill,
         identity_labels=labels,
-        not_after=frozenset(normalise(w) for w in _words("identity.json", ident, "not_after")),
-        name_stops=frozenset(normalise(w) for w in _words("identity.json", ident, "name_stops")),
-        id_fillers=frozenset(normalise(w) for w in _words("identity.json", ident, "id_fillers")),
-        wrap_joiners=frozenset(
-            normalise(w) for w in _words("table_columns.json", raw["table_columns.json"], "wrap_joiners")
-        ),
+        not_after=frozenset(normalise(w) for w in _words(IDENTITY, ident, "not_after")),
+        name_stops=frozenset(normalise(w) for w in _words(IDENTITY, ident, "name_stops")),
+        id_fillers=frozenset(normalise(w) for w in _words(IDENTITY, ident, "id_fillers")),
+        wrap_joiners=frozenset(normalise(w) for w in _words(COLUMNS, raw[COLUMNS], "wrap_joiners")),
         roles=roles,
         page_count=count,
         versions={name: data["version"] for name, data in raw.items()},
