@@ -54,6 +54,34 @@ class Word(Frozen):
     line: int = 0  # reading-order line index within the page; words of one line share it
 
 
+class Rule(Frozen):
+    """A ruling line on the page (a table border, a form line), as two end points.
+
+    Relative to the page as stored (0..1, origin top-left), like word boxes: a rule that
+    is straight on the deskewed page is slightly sloped here.  ``horizontal`` is its
+    direction on the upright page.
+    """
+
+    x0: float = Field(ge=0.0, le=1.0)
+    y0: float = Field(ge=0.0, le=1.0)
+    x1: float = Field(ge=0.0, le=1.0)
+    y1: float = Field(ge=0.0, le=1.0)
+    horizontal: bool
+
+
+class Mark(Frozen):
+    """A small closed box drawn on the page (a checkbox), and how much of its inside is inked.
+
+    ``fill`` is the share of the box's inner area that is ink: about 0 for an empty box,
+    a quarter to a half for a box with an X or a tick in it, about 1 for a solid square.
+    None when the box comes from a text layer's drawing, where a tick is a character (a
+    word inside the box) rather than ink.
+    """
+
+    bbox: BBox
+    fill: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
 class Notice(Frozen):
     """A soft problem that travels with the data (blank page, low confidence, turned page)."""
 
@@ -70,6 +98,11 @@ class Page(Frozen):
     words: tuple[Word, ...] = ()
     source: WordSource
     rotation: int = 0  # degrees the page was turned clockwise to read it upright
+    # Degrees the upright page was then turned counter-clockwise to straighten its lines
+    # (the deskew); with ``rotation`` it takes a stored box to the page as it was read.
+    skew: float = 0.0
+    rules: tuple[Rule, ...] = ()  # ruling lines: table borders, form lines
+    marks: tuple[Mark, ...] = ()  # checkbox squares
     blank: bool = False
     warnings: tuple[Notice, ...] = ()
 
@@ -421,3 +454,6 @@ class Report(Frozen):
     determination_reason: str = ""  # copied from CriteriaReport.determination_reason
     limitations: tuple[LimitationCheck, ...] = ()
     request: RequestFact | None = None  # what the fax asks for; it chose the policy
+    # Pages about another patient (another date of birth, MRN or name): no fact was read
+    # from them; each is named in the warnings too.
+    pages_set_aside: tuple[int, ...] = ()

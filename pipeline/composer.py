@@ -22,9 +22,12 @@ from common.models import (
     Report,
 )
 from common.settings import Settings
+from common.structure import DocumentStructure
 from criteria.evaluator import evaluate
 from criteria.policy import Policy, select_policy
 from extractors.facts import extract_facts
+from extractors.structure import document_structure
+from extractors.structure.order import table_reading_order
 from reading.reader import read_document
 
 
@@ -37,6 +40,7 @@ class Processed:
     facts: ClinicalFacts
     policy: Policy | None
     report: Report
+    structure: DocumentStructure | None = None
 
 
 def process_file(
@@ -57,15 +61,19 @@ def process_document(
     policy_id: str | None = None,
 ) -> Processed:
     settings = settings or Settings()
-    facts = extract_facts(document.pages, low_confidence=settings.low_confidence)
+    structure = document_structure(document.pages)
+    # Another patient's pages never reach the facts (their therapies are not this member's);
+    # tables are read row by row.
+    kept = [p for p in document.pages if p.number not in structure.set_aside]
+    facts = extract_facts(table_reading_order(kept, structure), low_confidence=settings.low_confidence)
     try:
         policy = choose_policy_for(facts, policy_id=policy_id, settings=settings)
     except NoPolicyForProduct:
-        report = unevaluated_report(document, facts)
-        return Processed(document=document, facts=facts, policy=None, report=report)
+        report = unevaluated_report(document, facts, structure)
+        return Processed(document=document, facts=facts, policy=None, report=report, structure=structure)
     checked = evaluate(facts, policy, low_confidence=settings.low_confidence)
-    report = assemble_report(document, facts, checked)
-    return Processed(document=document, facts=facts, policy=policy, report=report)
+    report = assemble_report(document, facts, checked, structure)
+    return Processed(document=document, facts=facts, policy=policy, report=report, structure=structure)
 
 
 def choose_policy_for(facts: ClinicalFacts, *, policy_id: str | None, settings: Settings) -> Policy:
@@ -85,11 +93,21 @@ def _document_info(document: Document) -> DocumentInfo:
     return DocumentInfo(sha256=document.sha256, pages=len(document.pages), source_type=document.source_type)
 
 
-def _warnings(document: Document, facts: ClinicalFacts) -> tuple[Notice, ...]:
-    return document.warnings + tuple(n for p in document.pages for n in p.warnings) + facts.warnings
+def _warnings(
+    document: Document, facts: ClinicalFacts, structure: DocumentStructure | None
+) -> tuple[Notice, ...]:
+    structure_warnings = structure.warnings if structure else ()
+    return (
+        document.warnings
+        + tuple(n for p in document.pages for n in p.warnings)
+        + structure_warnings
+        + facts.warnings
+    )
 
 
-def unevaluated_report(document: Document, facts: ClinicalFacts) -> Report:
+def unevaluated_report(
+    document: Document, facts: ClinicalFacts, structure: DocumentStructure | None = None
+) -> Report:
     """No policy on file for what the fax requests: say so plainly and evaluate nothing
     (another drug's policy would answer a question nobody asked)."""
     request = facts.request
@@ -118,12 +136,18 @@ def unevaluated_report(document: Document, facts: ClinicalFacts) -> Report:
         therapies=facts.therapies,
         lines=facts.lines,
         missing=ask,
-        warnings=(*_warnings(document, facts), notice),
+        warnings=(*_warnings(document, facts, structure), notice),
         request=request,
+        pages_set_aside=structure.set_aside if structure else (),
     )
 
 
-def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaReport) -> Report:
+def assemble_report(
+    document: Document,
+    facts: ClinicalFacts,
+    checked: CriteriaReport,
+    structure: DocumentStructure | None = None,
+) -> Report:
     return Report(
         document=_document_info(document),
         policy=PolicyInfo(id=checked.policy_id, title=checked.policy_title),
@@ -135,6 +159,7 @@ def assemble_report(document: Document, facts: ClinicalFacts, checked: CriteriaR
         missing=checked.missing,
         findings=checked.findings,
         limitations=checked.limitations,
-        warnings=_warnings(document, facts),
+        warnings=_warnings(document, facts, structure),
         request=facts.request,
+        pages_set_aside=structure.set_aside if structure else (),
     )

@@ -16,7 +16,9 @@ Steps, in order, each with a reason:
    (projection-profile search up to +/-12 degrees).
 6. Table and form rules removed: long horizontal and vertical strokes beside a
    word make tesseract read "VRd" as "VRA" with no confidence, and treatment
-   histories arrive as tables.  Done after deskew, when rules are straight.
+   histories arrive as tables.  Done after deskew, when rules are straight.  The
+   rules are kept (as segments) and so are the checkbox squares found on the same
+   image: the page-structure stage reads table columns and ticked boxes from them.
 
 Coordinate convention.  Word boxes are returned relative (0..1, origin top-left)
 to the ORIGINAL page image as stored in the file (for a PDF: the page as a PDF
@@ -269,6 +271,28 @@ def looks_sideways(ink: np.ndarray, dpi: float) -> bool:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A ruling line found on the prepared image, in its pixels."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    horizontal: bool
+
+
+@dataclass(frozen=True)
+class Square:
+    """A checkbox square found on the prepared image, in its pixels, with its inked share."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+    fill: float
+
+
+@dataclass(frozen=True)
 class Prepared:
     """A page image ready for the OCR engine, with its way back to the original."""
 
@@ -280,9 +304,17 @@ class Prepared:
     blank: bool
     rotation: int = 0  # clockwise turn applied
     skew: float = 0.0  # counter-clockwise deskew applied, degrees
+    rules: tuple[Segment, ...] = ()  # the ruling lines removed from ``image``
+    squares: tuple[Square, ...] = ()  # checkbox squares, found before the rules were removed
 
     def box(self, left: float, top: float, right: float, bottom: float) -> BBox:
         return box_to_original(self.to_prepared, left, top, right, bottom, self.original_size)
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        """A prepared-image point on the original page, relative (0..1)."""
+        back = self.to_prepared.inverse().apply(np.array([[x, y]], dtype=float))[0]
+        w, h = self.original_size
+        return float(np.clip(back[0] / w, 0.0, 1.0)), float(np.clip(back[1] / h, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -349,8 +381,11 @@ def orient(sq: Squared, rotation: int, *, deskew: bool = True) -> Prepared:
         transform = transform.then(Affine.from_2x3(m))
     else:
         angle = 0.0
+    segments: tuple[Segment, ...] = ()
+    squares: tuple[Square, ...] = ()
     if not sq.blank:
-        grey = remove_rules(grey, sq.dpi)
+        squares = find_squares(grey, sq.dpi)
+        grey, segments = strip_rules(grey, sq.dpi)
     return Prepared(
         image=Image.fromarray(grey, mode="L"),
         dpi=sq.dpi,
@@ -360,11 +395,18 @@ def orient(sq: Squared, rotation: int, *, deskew: bool = True) -> Prepared:
         blank=sq.blank,
         rotation=rotation,
         skew=angle,
+        rules=segments,
+        squares=squares,
     )
 
 
 def remove_rules(grey: np.ndarray, dpi: int) -> np.ndarray:
-    """Whiten straight strokes (table borders, form lines, underlines).
+    """Whiten straight strokes (table borders, form lines, underlines); see :func:`strip_rules`."""
+    return strip_rules(grey, dpi)[0]
+
+
+def strip_rules(grey: np.ndarray, dpi: int) -> tuple[np.ndarray, tuple[Segment, ...]]:
+    """Whiten straight strokes (table borders, form lines, underlines) and say where they were.
 
     Horizontal strokes longer than half an inch, vertical ones longer than a
     quarter inch (taller than any body-text glyph).  Fax transmission breaks
@@ -378,16 +420,108 @@ def remove_rules(grey: np.ndarray, dpi: int) -> np.ndarray:
         closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close))
         return cv2.morphologyEx(closed, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, keep))
 
-    horizontal = strokes((gap, 1), (max(20, dpi // 2), 1))
-    vertical = strokes((1, gap), (1, max(12, dpi // 4)))
-    rules = cv2.bitwise_and(cv2.bitwise_or(horizontal, vertical), ink)
-    if not rules.any():
-        return grey
-    # A pixel of margin takes the grey fringe of the stroke too.
-    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    horizontal = _solid(strokes((gap, 1), (max(20, dpi // 2), 1)), ink)
+    vertical = _solid(strokes((1, gap), (1, max(12, dpi // 4))), ink)
+    if not (horizontal.any() or vertical.any()):
+        return grey, ()
+    segments = (*_segments(horizontal, horizontal=True), *_segments(vertical, horizontal=False))
+    # A margin across the stroke takes its grey fringe and the rows of a rule that a
+    # deskew left a pixel off (stair steps shorter than the stroke test): left behind,
+    # they read as "—", "_" and ":" beside the cells.
+    across = max(3, dpi // 100)
+    rules = cv2.bitwise_or(
+        cv2.dilate(horizontal, np.ones((2 * across + 1, 3), np.uint8)),
+        cv2.dilate(vertical, np.ones((3, 2 * across + 1), np.uint8)),
+    )
     out = grey.copy()
     out[rules > 0] = 255
+    return out, segments
+
+
+# A rule is ink along nearly all its length (a fax drops a pixel here and there).  The gap
+# closing also bridges the tops of a line of letters into a long thin run, but that run
+# is only 60-75% ink (measured on 9-10 pt Helvetica at 204 x 196 dpi); erasing it took
+# the tops off every letter of a table row ("Bortezomib" read "Boriezoinib").
+_RULE_INK_SHARE = 0.85
+
+
+def _solid(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The strokes of ``mask`` that are ink along nearly all their length."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    inked = np.bincount(labels.ravel(), weights=(ink > 0).ravel().astype(np.float64), minlength=count)
+    share = inked / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    keep = share >= _RULE_INK_SHARE
+    keep[0] = False
+    return np.where(keep[labels], np.uint8(255), np.uint8(0)).astype(np.uint8)
+
+
+def _segments(mask: np.ndarray, *, horizontal: bool) -> list[Segment]:
+    """Each stroke of a rule mask as the line through its middle."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out: list[Segment] = []
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if horizontal:
+            out.append(Segment(float(x), y + h / 2.0, float(x + w), y + h / 2.0, True))
+        else:
+            out.append(Segment(x + w / 2.0, float(y), x + w / 2.0, float(y + h), False))
     return out
+
+
+# A checkbox square: 0.06 to 0.3 inch a side (6 to 22 points), about square.
+_SQUARE_SIDE_IN = (0.06, 0.3)
+_SQUARE_ASPECT = (0.75, 1.33)
+# Each side of the outline must be inked along most of its length, and every corner
+# inked: round letters (O, 0, o, Q) leave their corners empty, open ones (H, M, [)
+# leave a side empty.
+_SQUARE_SIDE_COVER = 0.8
+
+
+def find_squares(grey: np.ndarray, dpi: int) -> tuple[Square, ...]:
+    """Closed square outlines the size of a checkbox, each with the inked share of its inside.
+
+    Tesseract drops a box glyph or reads it as a letter ("O", "m", "0"); the ink says
+    whether a box is there and whether it is marked.  The inside is measured on all ink,
+    not only the outline's component, since an X or a tick often does not touch it.
+    """
+    ink = ink_mask(grey)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    lo, hi = _SQUARE_SIDE_IN[0] * dpi, _SQUARE_SIDE_IN[1] * dpi
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    candidates = np.nonzero((widths >= lo) & (widths <= hi) & (heights >= lo) & (heights <= hi))[0]
+    found: list[Square] = []
+    for i in candidates:
+        if i == 0:
+            continue
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if not _SQUARE_ASPECT[0] <= w / h <= _SQUARE_ASPECT[1]:
+            continue
+        outline = labels[y : y + h, x : x + w] == i
+        if not _is_square_outline(outline):
+            continue
+        my, mx = h // 4, w // 4
+        inside = ink[y + my : y + h - my, x + mx : x + w - mx]
+        fill = float(inside.mean()) if inside.size else 0.0
+        found.append(Square(x, y, x + w, y + h, round(fill, 3)))
+    return tuple(found)
+
+
+def _is_square_outline(component: np.ndarray) -> bool:
+    h, w = component.shape
+    band_h, band_w = max(1, round(0.2 * h)), max(1, round(0.2 * w))
+    sides = (
+        component[:band_h].any(axis=0).mean(),
+        component[-band_h:].any(axis=0).mean(),
+        component[:, :band_w].any(axis=1).mean(),
+        component[:, -band_w:].any(axis=1).mean(),
+    )
+    if min(sides) < _SQUARE_SIDE_COVER:
+        return False
+    ch, cw = max(1, round(0.12 * h)), max(1, round(0.12 * w))
+    corners = (component[:ch, :cw], component[:ch, -cw:], component[-ch:, :cw], component[-ch:, -cw:])
+    return all(bool(c.any()) for c in corners)
 
 
 def prepare(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int) -> Prepared:

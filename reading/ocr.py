@@ -25,7 +25,7 @@ from typing import Protocol
 from PIL import Image
 
 from common.errors import CorruptFile, IntakeError
-from common.models import Notice, Page, Word, WordSource
+from common.models import Mark, Notice, Page, Rule, Word, WordSource
 from common.settings import Settings
 from reading import normalise, tesseract
 from reading.quality import score_tokens
@@ -88,6 +88,24 @@ def to_words(rows: Sequence[RawWord], prepared: normalise.Prepared) -> tuple[Wor
             )
         )
     return tuple(words)
+
+
+def to_rules(prepared: normalise.Prepared) -> tuple[Rule, ...]:
+    """The ruling lines removed before OCR, as segments on the original page."""
+    rules: list[Rule] = []
+    for seg in prepared.rules:
+        x0, y0 = prepared.point(seg.x0, seg.y0)
+        x1, y1 = prepared.point(seg.x1, seg.y1)
+        rules.append(Rule(x0=x0, y0=y0, x1=x1, y1=y1, horizontal=seg.horizontal))
+    return tuple(rules)
+
+
+def to_marks(prepared: normalise.Prepared) -> tuple[Mark, ...]:
+    """The checkbox squares of the prepared image, boxed on the original page."""
+    return tuple(
+        Mark(bbox=prepared.box(sq.left, sq.top, sq.right, sq.bottom), fill=min(1.0, max(0.0, sq.fill)))
+        for sq in prepared.squares
+    )
 
 
 def _quality(rows: Sequence[RawWord]) -> tuple[float, float]:
@@ -183,6 +201,89 @@ def reread_doubtful(
     return out
 
 
+# ------------------------------------------------------------------ labels beside boxes
+
+# Tesseract's layout analysis takes a checkbox and a short label after it ("☒ 1", "[ ] No")
+# for noise and drops both (measured: tests/test_structure_checkbox_readings.py, half of
+# the empty "[ ]" at 204x98).  The squares normalise found say where a box stands; the band
+# right of one with ink and no word is read again on its own, in one call for the page.
+_BESIDE_SIDES = 5  # the band is this many box sides wide
+_BESIDE_MIN_INK = 0.01
+
+
+def _ink_share(image: Image.Image, box: tuple[int, int, int, int]) -> float:
+    import numpy as np
+
+    region = np.asarray(image.crop(box).convert("L"))
+    return float((region < 128).mean()) if region.size else 0.0
+
+
+def read_beside_squares(
+    engine: OcrEngine, prepared: normalise.Prepared, rows: Sequence[RawWord], *, timeout: float
+) -> list[RawWord]:
+    squares = prepared.squares
+    if not squares:
+        return list(rows)
+    regions: list[tuple[int, int, int, int]] = []
+    for sq in squares:
+        side = sq.bottom - sq.top
+        top, bottom = sq.top - side // 3, sq.bottom + side // 3
+        left = sq.right + max(2, side // 5)
+        right = left + _BESIDE_SIDES * side
+        for other in squares:
+            if other is not sq and other.left >= sq.right and min(other.bottom, bottom) > max(other.top, top):
+                right = min(right, other.left - 2)
+        if right - left < side:
+            continue
+        read = any(
+            r.left < right and r.left + r.width > left and r.top < bottom and r.top + r.height > top
+            for r in rows
+        )
+        if read or _ink_share(prepared.image, (left, top, right, bottom)) < _BESIDE_MIN_INK:
+            continue
+        regions.append((left, top, right, bottom))
+    if not regions:
+        return list(rows)
+    crops = [prepared.image.crop(r) for r in regions]
+    gap = max(8, max(c.height for c in crops) // 2)
+    strip = Image.new(
+        "L", (max(c.width for c in crops) + 2 * gap, sum(c.height + gap for c in crops) + gap), 255
+    )
+    bands: list[int] = []
+    y = gap
+    for crop in crops:
+        strip.paste(crop.convert("L"), (gap, y))
+        bands.append(y)
+        y += crop.height + gap
+    # The strip is one block of short lines: page layout analysis (psm 3) drops a lone "1"
+    # there too; as a uniform block (psm 6) it is read.
+    block = replace(engine, psm=6) if isinstance(engine, TesseractEngine) else engine
+    try:
+        found = block.recognise(strip, dpi=prepared.dpi, timeout=timeout)
+    except IntakeError:
+        return list(rows)  # the first reading stands
+    out = list(rows)
+    for row in found:
+        if not row.text.strip() or row.conf < 0:
+            continue
+        middle = row.top + row.height / 2
+        band = next((b for b, top in enumerate(bands) if top <= middle <= top + crops[b].height), None)
+        if band is None:
+            continue
+        left, top, _, _ = regions[band]
+        out.append(
+            replace(
+                row,
+                left=left + row.left - gap,
+                top=top + row.top - bands[band],
+                block=100_000 + band,  # a line of its own
+                par=0,
+                line=0,
+            )
+        )
+    return out
+
+
 # ------------------------------------------------------------------ one page
 
 
@@ -231,6 +332,7 @@ def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settin
                 prepared, rows = turned, turned_rows
 
     rows = reread_doubtful(engine, prepared.image, rows, dpi=prepared.dpi, timeout=timeout)
+    rows = read_beside_squares(engine, prepared, rows, timeout=timeout)
     words = to_words(rows, prepared)
     notices: list[Notice] = []
     if prepared.rotation:
@@ -244,7 +346,14 @@ def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settin
             )
         )
     page = Page(
-        **common, words=words, source=WordSource.OCR, rotation=prepared.rotation, warnings=tuple(notices)
+        **common,
+        words=words,
+        source=WordSource.OCR,
+        rotation=prepared.rotation,
+        skew=prepared.skew,
+        rules=to_rules(prepared),
+        marks=to_marks(prepared),
+        warnings=tuple(notices),
     )
     mean = page.mean_confidence
     if mean is None or mean < settings.low_page_confidence:

@@ -20,7 +20,7 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from common.errors import CorruptFile, DecompressionBomb, EncryptedPdf, NoPages, TooManyPages
-from common.models import BBox, Notice, Page, Word, WordSource
+from common.models import BBox, Mark, Notice, Page, Rule, Word, WordSource
 from common.settings import Settings
 from reading.ocr import DECODE_LOCK, PageImage
 from reading.quality import score_tokens
@@ -169,6 +169,83 @@ def _clamp(v: float) -> float:
     return min(1.0, max(0.0, v))
 
 
+# A drawn checkbox: a square 5 to 22 points a side.  Shorter strokes than a rule minimum
+# are glyph parts (a drawn tick, a bullet), not rules.
+_MARK_SIDE_PT = (5.0, 22.0)
+_MARK_ASPECT = (0.75, 1.33)
+_RULE_MIN_PT = 6.0
+
+
+def _dark(color: Any) -> bool:
+    """A PDF fill colour (grey, RGB or CMYK tuple) that reads as ink."""
+    if color is None:
+        return True  # PDF's default fill colour is black
+    values = list(color) if isinstance(color, list | tuple) else [color]
+    try:
+        numbers = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return False  # a pattern or a named colour space: not a solid ink fill
+    if len(numbers) == 4:  # CMYK: ink is high K (or high C, M and Y together)
+        return numbers[3] > 0.5 or min(numbers[:3]) > 0.5
+    return bool(numbers) and sum(numbers) / len(numbers) < 0.5
+
+
+def _marks(page: Any, width: float, height: float) -> list[tuple[Mark, tuple[float, ...]]]:
+    out: list[tuple[Mark, tuple[float, ...]]] = []
+    lo, hi = _MARK_SIDE_PT
+    for r in page.rects:
+        w, h = float(r["width"]), float(r["height"])
+        if not (lo <= w <= hi and lo <= h <= hi and _MARK_ASPECT[0] <= w / h <= _MARK_ASPECT[1]):
+            continue
+        solid = bool(r.get("fill")) and _dark(r.get("non_stroking_color"))
+        x0, top, x1, bottom = float(r["x0"]), float(r["top"]), float(r["x1"]), float(r["bottom"])
+        box = BBox(
+            x0=_clamp(x0 / width), y0=_clamp(top / height), x1=_clamp(x1 / width), y1=_clamp(bottom / height)
+        )
+        # A stroked box's tick is a character (a word inside it); a solid square is marked.
+        out.append((Mark(bbox=box, fill=1.0 if solid else None), (x0, top, x1, bottom)))
+    return out
+
+
+def _rules(page: Any, width: float, height: float, boxes: list[tuple[float, ...]]) -> list[Rule]:
+    """Ruling lines of the page's drawing (lines and rectangle edges), not checkbox sides."""
+    rules: list[Rule] = []
+    for e in page.edges:
+        x0, top, x1, bottom = float(e["x0"]), float(e["top"]), float(e["x1"]), float(e["bottom"])
+        horizontal = e.get("orientation") == "h"
+        length = (x1 - x0) if horizontal else (bottom - top)
+        if length < _RULE_MIN_PT:
+            continue
+        if any(
+            bx0 - 1 <= x0 and x1 <= bx1 + 1 and bt - 1 <= top and bottom <= bb + 1
+            for bx0, bt, bx1, bb in boxes
+        ):
+            continue
+        y = (top + bottom) / 2.0
+        x = (x0 + x1) / 2.0
+        if horizontal:
+            rules.append(
+                Rule(
+                    x0=_clamp(x0 / width),
+                    y0=_clamp(y / height),
+                    x1=_clamp(x1 / width),
+                    y1=_clamp(y / height),
+                    horizontal=True,
+                )
+            )
+        else:
+            rules.append(
+                Rule(
+                    x0=_clamp(x / width),
+                    y0=_clamp(top / height),
+                    x1=_clamp(x / width),
+                    y1=_clamp(bottom / height),
+                    horizontal=False,
+                )
+            )
+    return rules
+
+
 def text_layer_page(page: Any, number: int) -> tuple[Page | None, Notice | None]:
     """The page from its text layer, or (None, why) when the layer must not be trusted."""
     raw = page.extract_words(keep_blank_chars=False, use_text_flow=False)
@@ -194,8 +271,18 @@ def text_layer_page(page: Any, number: int) -> tuple[Page | None, Notice | None]
                 y1=_clamp(float(w["bottom"]) / height),
             )
             words.append(Word(text=str(w["text"]), bbox=box, source=WordSource.TEXT_LAYER, line=line_no))
+    marks = _marks(page, width, height)
+    rules = _rules(page, width, height, [b for _, b in marks])
     return (
-        Page(number=number, width=width, height=height, words=tuple(words), source=WordSource.TEXT_LAYER),
+        Page(
+            number=number,
+            width=width,
+            height=height,
+            words=tuple(words),
+            source=WordSource.TEXT_LAYER,
+            rules=tuple(rules),
+            marks=tuple(m for m, _ in marks),
+        ),
         None,
     )
 

@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd)
+# fonts-dejavu-core: the ballot-box and tick glyphs (☐ ☒ ✓) the page-structure tests print
+DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core)
 if [[ ${1:-} == --servers ]]; then
   DEBIAN_PACKAGES+=(redis-server postgresql)
 fi

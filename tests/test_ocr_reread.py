@@ -78,3 +78,61 @@ def test_table_rules_are_removed_and_text_kept() -> None:
     assert (cleaned[100:250, 300] == 255).all()
     text = (slice(110, 140), slice(55, 250))
     assert (cleaned[text] < 128).sum() == (grey[text] < 128).sum()  # glyphs untouched
+
+
+# ------------------------------------------------------------------ labels beside boxes
+
+
+def _box_page() -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+    """A row of two checkboxes, each with a one-character label tesseract tends to drop."""
+    img = Image.new("L", (2550, 200), 255)  # a letter page's width at 300 dpi: tags are believed
+    draw = ImageDraw.Draw(img)
+    boxes = [(100, 80, 134, 114), (400, 80, 434, 114)]
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle((x0, y0, x1, y1), outline=0, width=3)
+    draw.line((100, 80, 134, 114), fill=0, width=3)  # the first box is ticked
+    draw.rectangle((160, 84, 168, 112), fill=0)  # its label, a "1"
+    draw.rectangle((460, 84, 468, 112), fill=0)  # the second's
+    return img, boxes
+
+
+class CountingEngine(StripEngine):
+    def __init__(self, answer: Sequence[tuple[str, float]]) -> None:
+        super().__init__(answer)
+        self.strips: list[Image.Image] = []
+
+    def recognise(self, image: Image.Image, *, dpi: int, timeout: float) -> Sequence[TsvWord]:
+        self.strips.append(image)
+        return super().recognise(image, dpi=dpi, timeout=timeout)
+
+
+def _prepared(img: Image.Image) -> object:
+    from reading import normalise
+
+    return normalise.orient(normalise.square(img, (300, 300), 300), 0, deskew=False)
+
+
+def test_a_label_ocr_dropped_beside_a_box_is_read_again() -> None:
+    """Regression: "☒ 1" on a 204x98 form came out as nothing; the box was found in the
+    ink, so the band right of it is read again on its own."""
+    from reading.ocr import read_beside_squares
+
+    img, _ = _box_page()
+    prepared = _prepared(img)
+    assert len(prepared.squares) == 2  # type: ignore[attr-defined]
+    engine = CountingEngine([("1", 90.0)])
+    rows = read_beside_squares(engine, prepared, [], timeout=5)  # type: ignore[arg-type]
+    assert len(engine.strips) == 1  # one engine call for the page, whatever the number of boxes
+    (word,) = [r for r in rows if r.text == "1"]
+    assert 134 < word.left < 200 and 40 < word.top < 120  # mapped back beside the first box
+
+
+def test_a_box_whose_label_was_read_costs_no_second_reading() -> None:
+    from reading.ocr import read_beside_squares
+
+    img, _ = _box_page()
+    prepared = _prepared(img)
+    read = [_row("1", 90.0, left=158, top=84), _row("2", 90.0, left=458, top=84)]
+    engine = CountingEngine([("1", 90.0)])
+    assert read_beside_squares(engine, prepared, read, timeout=5) == read  # type: ignore[arg-type]
+    assert engine.strips == []
