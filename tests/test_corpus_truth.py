@@ -433,6 +433,12 @@ def test_composed_case_files_are_current() -> None:
         assert dump_case(case) in path.read_text(encoding="utf-8")
 
 
+def test_case_schema_file_is_current() -> None:
+    from fixtures.catalog import SCHEMA_FILE, schema_text
+
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text()
+
+
 def test_manifest_lists_every_document_and_traps_reach_two() -> None:
     manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
     files = {d["file"] for d in manifest["documents"]}
