@@ -273,7 +273,7 @@ def test_histories_are_distinct() -> None:
         for c in CASES
         if c.lines
     )
-    assert len(signatures) >= 118
+    assert len(signatures) >= 120
     assert max(signatures.values()) == 1
 
 
