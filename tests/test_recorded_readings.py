@@ -52,7 +52,8 @@ def test_a_damaged_recording_is_a_cache_miss(tmp_path: Path) -> None:
 @pytest.mark.ocr
 def test_corpus_recordings_are_current() -> None:
     """The reading stage changed and the corpus was not recorded again: run
-    `intake eval fixtures/corpus --ocr record` (about two minutes) and commit the recordings."""
+    `nice -n 10 intake eval fixtures/corpus --ocr record` (15-20 minutes on two shared cores) and commit
+    the recordings."""
     recordings = Recordings(CORPUS / RECORDINGS)
     assert not recordings.stale(Settings()), (
         "stale OCR recordings: run `intake eval fixtures/corpus --ocr record`"
