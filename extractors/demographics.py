@@ -53,6 +53,21 @@ _THRESHOLD_AFTER = re.compile(
 _THRESHOLD_BEFORE = re.compile(r"(?i)(?:≥|>=|>|at least|over|minimum|min\.?)\s*(?:age\s*)?$")
 
 
+def age_on(born: date, reference: str | None) -> int:
+    on = _as_date(reference) or date.today()
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def age_from_identity(dob_iso: str, evidence: Evidence, reference: str | None) -> AgeFact | None:
+    """The age from a date of birth the page structure read (a form's field, a header row's
+    column): "Date of birth" above "07/30/1961"."""
+    try:
+        years = age_on(date.fromisoformat(dob_iso), reference)
+    except ValueError:
+        return None
+    return AgeFact(years=years, how="from_date_of_birth", evidence=(evidence,)) if 0 <= years <= 110 else None
+
+
 def find_age(text: PageText, reference: str | None) -> AgeFact | None:
     for pattern in _AGE:
         for match in pattern.finditer(text.text):
@@ -71,9 +86,7 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
         dates = find_single_dates(tail)
         if not dates or dates[0][0] > 2 or len(dates[0][2]) != 10:
             continue
-        born = date.fromisoformat(dates[0][2])
-        on = _as_date(reference) or date.today()
-        years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        years = age_on(date.fromisoformat(dates[0][2]), reference)
         if 0 <= years <= 110:
             ev = text.evidence(match.start(), match.end() + dates[0][1])
             return AgeFact(years=years, how="from_date_of_birth", evidence=(ev,) if ev else ())

@@ -139,8 +139,14 @@ def form_events(items: list[TherapyMention], text: PageText, explicit_for: Expli
 
 
 def _placement(event: Event, text: PageText) -> Placement:
+    if all(i.entry == "form" for i in event.items):
+        # a form's checkbox list ("Prior agents received: [X] lenalidomide [X] bortezomib")
+        # says what was received, not as a history: it opens no line
+        return Placement.MENTION
     if event.dated or event.explicit is not None or _LIST_ITEM.match(event.text):
         return Placement.ENTRY
+    if any(i.entry == "table_row" for i in event.items):
+        return Placement.ENTRY  # a row of a history table, dated or not
     if cues.search("episode", event.sentences) or cues.search("retreatment", event.sentences):
         return Placement.EPISODE
     return Placement.MENTION

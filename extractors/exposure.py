@@ -19,12 +19,16 @@ from extractors.lexicon import Lexicon
 from extractors.mentions import Mention
 from extractors.nlp import CLASS, STATUS
 from extractors.pagetext import PageText
+from extractors.structure.index import StructureIndex
+from extractors.therapies import form_answer
 
 _SHORT = 4  # letters: "PI", "PIs", "TCR", "IMiD"
 _REACH = 60  # characters around a short class name in which its context must stand
 
 
-def class_level_therapies(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[Therapy]:
+def class_level_therapies(
+    mentions: list[Mention], text: PageText, lexicon: Lexicon, index: StructureIndex | None = None
+) -> list[Therapy]:
     labels = {row.id: row.label for row in lexicon.therapy_classes}
     # A composite phrase may also be a disease status ("triple-class refractory"): the
     # entity is the status's, the evidence of classes the same.
@@ -41,6 +45,17 @@ def class_level_therapies(mentions: list[Mention], text: PageText, lexicon: Lexi
         if len(re.sub(r"[^A-Za-z]", "", m.text)) <= _SHORT and not _exposure_context(m, text):
             continue
         assertion = m.assertion
+        if index is not None:
+            # a form's class line: "b. Proteasome inhibitor  [ ] bortezomib  [X] None received"
+            placed = text.words_in(m.start, m.end)
+            if placed:
+                words = [w.word for w in placed]
+                option = index.option_of(placed[0].page, words)
+                question = index.question_of(placed[0].page, words) if option is None else None
+                if question is not None and not question.ticked:
+                    assertion = assertion  # the drugs ticked, if any, speak for the class
+                else:
+                    assertion = form_answer(option, question, assertion)
         if assertion == "received" and cues.search("general_statement", text.text[m.sent_start : m.sent_end]):
             assertion = "discussed"  # a label's, a policy's or a population's classes
         ev = text.evidence(m.start, m.end, confidence_factor=m.fuzzy_factor)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from common.models import ClinicalFacts, Notice, Page, Therapy
+from common.models import AgeFact, ClinicalFacts, Notice, Page, Therapy
+from common.structure import DocumentStructure
 from extractors import clinical
-from extractors.demographics import find_age, find_date_of_service
+from extractors.demographics import age_from_identity, find_age, find_date_of_service
 from extractors.exposure import class_level_therapies
 from extractors.history import history_fact
 from extractors.labs import read_labs
@@ -20,6 +21,7 @@ from extractors.prescriber import find_prescribers
 from extractors.progression import last_dose_events, progression_events
 from extractors.request import find_request, infer_request
 from extractors.sites import site_findings
+from extractors.structure.index import StructureIndex
 from extractors.targets import target_statements
 from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
 
@@ -34,7 +36,16 @@ def _tools() -> tuple[AssertionResolver, TherapyBuilder]:
     return AssertionResolver(lexicon), TherapyBuilder(lexicon)
 
 
-def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> ClinicalFacts:
+def extract_facts(
+    pages: Sequence[Page],
+    *,
+    low_confidence: float = 0.6,
+    structure: DocumentStructure | None = None,
+    structure_pages: Sequence[Page] = (),
+) -> ClinicalFacts:
+    """``structure``: the page structure read from ``structure_pages`` (the pages as read,
+    before tables were put in row order), so a mention in a table cell or a checkbox option
+    is read with its row's dates or its box's state."""
     lexicon = load_lexicon()
     resolver, builder = _tools()
     text = build_page_text(pages)
@@ -42,14 +53,15 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         return ClinicalFacts(warnings=(Notice(code="no_text", message="No readable text on any page."),))
     mentions = _mentions_by_page(text, resolver)
 
-    items = merge_mentions(builder.build(mentions, text))
+    index = StructureIndex.build(structure, structure_pages or pages)
+    items = merge_mentions(builder.build(mentions, text, index))
     built = build_lines(items, text)
     membership = built.membership
     lines = built.lines
     # Lines for another disease (a lymphoma's R-CHOP) are the policy's to say: the evaluator
     # flags them from the policy file's disease (criteria.evaluator.lines_under_policy).
     therapies: list[Therapy] = [to_therapy(item, membership.get(id(item))) for item in items]
-    therapies.extend(class_level_therapies(mentions, text, lexicon))
+    therapies.extend(class_level_therapies(mentions, text, lexicon, index))
 
     date_of_service, _ = find_date_of_service(text)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
@@ -63,6 +75,7 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         numbered=built.numbered,
         titled=[i for i in items if i.assertion == "received" and i.section == "treatment_history"],
         stated_prior_lines=prior_lines,
+        missing_pages=_missing_pages(structure),
     )
     warnings = _low_confidence_warnings(therapies, low_confidence)
     diagnoses = tuple(clinical.diagnoses(mentions, text, lexicon))
@@ -70,7 +83,7 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
     return ClinicalFacts(
         therapies=tuple(therapies),
         lines=tuple(lines),
-        age=find_age(text, date_of_service),
+        age=find_age(text, date_of_service) or _member_age(structure, date_of_service),
         date_of_service=date_of_service,
         diagnoses=diagnoses,
         disease_status=tuple(clinical.statuses(mentions, text, lexicon)),
@@ -85,6 +98,27 @@ def extract_facts(pages: Sequence[Page], *, low_confidence: float = 0.6) -> Clin
         target_statements=tuple(target_statements(mentions, text)),
         prescribers=tuple(find_prescribers(text)),
         warnings=warnings,
+    )
+
+
+def _member_age(structure: DocumentStructure | None, reference: str | None) -> AgeFact | None:
+    dob = structure.member.date_of_birth if structure else None
+    if dob is None or len(dob.value) != 10:
+        return None
+    return age_from_identity(dob.value, dob.span.evidence(), reference)
+
+
+def _missing_pages(structure: DocumentStructure | None) -> tuple[Notice, ...]:
+    """The cover sheet says more pages than arrived: the history told may be partial."""
+    if structure is None or not structure.pages_missing or structure.page_count is None:
+        return ()
+    count = structure.page_count
+    return (
+        Notice(
+            code="pages_missing",
+            message=f"The cover sheet states {count.stated} pages and {count.received} were received.",
+            page=count.evidence.page,
+        ),
     )
 
 

@@ -14,12 +14,14 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 
 from common.models import Evidence, Therapy
+from common.structure import CheckboxGroup, TableCell
 from extractors import cues
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
 from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
 from extractors.pagetext import PageText
+from extractors.structure.index import WHAT_ROLES, CellPlace, OptionPlace, StructureIndex
 
 # Clause boundaries inside a line: arrows, semicolons, "then", sentence ends.
 _CLAUSE = re.compile(r"->|~>|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
@@ -77,6 +79,9 @@ class TherapyMention:
     sent_start: int = 0  # the sentence the mention stands in (document offsets)
     sent_end: int = 0
     section: str | None = None  # the section category it stands in
+    # how the history presents it: "table_row" (a row of a history table, with its dates
+    # from the row's Start, Stop and Dates cells); None in running text
+    entry: str | None = None
 
 
 class TherapyBuilder:
@@ -104,14 +109,21 @@ class TherapyBuilder:
 
     # ------------------------------------------------------------------ per mention
 
-    def build(self, mentions: list[Mention], text: PageText) -> list[TherapyMention]:
+    def build(
+        self, mentions: list[Mention], text: PageText, index: StructureIndex | None = None
+    ) -> list[TherapyMention]:
+        index = index or StructureIndex.build(None, ())
         out: list[TherapyMention] = []
         line_dates: dict[int, list[DateMention]] = {}
         layouts: dict[int, LineLayout] = {}
         sentence_trial: dict[int, bool] = {}  # per sentence: a trial named
-        for index, mention in enumerate(mentions):
+        for position, mention in enumerate(mentions):
             if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
                 continue
+            placed = text.words_in(mention.start, mention.end)
+            page = placed[0].page if placed else 0
+            words = [w.word for w in placed]
+            cell = index.cell_of(page, words)
             line_no = text.logical_index(mention.start)
             line = text.logical_text(line_no)
             line_start = text.logical_spans()[line_no][0]
@@ -125,11 +137,21 @@ class TherapyBuilder:
                 mention, mentions, line, span, layout, dates
             ):
                 continue
-            if is_short_form(mention) and not self._short_form_in_context(
-                mention, mentions, line, rel, layout, dates
+            option = index.option_of(page, words)
+            question = index.question_of(page, words) if option is None else None
+            in_form = option is not None or question is not None
+            in_history_row = (
+                not in_form and cell is not None and cell.history and cell.cell.role in WHAT_ROLES
+            )
+            if (
+                is_short_form(mention)
+                and not in_history_row  # a regimen column is a therapy context
+                and not self._short_form_in_context(mention, mentions, line, rel, layout, dates)
             ):
                 continue
             when = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
+            if in_history_row and cell is not None:
+                when = _row_dates(cell, when, text, line_start, index, page) or when
             start, end = (when.begin, when.finish) if when else (None, None)
             unread: Evidence | None = None
             if when and when.garbled_span and when.begin is None and when.start >= 0:
@@ -144,7 +166,7 @@ class TherapyBuilder:
                     _TRIAL_NEGATED.search(sentence)
                 )
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
-            assertion = mention.assertion
+            assertion = form_answer(option, question, mention.assertion)
             if mention.label == CAR_T and assertion == "received":
                 assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
@@ -165,12 +187,13 @@ class TherapyBuilder:
                         evidence=[evidence] if evidence else [],
                         text=mention.text,
                         label=mention.label,
-                        regimen_group=index,
+                        regimen_group=position,
                         start_unreadable=unread,
                         targets=self.targets.get(ingredient, ()),
                         sent_start=mention.sent_start,
                         sent_end=mention.sent_end,
                         section=mention.section,
+                        entry="table_row" if in_history_row else "form" if in_form else None,
                     )
                 )
         return out
@@ -393,6 +416,64 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     after = bisect_left(starts, end)
     hi = starts[after] if after < len(starts) else length
     return lo, max(hi, lo)
+
+
+def form_answer(option: OptionPlace | None, question: CheckboxGroup | None, assertion: str) -> str:
+    """What a form says of a therapy named in a checkbox option or a group's question.
+
+    An option unticked, or a box that could not be read, asserts nothing; a question is
+    answered by its ticked option ("☐ Yes ☒ No": not received; "☒ None received": the
+    class was not given); unanswered, it asserts nothing either."""
+    if option is not None:
+        if option.option.state != "ticked":
+            return "uncertain"
+        return assertion
+    if question is None:
+        return assertion
+    ticked = question.ticked
+    if any(cues.search("answer_no", o.option.text) for o in ticked):
+        return "negated"
+    if any(cues.search("answer_yes", o.option.text) for o in ticked):
+        return "received" if assertion in ("received", "uncertain") else assertion
+    if not ticked:
+        return "uncertain"  # unanswered, or its boxes unreadable
+    return assertion
+
+
+def _row_dates(
+    cell: CellPlace,
+    when: DateMention | None,
+    text: PageText,
+    line_start: int,
+    index: StructureIndex,
+    page: int,
+) -> DateMention | None:
+    """The dates a history table's row gives the drug in its regimen cell: its own date in
+    the cell ("auto SCT 7/22") if it has one, else the row's Start and Stop cells, or its
+    Dates (or Date given, Date dispensed) cell."""
+    if when is not None and when.start >= 0:
+        at = text.words_in(line_start + when.start, line_start + when.end)
+        own = index.cell_of(page, [w.word for w in at])
+        if own is not None and own.cell.column == cell.cell.column and own.row.index == cell.row.index:
+            return when  # a date written in the drug's own cell
+    begin = _first_date(cell.row.cell("start"))
+    finish = _first_date(cell.row.cell("stop"))
+    if begin or finish:
+        b = begin.begin or begin.finish if begin else None
+        f = (finish.begin or finish.finish) if finish else None
+        return DateMention(-1, -1, b, f)
+    for role in ("dates", "date_given", "date_dispensed", "date"):
+        found = _first_date(cell.row.cell(role))
+        if found is not None:
+            return replace(found, start=-1, end=-1, garbled_span=None)
+    return None
+
+
+def _first_date(cell: TableCell | None) -> DateMention | None:
+    if cell is None:
+        return None
+    found = therapy_dates(cell.text, find_dates(cell.text))
+    return found[0] if found else None
 
 
 # How far a receipt cue reaches a CAR-T mention: before it ("s/p", "received ... ide-cel")

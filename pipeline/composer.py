@@ -65,7 +65,12 @@ def process_document(
     # Another patient's pages never reach the facts (their therapies are not this member's);
     # tables are read row by row.
     kept = [p for p in document.pages if p.number not in structure.set_aside]
-    facts = extract_facts(table_reading_order(kept, structure), low_confidence=settings.low_confidence)
+    facts = extract_facts(
+        table_reading_order(kept, structure),
+        low_confidence=settings.low_confidence,
+        structure=structure,
+        structure_pages=kept,
+    )
     try:
         policy = choose_policy_for(facts, policy_id=policy_id, settings=settings)
     except NoPolicyForProduct:
