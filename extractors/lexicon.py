@@ -125,6 +125,12 @@ class ContextRuleRow(Row):
     # modifies nothing, so the shorter trigger does not fire inside it.
     direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
     max_scope: int | None = None
+    # medspaCy's own rule fields: a token pattern (spaCy Matcher syntax) that matches the
+    # modifier instead of the literal, and the entity labels it may modify ("allowed_types":
+    # a plan's words modify therapies, not diagnoses) or not ("excluded_types").
+    pattern: list[dict[str, Any]] | str | None = None
+    allowed_types: list[str] | None = None
+    excluded_types: list[str] | None = None
     source: str = Field(min_length=2)
 
 

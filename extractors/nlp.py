@@ -505,7 +505,15 @@ def build_nlp() -> Language:
     context.add([rule for rule in defaults if rule.literal.lower() not in dropped])
     context.add(
         [
-            ConTextRule(r.literal, r.category, direction=r.direction, max_scope=r.max_scope)
+            ConTextRule(
+                r.literal,
+                r.category,
+                direction=r.direction,
+                max_scope=r.max_scope,
+                pattern=r.pattern,
+                allowed_types=set(r.allowed_types) if r.allowed_types else None,
+                excluded_types=set(r.excluded_types) if r.excluded_types else None,
+            )
             for r in lexicon.context_rules
         ]
     )

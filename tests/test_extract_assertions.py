@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from extract_support import assertions, received, therapies
+from extract_support import assertions, facts_of, received, therapies
 
 CAR_T = "car-t cell therapy"
 IDE_CEL = "idecabtagene vicleucel"
@@ -298,3 +298,17 @@ def test_section_runs_across_a_page_break() -> None:
     [cilta] = therapies(text, "ciltacabtagene autoleucel")
     assert cilta.assertion == "family"
     assert cilta.evidence[0].page == 2
+
+
+def test_a_context_rule_may_be_a_token_pattern() -> None:
+    """lexicons/context_rules.json rows may carry medspaCy's own 'pattern' field: 'never
+    filled', 'not infused' after the drug."""
+    assert assertions("Pomalidomide was never infused.", "pomalidomide") == {"negated"}
+    assert assertions("Selinexor prescribed 2024, never filled.", "selinexor") == {"negated"}
+
+
+def test_statement_categories_modify_therapies_only() -> None:
+    """'allowed_types': a candidacy modifies the CAR-T, never the diagnosis beside it."""
+    facts = facts_of("She is a candidate for CAR-T for relapsed myeloma.")
+    assert {d.assertion for d in facts.diagnoses} == {"received"}
+    assert assertions("She is a candidate for CAR-T for relapsed myeloma.", CAR_T) == {"eligibility"}
