@@ -257,7 +257,9 @@ def class_exposure(ctx: Context, rule: ClassExposure) -> Outcome:
     # of the class told otherwise.
     denied_class = [t for t in of_class if t.assertion == "negated" and t.class_level]
     denied_drugs = [t for t in of_class if t.assertion == "negated" and not t.class_level]
-    other_talk = [t for t in of_class if t.assertion not in ("received", "negated")]
+    # another drug of the class talked about (considered, uncertain) leaves it open; the
+    # class named in passing does not
+    other_talk = [t for t in of_class if t.assertion not in ("received", "negated") and not t.class_level]
     denied = denied_class or (denied_drugs if not other_talk else [])
     if exposures:
         groups = [t.evidence for t in exposures]

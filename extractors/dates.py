@@ -38,6 +38,8 @@ _SINGLE = [
     re.compile(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\w/])"),
     re.compile(rf"(?i)\b(?P<mon>{_MON})(?:,?\s+|-)(?P<y>{_YEAR})\b"),
     re.compile(rf"(?i)\b(?P<mon>{_MON})\s*'(?P<y>\d{{2}})\b"),
+    # "Mar-19", "Oct-21": month and two-digit year, as spreadsheets and EHR tables write them
+    re.compile(rf"(?i)\b(?P<mon>{_MON})-(?P<y>\d{{2}})(?![\d/-])"),
     # "2019 Jan" (year first, as some EHR exports sort them); after "Jan 2019" so that
     # "Sept 2020 Jan 2021" stays two month-first dates.  "2019 may ..." is a verb.
     re.compile(rf"(?<![\d/.$-])(?P<y>{_YEAR})(?:\s+|-)(?P<mon>(?=[A-Z])(?i:{_MON}))(?![\w-])"),

@@ -45,6 +45,11 @@ def class_level_therapies(
         if len(re.sub(r"[^A-Za-z]", "", m.text)) <= _SHORT and not _exposure_context(m, text):
             continue
         assertion = m.assertion
+        # a class named without a word of exposure about it is talked about, not given:
+        # "Proteasome inhibitors are, of course, a mainstay of myeloma treatment"
+        single_class = m.label == CLASS and not m.concept.startswith("classes:")
+        if assertion == "received" and single_class and not _exposure_context(m, text):
+            assertion = "discussed"
         if index is not None:
             # a form's class line: "b. Proteasome inhibitor  [ ] bortezomib  [X] None received"
             placed = text.words_in(m.start, m.end)

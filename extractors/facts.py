@@ -12,7 +12,7 @@ from extractors.demographics import age_from_identity, find_age, find_date_of_se
 from extractors.exposure import class_level_therapies
 from extractors.history import history_fact
 from extractors.labs import read_labs
-from extractors.lexicon import load_lexicon
+from extractors.lexicon import Lexicon, load_lexicon
 from extractors.lines import build_lines
 from extractors.mentions import AssertionResolver, Mention, collect_mentions, last_section
 from extractors.nlp import parse
@@ -61,6 +61,7 @@ def extract_facts(
     # Lines for another disease (a lymphoma's R-CHOP) are the policy's to say: the evaluator
     # flags them from the policy file's disease (criteria.evaluator.lines_under_policy).
     therapies: list[Therapy] = [to_therapy(item, membership.get(id(item))) for item in items]
+    therapies = _supporting_phases(therapies, lexicon)
     therapies.extend(class_level_therapies(mentions, text, lexicon, index))
 
     date_of_service, _ = find_date_of_service(text)
@@ -99,6 +100,27 @@ def extract_facts(
         prescribers=tuple(find_prescribers(text)),
         warnings=warnings,
     )
+
+
+def _supporting_phases(therapies: list[Therapy], lexicon: Lexicon) -> list[Therapy]:
+    """A drug given in support of a transplant or a CAR-T (melphalan conditioning,
+    cyclophosphamide mobilization, fludarabine lymphodepletion), named in no line beside
+    one, is read as that support (lexicons/drugs.json "supports"), not as a line missing."""
+    received = [t for t in therapies if t.assertion == "received"]
+    transplant = any(t.therapy_class == "stem_cell_transplant" for t in received)
+    car_t = any(t.therapy_class == "car_t" for t in therapies)
+    out = []
+    for t in therapies:
+        drug = lexicon.drug(t.ingredient)
+        if t.line is None and t.phase is None and drug is not None and drug.supports:
+            for phase in drug.supports:
+                if (phase in ("conditioning", "mobilization") and transplant) or (
+                    phase == "lymphodepletion" and car_t
+                ):
+                    t = t.model_copy(update={"phase": phase})
+                    break
+        out.append(t)
+    return out
 
 
 def _member_age(structure: DocumentStructure | None, reference: str | None) -> AgeFact | None:

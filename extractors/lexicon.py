@@ -30,6 +30,7 @@ class DrugRow(Row):
     ingredient: str = Field(min_length=2)
     therapy_class: KnownClass
     targets: list[str] = []
+    supports: list[Literal["conditioning", "mobilization", "lymphodepletion"]] = []
     brands: list[str] = []
     synonyms: list[str] = []
     case_sensitive: list[str] = []

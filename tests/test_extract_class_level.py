@@ -41,3 +41,11 @@ def test_class_level_evidence_opens_no_line() -> None:
     facts = facts_of("VRd 2019-2020\nDKd 2021-2023\nShe is triple-class refractory.")
     assert len(facts.lines) == 2
     assert all(t.line is None for t in facts.therapies if t.class_level)
+
+
+def test_a_class_talked_about_is_not_received() -> None:
+    """Red-team probe: 'Proteasome inhibitors are, of course, a mainstay of myeloma
+    treatment, and ... she has never received one' named the class with no word of
+    exposure: a statement about the class, not the member's exposure."""
+    text = "Proteasome inhibitors are, of course, a mainstay of myeloma treatment."
+    assert _class_level(text) == {("proteasome_inhibitor", "discussed")}
