@@ -151,7 +151,7 @@ class SectionRow(Row):
 
 class SectionAssertion(Row):
     category: str
-    assertion: Literal["planned", "family", "negated", "uncertain"]
+    assertion: Literal["planned", "recommended", "discussed", "family", "negated", "uncertain"]
     unless_cues: list[str] = []
     applies_to: list[Literal["therapy", "diagnosis", "status"]]
     # Only on the header's own line ("Allergies: daratumumab"): the lines after an inline

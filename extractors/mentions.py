@@ -84,7 +84,9 @@ class AssertionResolver:
             if not (unless and unless.search(ent.sent.text)):
                 if assertion == "family":
                     return "family"
-                if assertion in ("planned", "uncertain") and self.from_modifiers(ent, kind) != "negated":
+                if assertion in ("planned", "recommended", "discussed", "uncertain") and (
+                    self.from_modifiers(ent, kind) != "negated"
+                ):
                     # a plan section's drugs are plans; an allergy list says a drug
                     # was met, not that it was given as treatment
                     return assertion

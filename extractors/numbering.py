@@ -126,13 +126,26 @@ def numbered_list_lines(text: PageText) -> dict[int, int]:
                 last = max(number, last or 0)
             continue
         last = None if not (active or table_line_column) else last
-        if stripped.endswith(":") or stripped.isupper():
+        if stripped.endswith(":") or stripped.isupper() or _short_heading(stripped, title):
             active = bool(title.search(stripped))
         if header.match(stripped):
             table_line_column, last = True, None  # a new table numbers from its own start
         elif stripped.endswith(":"):
             table_line_column = False
     return found
+
+
+_HEADING_MAX_WORDS = 12
+
+
+def _short_heading(line: str, title: re.Pattern[str]) -> bool:
+    """A heading written without a colon: "E. Prior therapies (regimen - start - end)" - a
+    short line that names a lines title and no date."""
+    return (
+        len(line.split()) <= _HEADING_MAX_WORDS
+        and bool(title.search(line))
+        and not re.search(r"\d{2,4}\b", line)
+    )
 
 
 def numbering_covers(events: list[Event]) -> bool:
@@ -178,6 +191,11 @@ def _placed_twin(by_number: dict[int, list[Event]], event: Event) -> int | None:
     return None
 
 
+def _holder_line(by_number: dict[int, list[Event]], event: Event) -> int:
+    """The numbered line holding most of the event's drugs (the later on a tie)."""
+    return max(sorted(by_number), key=lambda n: len(event.core & imwg.core(by_number[n])))
+
+
 def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
     """The text numbers its lines: follow it.  An unnumbered event after a numbered one
     (a table's transplant or maintenance row) belongs to that line when the plan rules say
@@ -206,6 +224,15 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
             current = event.explicit - sum(1 for n in absorbed if n < event.explicit)
         elif current is None:
             before.append(event)  # narrative before the numbered history, which is authoritative
+            continue
+        elif (
+            event.explicit is None
+            and event.core
+            and event.core <= set().union(*(imwg.core(g) for g in by_number.values()))
+        ):
+            # drugs the numbered lines already hold, told again in the narrative ("she relapsed
+            # in 06/2021 and received daratumumab ..."): the narrative names the lines
+            by_number[_holder_line(by_number, event)][0].mentions.extend(event.items)
             continue
         elif (twin := _placed_twin(by_number, event)) is not None:
             # The history told again (letter, then a table on the next page whose number

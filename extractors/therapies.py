@@ -337,6 +337,12 @@ class TherapyBuilder:
             header = self._header_date(text, line_no)
             # offsets of a header's dates point into another line: drop the garbled span
             chosen = replace(header, start=-1, garbled_span=None) if header else None
+        # a list item whose dates close it, after the whole plan: "1. VRd x4 -> auto SCT ->
+        # Revlimid maint 04/2018 - 06/2021" - the item's first drug starts the line
+        if chosen is None and dates and _ITEM_START.match(line) and start < dates[0].start:
+            first_of_item = not any(lo < start for lo in layout.clause_starts if lo < dates[0].start)
+            if first_of_item:
+                chosen = DateMention(-1, -1, dates[0].begin or dates[0].finish, None)
         return chosen
 
     @staticmethod
@@ -474,6 +480,10 @@ def _first_date(cell: TableCell | None) -> DateMention | None:
         return None
     found = therapy_dates(cell.text, find_dates(cell.text))
     return found[0] if found else None
+
+
+# A line that is a list item: a number or a bullet opening it.
+_ITEM_START = re.compile(r"^\s*(?:[-•*·▪◦‣>]|\(?\d{1,2}[.):])\s+")
 
 
 # How far a receipt cue reaches a CAR-T mention: before it ("s/p", "received ... ide-cel")
