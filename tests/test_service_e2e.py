@@ -77,20 +77,20 @@ def test_a_bad_file_is_refused_with_its_code_and_kept(full_run: FullRun) -> None
 
 
 def test_the_logs_name_no_patient_no_birth_date_and_no_file(full_run: FullRun) -> None:
-    from fixtures.cases import CASES
+    from fixtures.catalog import load_cases
 
     logs = full_run.logs
     assert "done" in logs  # the jobs were logged, by id
     for doc_id in full_run.ids.values():
         assert doc_id in logs
-    cases = {c.cid: c for c in CASES}
+    cases = {c.id: c for c in load_cases()}
     forbidden: set[str] = {"Testpatient", "Epsilon"}
     for source, upload_name in RUN.items():
         forbidden |= {source, Path(source).stem, upload_name}
         case = cases[source.split(".")[0]]
-        forbidden |= {case.name, case.name.split(", ")[0], case.mrn}
-        if case.dob:
-            d = case.dob
+        forbidden |= {case.patient.name, case.patient.name.split(", ")[0], case.mrn}
+        if case.patient.dob:
+            d = case.patient.dob
             forbidden |= {
                 d.isoformat(),
                 f"{d:%m/%d/%Y}",
