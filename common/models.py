@@ -88,6 +88,8 @@ class Notice(Frozen):
     code: str
     message: str
     page: int | None = None
+    # Where on the page, when the problem has a place (ink the OCR could not read).
+    bbox: BBox | None = None
 
 
 class Page(Frozen):

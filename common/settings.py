@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     ocr_dpi: int = Field(default=300, ge=72, le=600)
     ocr_timeout_s: float = Field(default=180.0, gt=0)
     ocr_language: str = "eng"
+    # "tesserocr": libtesseract in process (the model loaded once per thread), when
+    # installed; "binary": the tesseract program, one process per call.
+    ocr_engine: Literal["tesserocr", "binary"] = "tesserocr"
     low_confidence: float = Field(default=0.60, ge=0, le=1, description="word confidence below this is 'low'")
     low_page_confidence: float = Field(default=0.70, ge=0, le=1)
     # Folders of policy files read beside the bundled ones (JSON list in the environment:

@@ -8,8 +8,11 @@ the report.  The CLI, the API and the evaluation runner are thin layers over
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.errors import NoPolicyForProduct
 from common.models import (
@@ -23,12 +26,12 @@ from common.models import (
 )
 from common.settings import Settings
 from common.structure import DocumentStructure
-from criteria.evaluator import evaluate
-from criteria.policy import Policy, select_policy
-from extractors.facts import extract_facts
-from extractors.structure import document_structure
-from extractors.structure.order import table_reading_order
 from reading.reader import read_document
+
+if TYPE_CHECKING:
+    from criteria.policy import Policy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,25 @@ def process_file(
     policy_id: str | None = None,
 ) -> Processed:
     settings = settings or Settings()
-    document = read_document(path, settings)
+    # The NLP pipeline (spaCy's import and ~2,500 rules: 4-5 s of CPU) is built while the
+    # pages are read, so a one-off run pays its start-up beside the OCR, not after it;
+    # a warm process finds it built and the thread ends at once.
+    warm = threading.Thread(target=_warm_extraction, name="warm-nlp", daemon=True)
+    warm.start()
+    try:
+        document = read_document(path, settings)
+    finally:
+        warm.join()
     return process_document(document, settings=settings, policy_id=policy_id)
+
+
+def _warm_extraction() -> None:
+    try:
+        from extractors.nlp import build_nlp
+
+        build_nlp()
+    except Exception:  # the extraction itself will raise it, with its own message
+        log.debug("warming the NLP pipeline failed", exc_info=True)
 
 
 def process_document(
@@ -60,6 +80,11 @@ def process_document(
     settings: Settings | None = None,
     policy_id: str | None = None,
 ) -> Processed:
+    from criteria.evaluator import evaluate
+    from extractors.facts import extract_facts
+    from extractors.structure import document_structure
+    from extractors.structure.order import table_reading_order
+
     settings = settings or Settings()
     structure = document_structure(document.pages)
     # Another patient's pages never reach the facts (their therapies are not this member's);
@@ -84,6 +109,8 @@ def process_document(
 def choose_policy_for(facts: ClinicalFacts, *, policy_id: str | None, settings: Settings) -> Policy:
     """The policy named (``--policy``), else the one for the requested product in force on
     the date of service.  Raises NoPolicyForProduct when none covers the request."""
+    from criteria.policy import select_policy
+
     request = facts.request
     return select_policy(
         policy_id=policy_id,

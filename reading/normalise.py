@@ -10,8 +10,12 @@ Steps, in order, each with a reason:
    removed as tiny connected components (a median filter would also eat the thin
    strokes of a 98-dpi fax).
 3. Blank test: fewer than a handful of glyph-sized components means nothing to read.
-4. Square the pixels and bring the page to ``ocr_dpi`` (tesseract is trained on
-   ~300 dpi text; 204-dpi glyphs are below its sweet spot).
+4. Square the pixels: the lower axis is brought up to the higher one (a normal-mode
+   fax's rows doubled).  Pages of 190 dpi or more keep that resolution; only coarser
+   ones are brought up to ``ocr_dpi``, and much finer ones down to it.  Measured on the
+   bench's 10-page faxes (tesseract 5): a fine-mode fax read at 204 dpi has a character
+   error rate of 0.86% against 1.01% when upscaled to 300 dpi, a normal-mode fax 2.05%
+   against 1.89%, for 22-29% less engine time; the 300-dpi upscale did not pay.
 5. Orientation turns (decided by the caller with tesseract's OSD) and deskew
    (projection-profile search up to +/-12 degrees).
 6. Table and form rules removed: long horizontal and vertical strokes beside a
@@ -328,6 +332,47 @@ class Squared:
     blank: bool
 
 
+# At or above this a page is read at its own resolution (step 4).
+NATIVE_MIN_DPI = 190.0
+
+
+def reading_dpi(dpi: tuple[float, float], ocr_dpi: int) -> float:
+    """The square resolution a page of resolution ``dpi`` is read at (step 4)."""
+    top = max(dpi)
+    if top < NATIVE_MIN_DPI or top > ocr_dpi * 1.5:
+        return float(ocr_dpi)
+    return top
+
+
+def plain(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int, rotation: int) -> Prepared:
+    """The page as a new user would hand it to tesseract: square pixels by a plain resize
+    at the reading resolution, turned upright, nothing else (no despeckle, deskew or rule
+    removal).  The reading of a page can be checked against this one's."""
+    grey = to_grey(image)
+    h, w = grey.shape
+    dpi = effective_dpi((w, h), dpi_tag)
+    out_dpi = reading_dpi(dpi, ocr_dpi)
+    new_size = (max(1, round(w * out_dpi / dpi[0])), max(1, round(h * out_dpi / dpi[1])))
+    if new_size != (w, h):
+        interp = cv2.INTER_CUBIC if new_size[0] * new_size[1] > w * h else cv2.INTER_AREA
+        grey = cv2.resize(grey, new_size, interpolation=interp)
+    transform = _scale(new_size[0] / w, new_size[1] / h)
+    if rotation:
+        gh, gw = grey.shape
+        code = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+        grey = cv2.rotate(grey, code[rotation])
+        transform = transform.then(_turn_cw(rotation, gw, gh))
+    return Prepared(
+        image=Image.fromarray(grey, mode="L"),
+        dpi=round(out_dpi),
+        to_prepared=transform,
+        original_size=(w, h),
+        original_dpi=dpi,
+        blank=False,
+        rotation=rotation,
+    )
+
+
 def square(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int) -> Squared:
     """Steps 1-4: resolution, despeckle, blank test, square pixels at the OCR resolution."""
     grey = to_grey(image)
@@ -338,11 +383,7 @@ def square(image: Image.Image, dpi_tag: tuple[float, float] | None, ocr_dpi: int
     ink = ink_mask(grey)
     grey, ink = despeckle(grey, ink, dpi)
     blank = glyph_count(ink, dpi, limit=5) < 3
-    target = float(ocr_dpi)
-    top = max(dpi)
-    # Upscale low resolutions to the OCR resolution; leave 300-450 dpi alone; bring
-    # very high resolutions down (tesseract gains nothing and pays per pixel).
-    out_dpi = target if top < target * 0.95 or top > target * 1.5 else top
+    out_dpi = reading_dpi(dpi, ocr_dpi)
     fx, fy = out_dpi / dpi[0], out_dpi / dpi[1]
     if abs(fx - 1) > 1e-3 or abs(fy - 1) > 1e-3:
         interp = cv2.INTER_CUBIC if fx * fy > 1 else cv2.INTER_AREA
@@ -433,9 +474,7 @@ def strip_rules(grey: np.ndarray, dpi: int) -> tuple[np.ndarray, tuple[Segment, 
         cv2.dilate(horizontal, np.ones((2 * across + 1, 3), np.uint8)),
         cv2.dilate(vertical, np.ones((3, 2 * across + 1), np.uint8)),
     )
-    out = grey.copy()
-    out[rules > 0] = 255
-    return out, segments
+    return cv2.max(grey, rules), segments  # rules is 0 or 255: rule pixels become white
 
 
 # A rule is ink along nearly all its length (a fax drops a pixel here and there).  The gap
@@ -450,11 +489,21 @@ def _solid(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return mask
-    inked = np.bincount(labels.ravel(), weights=(ink > 0).ravel().astype(np.float64), minlength=count)
+    # Counted over the stroke pixels only, and dropped box by box: a page has a few dozen
+    # strokes and millions of pixels (this was a tenth of a page's preparation).
+    on = mask > 0
+    inked = np.bincount(labels[on], weights=(ink[on] > 0).astype(np.float64), minlength=count)
     share = inked / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
-    keep = share >= _RULE_INK_SHARE
-    keep[0] = False
-    return np.where(keep[labels], np.uint8(255), np.uint8(0)).astype(np.uint8)
+    drop = np.nonzero(share < _RULE_INK_SHARE)[0]
+    drop = drop[drop > 0]
+    if drop.size == 0:
+        return mask
+    out = mask.copy()
+    for i in drop:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        window = out[y : y + h, x : x + w]
+        window[labels[y : y + h, x : x + w] == i] = 0
+    return out
 
 
 def _segments(mask: np.ndarray, *, horizontal: bool) -> list[Segment]:

@@ -16,20 +16,24 @@ the upright reading came out poor, so an upright page costs one call.
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image
 
 from common.errors import CorruptFile, IntakeError
 from common.models import Mark, Notice, Page, Rule, Word, WordSource
 from common.settings import Settings
-from reading import normalise, tesseract
+from reading import coverage, normalise, tesseract
 from reading.quality import score_tokens
 from reading.tesseract import OsdResult, TsvWord
+
+log = logging.getLogger(__name__)
 
 RawWord = TsvWord  # what an engine returns: text, pixel box, confidence 0..100, layout ids
 
@@ -51,8 +55,13 @@ class OcrEngine(Protocol):
 
 @dataclass(frozen=True)
 class TesseractEngine:
+    """The ``tesseract`` binary, one process per call (:mod:`reading.tesseract`)."""
+
     lang: str = "eng"
     psm: int = 3
+
+    def with_psm(self, psm: int) -> TesseractEngine:
+        return replace(self, psm=psm)
 
     def recognise(self, image: Image.Image, *, dpi: int, timeout: float) -> Sequence[RawWord]:
         return tesseract.image_to_words(image, lang=self.lang, psm=self.psm, dpi=dpi, timeout=timeout)
@@ -62,7 +71,29 @@ class TesseractEngine:
 
 
 def default_engine(settings: Settings) -> OcrEngine:
+    """libtesseract in process when tesserocr and the language data are there (the model
+    loaded once per thread: 0.70 s of CPU a fine-fax page against the binary's 1.23 s,
+    measured on the bench's pages), else the binary."""
+    from reading import inprocess
+
+    if settings.ocr_engine != "binary" and inprocess.available():
+        return inprocess.TesserocrEngine(lang=settings.ocr_language)
     return TesseractEngine(lang=settings.ocr_language)
+
+
+def engine_version(settings: Settings) -> str:
+    """What reads the pages, for recordings' fingerprints and the bench."""
+    from reading import inprocess
+
+    if settings.ocr_engine != "binary" and inprocess.available():
+        return inprocess.version()
+    return tesseract.version()
+
+
+def _with_psm(engine: OcrEngine, psm: int) -> OcrEngine:
+    """The engine reading with another page segmentation mode, when it has one."""
+    with_psm = getattr(engine, "with_psm", None)
+    return with_psm(psm) if callable(with_psm) else engine
 
 
 # ------------------------------------------------------------------ adapter
@@ -244,7 +275,28 @@ def read_beside_squares(
         regions.append((left, top, right, bottom))
     if not regions:
         return list(rows)
-    crops = [prepared.image.crop(r) for r in regions]
+    out = list(rows)
+    for band, found in enumerate(
+        read_regions(engine, prepared.image, regions, dpi=prepared.dpi, timeout=timeout)
+    ):
+        out.extend(replace(r, block=100_000 + band, par=0, line=0) for r in found)  # a line of its own
+    return out
+
+
+def read_regions(
+    engine: OcrEngine,
+    image: Image.Image,
+    regions: Sequence[tuple[int, int, int, int]],
+    *,
+    dpi: int,
+    timeout: float,
+) -> list[list[RawWord]]:
+    """Read each region of ``image`` on its own, all in one engine call; the words of each,
+    boxed in ``image``'s pixels.  Nothing (not an error) when the engine fails: a second
+    reading is only a help."""
+    if not regions:
+        return []
+    crops = [image.crop(r) for r in regions]
     gap = max(8, max(c.height for c in crops) // 2)
     strip = Image.new(
         "L", (max(c.width for c in crops) + 2 * gap, sum(c.height + gap for c in crops) + gap), 255
@@ -256,13 +308,12 @@ def read_beside_squares(
         bands.append(y)
         y += crop.height + gap
     # The strip is one block of short lines: page layout analysis (psm 3) drops a lone "1"
-    # there too; as a uniform block (psm 6) it is read.
-    block = replace(engine, psm=6) if isinstance(engine, TesseractEngine) else engine
+    # there; as a uniform block (psm 6) it is read.
     try:
-        found = block.recognise(strip, dpi=prepared.dpi, timeout=timeout)
+        found = _with_psm(engine, 6).recognise(strip, dpi=dpi, timeout=timeout)
     except IntakeError:
-        return list(rows)  # the first reading stands
-    out = list(rows)
+        return [[] for _ in regions]
+    out: list[list[RawWord]] = [[] for _ in regions]
     for row in found:
         if not row.text.strip() or row.conf < 0:
             continue
@@ -271,16 +322,7 @@ def read_beside_squares(
         if band is None:
             continue
         left, top, _, _ = regions[band]
-        out.append(
-            replace(
-                row,
-                left=left + row.left - gap,
-                top=top + row.top - bands[band],
-                block=100_000 + band,  # a line of its own
-                par=0,
-                line=0,
-            )
-        )
+        out[band].append(replace(row, left=left + row.left - gap, top=top + row.top - bands[band]))
     return out
 
 
@@ -306,6 +348,171 @@ def _osd(engine: OcrEngine, sq: normalise.Squared, settings: Settings) -> OsdRes
     return result
 
 
+def _turned(
+    sq: normalise.Squared,
+    prepared: normalise.Prepared,
+    rows: Sequence[RawWord],
+    engine: OcrEngine,
+    settings: Settings,
+) -> tuple[normalise.Prepared, Sequence[RawWord]]:
+    """The page read poorly upright: read it turned as OSD says, or upside down when OSD
+    sees no turn, and keep the better reading.  OSD is unsure on squared normal-mode faxes
+    (an upside-down page of the corpus: "Rotate: 0" at confidence 1.7, while the page read
+    turned had a mean word confidence of 0.71 against 0.25), and a page fed upside down is
+    the commonest turn."""
+    osd = _osd(engine, sq, settings)
+    rotate = osd.rotate if osd else 180
+    turned = normalise.orient(sq, rotate)
+    turned_rows = engine.recognise(turned.image, dpi=turned.dpi, timeout=settings.ocr_timeout_s)
+    if _better(turned_rows, rows):
+        return turned, turned_rows
+    return prepared, rows
+
+
+# A page read this poorly (mean confidence 0..1, or share of word-like tokens) is read
+# again on the plain square-pixel image, and the better reading is kept: despeckle,
+# deskew and rule removal help most pages and ruin a few.
+_CHECK_PLAIN_MEAN = 0.80
+_CHECK_PLAIN_GOOD = 0.80
+
+
+def _check_plain(rows: Sequence[RawWord]) -> bool:
+    mean, good = _quality(rows)
+    return mean < _CHECK_PLAIN_MEAN or good < _CHECK_PLAIN_GOOD
+
+
+def _into(rows: Sequence[RawWord], src: normalise.Prepared, dst: normalise.Prepared) -> list[RawWord]:
+    """Rows boxed in ``src``'s pixels, boxed in ``dst``'s (both images of one page)."""
+    import numpy as np
+
+    m = dst.to_prepared.m @ np.linalg.inv(src.to_prepared.m)
+    out = []
+    for r in rows:
+        pts = (
+            np.array(
+                [
+                    [r.left, r.top, 1],
+                    [r.left + r.width, r.top, 1],
+                    [r.left, r.top + r.height, 1],
+                    [r.left + r.width, r.top + r.height, 1],
+                ],
+                dtype=float,
+            )
+            @ m.T
+        )
+        x0, y0 = pts[:, 0].min(), pts[:, 1].min()
+        x1, y1 = pts[:, 0].max(), pts[:, 1].max()
+        out.append(
+            replace(
+                r, left=round(x0), top=round(y0), width=max(1, round(x1 - x0)), height=max(1, round(y1 - y0))
+            )
+        )
+    return out
+
+
+def _gap_regions(gaps: Sequence[coverage.Gap], size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    w, h = size
+    out = []
+    for g in gaps:
+        pad = max(4, (g.bottom - g.top) // 3)
+        out.append((max(0, g.left - pad), max(0, g.top - pad), min(w, g.right + pad), min(h, g.bottom + pad)))
+    return out
+
+
+def _fill(gap: coverage.Gap, found: Sequence[RawWord]) -> list[RawWord]:
+    """The words read again that belong in ``gap``: their middle inside it, letters or digits in them."""
+    return [
+        r
+        for r in found
+        if gap.left - 2 <= r.left + r.width / 2 <= gap.right + 2
+        and gap.top - 2 <= r.top + r.height / 2 <= gap.bottom + 2
+        and any(c.isalnum() for c in r.text)
+    ]
+
+
+def _merge(rows: list[RawWord], group: list[RawWord]) -> list[RawWord]:
+    """``rows`` with the words of one stretch read again put in reading order: into the
+    line they continue (sharing its line, left to right), or after the words above them."""
+    g_top = min(r.top for r in group)
+    g_bottom = max(r.top + r.height for r in group)
+    g_left = min(r.left for r in group)
+    half = max(1, (g_bottom - g_top) // 2)
+    same = [
+        i
+        for i, r in enumerate(rows)
+        if min(r.top + r.height, g_bottom) - max(r.top, g_top) >= min(half, r.height // 2)
+    ]
+    if same:
+        key = rows[same[0]]
+        group = [replace(r, block=key.block, par=key.par, line=key.line) for r in group]
+        right = [i for i in same if rows[i].left > g_left]
+        at = right[0] if right else same[-1] + 1
+    else:
+        above = [i for i, r in enumerate(rows) if r.top + r.height / 2 < g_top]
+        at = above[-1] + 1 if above else 0
+    return [*rows[:at], *sorted(group, key=lambda r: r.left), *rows[at:]]
+
+
+def read_gaps(
+    engine: OcrEngine,
+    prepared: normalise.Prepared,
+    rows: Sequence[RawWord],
+    plain: Callable[[], normalise.Prepared] | None,
+    *,
+    timeout: float,
+) -> tuple[list[RawWord], list[coverage.Gap]]:
+    """No line of ink without words: each stretch of ink no word covers is read again on
+    its own (one call for the page), then on the plain image if still empty; what stays
+    unread is returned, in ``prepared``'s pixels, for a warning."""
+    import numpy as np
+
+    ink = (np.asarray(prepared.image) < 128).astype(np.uint8)
+    skip = [(sq.left - 2, sq.top - 2, sq.right + 2, sq.bottom + 2) for sq in prepared.squares]
+    found_gaps = coverage.gaps(ink, prepared.dpi, rows, skip=skip)[:_GAPS_MAX]
+    if not found_gaps:
+        return list(rows), []
+    out = list(rows)
+    regions = _gap_regions(found_gaps, prepared.image.size)
+    again = read_regions(engine, prepared.image, regions, dpi=prepared.dpi, timeout=timeout)
+    left: list[int] = []
+    for i, (gap, found) in enumerate(zip(found_gaps, again, strict=True)):
+        words = _fill(gap, found)
+        if words:
+            out = _merge(out, [replace(r, block=200_000 + i, par=0, line=0) for r in words])
+        else:
+            left.append(i)
+    if left and plain is not None:
+        other = plain()
+        boxes = _into(
+            [
+                RawWord("", g.left, g.top, g.right - g.left, g.bottom - g.top, 0, 0, 0, 0)
+                for g in (found_gaps[i] for i in left)
+            ],
+            prepared,
+            other,
+        )
+        there = [coverage.Gap(b.left, b.top, b.left + b.width, b.top + b.height) for b in boxes]
+        again = read_regions(
+            engine, other.image, _gap_regions(there, other.image.size), dpi=other.dpi, timeout=timeout
+        )
+        still: list[int] = []
+        for i, gap, found in zip(left, there, again, strict=True):
+            words = _fill(gap, found)
+            if words:
+                back = _into(words, other, prepared)
+                out = _merge(out, [replace(r, block=300_000 + i, par=0, line=0) for r in back])
+            else:
+                still.append(i)
+        left = still
+    log.debug("ink without words: %d stretches, %d still unread", len(found_gaps), len(left))
+    return out, [found_gaps[i] for i in left]
+
+
+# At most this many stretches of a page are read again (a page of handwriting or a
+# photo would otherwise be read piece by piece); the rest are flagged.
+_GAPS_MAX = 40
+
+
 def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settings) -> Page:
     sq = normalise.square(source.image, source.dpi, settings.ocr_dpi)
     dpi = sq.original_dpi
@@ -322,18 +529,29 @@ def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settin
         osd = _osd(engine, sq, settings)
         rotation = osd.rotate if osd else 0
     prepared = normalise.orient(sq, rotation)
-    rows = engine.recognise(prepared.image, dpi=prepared.dpi, timeout=timeout)
+    rows: Sequence[RawWord] = engine.recognise(prepared.image, dpi=prepared.dpi, timeout=timeout)
     if not asked_osd and _poor(rows):
-        osd = _osd(engine, sq, settings)
-        if osd:
-            turned = normalise.orient(sq, osd.rotate)
-            turned_rows = engine.recognise(turned.image, dpi=turned.dpi, timeout=timeout)
-            if _better(turned_rows, rows):
-                prepared, rows = turned, turned_rows
+        prepared, rows = _turned(sq, prepared, rows, engine, settings)
 
-    rows = reread_doubtful(engine, prepared.image, rows, dpi=prepared.dpi, timeout=timeout)
-    rows = read_beside_squares(engine, prepared, rows, timeout=timeout)
-    words = to_words(rows, prepared)
+    plain_image: normalise.Prepared | None = None
+
+    def plain() -> normalise.Prepared:
+        nonlocal plain_image
+        if plain_image is None:
+            plain_image = normalise.plain(source.image, source.dpi, settings.ocr_dpi, prepared.rotation)
+        return plain_image
+
+    # The page read poorly after normalisation: read the plain image too, keep the better.
+    frame = prepared
+    if _check_plain(rows):
+        plain_rows = engine.recognise(plain().image, dpi=plain().dpi, timeout=timeout)
+        if _better(plain_rows, rows):
+            rows = _into(plain_rows, plain(), prepared)
+
+    rows = reread_doubtful(engine, frame.image, rows, dpi=frame.dpi, timeout=timeout)
+    rows = read_beside_squares(engine, frame, rows, timeout=timeout)
+    rows, unread = read_gaps(engine, frame, rows, plain, timeout=timeout)
+    words = to_words(rows, frame)
     notices: list[Notice] = []
     if prepared.rotation:
         how = "upside down" if prepared.rotation == 180 else "sideways"
@@ -343,6 +561,16 @@ def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settin
                 message=f"page {number} was {how}; it was read after turning it "
                 f"{prepared.rotation} degrees clockwise.",
                 page=number,
+            )
+        )
+    for gap in unread:
+        notices.append(
+            Notice(
+                code="unread_ink",
+                message=f"page {number}: a stretch of print could not be read; "
+                "a person should read it on the page (its box is given).",
+                page=number,
+                bbox=frame.box(*gap.box),
             )
         )
     page = Page(
@@ -390,21 +618,48 @@ def ocr_pages(
     if not jobs:
         return {}
     workers = min(settings.workers, len(jobs))
-    if workers <= 1:
-        return {n: _run_one(load, n, engine, settings) for n, load in jobs}
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
-    try:
-        futures: dict[Future[Page], int] = {
-            pool.submit(_run_one, load, n, engine, settings): n for n, load in jobs
-        }
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for fut in done:
-            err = fut.exception()
-            if err is not None:
-                raise err
-        return {futures[f]: f.result() for f in futures}
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with _progress(len(jobs)) as shown:
+        if workers <= 1:
+            pages = {}
+            for n, load in jobs:
+                pages[n] = _run_one(load, n, engine, settings)
+                shown.update(1)
+            return pages
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
+        try:
+            futures: dict[Future[Page], int] = {}
+            for n, load in jobs:
+                fut = pool.submit(_run_one, load, n, engine, settings)
+                fut.add_done_callback(lambda _: shown.update(1))
+                futures[fut] = n
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for fut in done:
+                err = fut.exception()
+                if err is not None:
+                    raise err
+            return {futures[f]: f.result() for f in futures}
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# A fax this long shows how far the reading has got (on a terminal only).
+_PROGRESS_MIN_PAGES = 3
+
+
+def _progress(total: int) -> Any:
+    """Pages read of the total on stderr, when stderr is a terminal (tqdm's ``disable=None``):
+    never in a service's logs or a pipe."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc="reading",
+        unit="page",
+        file=sys.stderr,
+        disable=None if total >= _PROGRESS_MIN_PAGES else True,
+        leave=False,
+        bar_format="{desc}: page {n_fmt} of {total_fmt} read [{elapsed}<{remaining}]",
+    )
 
 
 # Rendering PDF pages and reading TIFF frames share library state that is not

@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 from common.errors import CorruptFile, DecompressionBomb, EncryptedPdf, NoPages, TooManyPages
 from common.models import BBox, Mark, Notice, Page, Rule, Word, WordSource
 from common.settings import Settings
+from reading.normalise import reading_dpi
 from reading.ocr import DECODE_LOCK, PageImage
 from reading.quality import score_tokens
 
@@ -111,16 +112,43 @@ def _open_locked(data: bytes, settings: Settings) -> OpenPdf:
     return OpenPdf(doc=doc, sizes=sizes)
 
 
-def page_loader(pdf: OpenPdf, index: int, settings: Settings) -> Callable[[], PageImage]:
+def _scan_dpi(page: Any) -> float | None:
+    """The resolution of the image covering most of the page (a scan's), if any."""
+    import pypdfium2.raw as pdfium_c
+
+    best: tuple[float, float] | None = None  # (area in points, dpi)
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        px_w, _ = obj.get_px_size()
+        width_pt = right - left
+        if width_pt <= 0 or px_w <= 0:
+            continue
+        area = width_pt * (top - bottom)
+        if best is None or area > best[0]:
+            best = (area, px_w * 72.0 / width_pt)
+    return best[1] if best else None
+
+
+def page_loader(
+    pdf: OpenPdf, index: int, settings: Settings, *, native: bool = False
+) -> Callable[[], PageImage]:
+    """Render a page to OCR; ``native``: at its scan's own resolution when that is fine
+    enough to read as is (:func:`reading.normalise.reading_dpi`), so a 200-dpi scan is
+    not upsampled to be read; otherwise at ``settings.ocr_dpi``."""
+
     def load() -> PageImage:
         w, h = pdf.sizes[index]
-        scale = settings.ocr_dpi / 72.0
-        # Keep the raster within the pixel budget; boxes are relative, so a
-        # smaller render of a big page loses nothing but detail.
-        scale = min(scale, math.sqrt(settings.max_page_pixels / (w * h)))
         with DECODE_LOCK:
             page = pdf.doc[index]
             try:
+                render_dpi = float(settings.ocr_dpi)
+                if native:
+                    found = _scan_dpi(page)
+                    if found:
+                        render_dpi = min(render_dpi, reading_dpi((found, found), settings.ocr_dpi))
+                # Keep the raster within the pixel budget; boxes are relative, so a
+                # smaller render of a big page loses nothing but detail.
+                scale = min(render_dpi / 72.0, math.sqrt(settings.max_page_pixels / (w * h)))
                 bitmap = page.render(scale=scale, grayscale=True)
                 image = bitmap.to_pil().convert("L")
             finally:

@@ -115,7 +115,9 @@ def _read_pdf(data: bytes, sha: str, settings: Settings, engine: OcrEngine) -> D
         count = len(opened.sizes)
         layered, notices = pdf.text_layers(data, count)
         jobs: list[tuple[int, Loader]] = [
-            (n, pdf.page_loader(opened, n - 1, settings)) for n in range(1, count + 1) if n not in layered
+            (n, pdf.page_loader(opened, n - 1, settings, native=True))
+            for n in range(1, count + 1)
+            if n not in layered
         ]
         ocred = ocr_pages(jobs, engine=engine, settings=settings)
     finally:

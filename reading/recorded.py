@@ -38,6 +38,19 @@ def _tesseract_version() -> str:
     return (done.stdout or done.stderr).splitlines()[0].strip() if (done.stdout or done.stderr) else "unknown"
 
 
+def _engine_version(settings: Settings) -> str:
+    if settings.ocr_engine == "binary":
+        return _tesseract_version()
+    return _cached_engine_version(settings.ocr_engine)
+
+
+@lru_cache(maxsize=4)
+def _cached_engine_version(name: str) -> str:
+    from reading.ocr import engine_version
+
+    return engine_version(Settings(ocr_engine=name))
+
+
 @lru_cache(maxsize=1)
 def _source_digest() -> str:
     digest = hashlib.sha256()
@@ -53,9 +66,10 @@ def fingerprint(settings: Settings) -> str:
     parts = {
         "format": FORMAT,
         "source": _source_digest(),
-        "tesseract": _tesseract_version(),
+        "tesseract": _engine_version(settings),
         "dpi": settings.ocr_dpi,
         "language": settings.ocr_language,
+        "engine": settings.ocr_engine,
         "workers": 1,  # readings do not depend on parallelism; fixed so the key is stable
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]

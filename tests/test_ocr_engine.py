@@ -29,11 +29,13 @@ class FakeEngine:
     fail: Exception | None = None
     osd: OsdResult | None = None
     calls: list[str] = field(default_factory=list)
+    sizes: list[tuple[int, int]] = field(default_factory=list)  # of the images recognised
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def recognise(self, image: Image.Image, *, dpi: int, timeout: float) -> Sequence[RawWord]:
         with self.lock:
             self.calls.append("recognise")
+            self.sizes.append(image.size)
         if self.fail is not None:
             raise self.fail
         return self.rows
@@ -148,14 +150,32 @@ def test_missing_tesseract_binary_is_an_engine_error_with_the_install_command(
 ) -> None:
     monkeypatch.setenv("TESSERACT_CMD", "/nonexistent/tesseract")
     with pytest.raises(errors.EngineError) as caught:
-        read_document(inked_tiff, Settings(workers=1))
+        read_document(inked_tiff, Settings(workers=1, ocr_engine="binary"))
+    assert "apt-get install" in caught.value.hint
+
+
+def test_missing_language_data_in_process_is_an_engine_error_with_the_install_command(
+    inked_tiff: Path,
+) -> None:
+    with pytest.raises(errors.EngineError) as caught:
+        read_document(inked_tiff, Settings(workers=1, ocr_language="zzz"))
     assert "apt-get install" in caught.value.hint
 
 
 @pytest.mark.ocr
-def test_real_tesseract_timeout_is_ocr_timeout(inked_tiff: Path) -> None:
+@pytest.mark.parametrize("engine", ["tesserocr", "binary"])
+def test_both_engines_read_the_same_words(inked_tiff: Path, engine: str) -> None:
+    """Either engine serves behind OcrEngine: same adapter, same words on a clean page."""
+    page = read_document(inked_tiff, Settings(workers=1, ocr_engine=engine)).pages[0]  # type: ignore[arg-type]
+    text = " ".join(w.text for w in page.words)
+    assert "synthetic note text" in text and "Line 11 of page 1" in text
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("engine", ["tesserocr", "binary"])
+def test_real_tesseract_timeout_is_ocr_timeout(inked_tiff: Path, engine: str) -> None:
     with pytest.raises(errors.OcrTimeout, match="did not finish"):
-        read_document(inked_tiff, Settings(workers=1, ocr_timeout_s=0.01))
+        read_document(inked_tiff, Settings(workers=1, ocr_timeout_s=0.01, ocr_engine=engine))  # type: ignore[arg-type]
 
 
 @pytest.mark.ocr
