@@ -43,4 +43,7 @@ def create_app(service: Service | None = None, config: ServiceConfig | None = No
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(reviews.router)
+    from intake import review
+
+    review.install(app)
     return app
