@@ -262,8 +262,18 @@
       }
       var print = event.target.closest ? event.target.closest("button[data-print]") : null;
       if (print) window.print();
+      var request = event.target.closest ? event.target.closest("button[data-print-request]") : null;
+      if (request) {
+        // Print the request as the reviewer edited it, and nothing else of the case.
+        var copy = document.getElementById("request-print");
+        copy.textContent = document.getElementById(request.dataset.printRequest).value;
+        document.body.classList.add("print-request");
+        window.print();
+      }
     });
   }
+
+  window.addEventListener("afterprint", function () { document.body.classList.remove("print-request"); });
 
   function start() {
     liveQueue();
