@@ -117,6 +117,9 @@ def test_pages_send_a_browser_to_sign_in_and_answer_anything_else_401(site: Site
         assert resp.status_code == 401 and resp.json()["error"]["code"] == "E405_NOT_AUTHENTICATED", path
     resp = anon.post(f"{case}/criteria/age", data={"action": "accept"}, follow_redirects=False)
     assert resp.status_code == 401
+    # A form a browser sends after its session ended: sign in, then back to the case.
+    resp = anon.post(f"{case}/criteria/age", data={"action": "accept"}, headers=HTML, follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == f"/review/login?next={case}"
     assert site.service.reviews.of(site.letter) == []
 
 

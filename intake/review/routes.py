@@ -8,6 +8,7 @@ the request to the provider.  Every page, fragment and image needs a live sessio
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -354,7 +355,11 @@ def error_page(request: Request, err: IntakeError) -> Response:
     from intake.review.web import SignInRequired
 
     if isinstance(err, SignInRequired):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        else:  # a form sent after the session ended: back to its case, not to a POST-only path
+            found = re.match(rf"^{PREFIX}/cases/[0-9a-f]{{32}}", request.url.path)
+            target = found.group(0) if found else PREFIX + "/"
         return RedirectResponse(f"{PREFIX}/login?next={_q(safe_next(target))}", status_code=303)
     return render("error.html", status_code=err.http_status, error=err, session=None)
 
