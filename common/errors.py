@@ -196,6 +196,26 @@ class NotReady(RequestError):
     hint = "The document is not processed yet; read GET /v1/documents/{id} until its status is done."
 
 
+class Forbidden(RequestError):
+    code = "E407_FORBIDDEN"
+    http_status = 403
+    hint = "Reload the page and send the form again; it was older than your sign-in, or from another site."
+
+
+class ReviewIncomplete(RequestError):
+    code = "E408_REVIEW_INCOMPLETE"
+    http_status = 409
+    hint = "Accept or override every criterion first; approve only when every criterion is met as reviewed."
+
+
+class TooManySignIns(RequestError):
+    code = "E409_TOO_MANY_SIGN_INS"
+    http_status = 429
+    hint = (
+        "Wait a quarter of an hour, or ask an administrator to set a new password (`intake user password`)."
+    )
+
+
 # ------------------------------------------------------------------ jobs
 
 

@@ -359,6 +359,94 @@ def token_revoke(name: Annotated[str, typer.Argument()], data: DataOpt = None) -
         raise typer.Exit(1)
 
 
+user_app = typer.Typer(
+    no_args_is_help=True, help="Reviewers' accounts for the reviewer page: create, list, password, disable."
+)
+app.add_typer(user_app, name="user")
+
+
+def _read_password(name: str, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True, err=True))
+
+
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from the first line of stdin (scripts)")
+]
+
+
+@user_app.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="the reviewer's sign-in name (kept with every action)")],
+    password_stdin: PasswordStdinOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Make a reviewer's account; the password is asked twice (or read from stdin) and only its hash kept."""
+    from intake.auth import check_new_password, create_user
+    from intake.service import Service
+
+    password = _read_password(name, password_stdin)
+    check_new_password(name, password)
+    service = Service.open(_config(data))
+    try:
+        create_user(service.accounts, name, password)
+    finally:
+        service.close()
+    typer.echo(f"user {name.strip()!r} created; sign in at /review/login")
+
+
+@user_app.command("list")
+def user_list(data: DataOpt = None) -> None:
+    """The reviewers' accounts (names and dates, never a password)."""
+    from intake.service import Service
+
+    service = Service.open(_config(data))
+    try:
+        for u in service.accounts.list_users():
+            state = f"disabled {u.disabled_at:%Y-%m-%d %H:%M}" if u.disabled_at else "active"
+            typer.echo(f"{u.name}\tcreated {u.created_at:%Y-%m-%d %H:%M}\t{state}")
+    finally:
+        service.close()
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument()], password_stdin: PasswordStdinOpt = False, data: DataOpt = None
+) -> None:
+    """Set a new password; the user's sessions end."""
+    from intake.auth import check_new_password, hash_password
+    from intake.service import Service
+
+    password = _read_password(name, password_stdin)
+    check_new_password(name, password)
+    service = Service.open(_config(data))
+    try:
+        changed = service.accounts.set_password(name, hash_password(password))
+    finally:
+        service.close()
+    if not changed:
+        typer.echo(f"no user named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"password of {name!r} changed; their sessions have ended")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument()], data: DataOpt = None) -> None:
+    """The user can no longer sign in; their sessions end now (their actions stay on record)."""
+    from intake.service import Service
+
+    service = Service.open(_config(data))
+    try:
+        done = service.accounts.disable_user(name)
+    finally:
+        service.close()
+    if not done:
+        typer.echo(f"no active user named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"user {name!r} disabled")
+
+
 @app.command()
 def audit(
     document: Annotated[str | None, typer.Option(help="one document's id")] = None,

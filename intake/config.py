@@ -37,6 +37,13 @@ class ServiceConfig(BaseSettings):
     resend_after_s: float = Field(default=900.0, gt=0)
     poll_s: float = Field(default=0.2, gt=0, description="how often an idle embedded worker looks for work")
     worker_nice: int = Field(default=5, ge=0, le=19, description="workers yield the CPU to the API")
+    # The reviewer page's sign-in: a session lasts this long at most, and ends sooner when
+    # left idle (an unattended screen showing health information).
+    session_hours: float = Field(default=12.0, gt=0, description="longest a reviewer's session lasts")
+    session_idle_minutes: float = Field(default=30.0, gt=0, description="a session idle this long ends")
+    # Unset: the cookie is marked Secure when the request came over HTTPS (uvicorn takes a
+    # local proxy's X-Forwarded-Proto); set true behind a TLS proxy it does not trust.
+    cookie_secure: bool | None = None
 
     @property
     def max_upload_bytes(self) -> int:

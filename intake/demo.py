@@ -100,6 +100,8 @@ def run_demo(files: list[Path] | None, *, port: int, data: Path, keep_running: b
             f"  curl -H 'Authorization: Bearer {token}' {base}/v1/documents/{next(iter(results), '')}\n"
             f"FHIR: .../fhir   page images: .../pages/1   the queue: {base}/v1/documents\n"
             f"API docs: {base}/docs   token: {token}\n"
+            f"Reviewer page: {base}/review/ (sign in with the token, or with a user:"
+            f" `intake user create NAME --data {data}`)\n"
             f"data (SQLite, originals): {data}/",
             flush=True,
         )

@@ -30,8 +30,10 @@ from common.settings import Settings
 from intake.config import ServiceConfig
 from intake.queue import Dispatcher, TableDispatcher
 from intake.store import db
+from intake.store.accounts import AccountStore
 from intake.store.blobs import BlobStore, Incoming, write_private
 from intake.store.cases import PRIORITIES, Case, CaseStore, Priority
+from intake.store.reviews import ReviewStore
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ class Service:
         self, config: ServiceConfig, store: CaseStore, blobs: BlobStore, dispatcher: Dispatcher
     ) -> None:
         self.config, self.store, self.blobs, self.dispatcher = config, store, blobs, dispatcher
+        self.accounts = AccountStore(store)
+        self.reviews = ReviewStore(store)
         self.settings = Settings()
         self._outbox: queue.SimpleQueue[str] | None = None
         self._outbox_lock = threading.Lock()
@@ -200,6 +204,13 @@ class Service:
         return report
 
     def fhir(self, case_id: str) -> dict[str, Any]:
+        """The bundle made with the report, with the reviewer's answers and outcome beside
+        the service's (outputs.review_fhir); the stored bundle is never changed."""
+        from intake.reviews import reviewed_fhir
+
+        return reviewed_fhir(self, case_id, self.stored_fhir(case_id))
+
+    def stored_fhir(self, case_id: str) -> dict[str, Any]:
         case = self.case(case_id)
         if case.status == "failed":
             code = case.error.code if case.error else "unknown"

@@ -34,7 +34,7 @@ def review_action(report: Report) -> tuple[str, str]:
     return CERTIFIED if report.determination == "criteria_met" and report.policy is not None else PENDED
 
 
-def _product(report: Report, policy: Policy | None) -> str:
+def product_name(report: Report, policy: Policy | None) -> str:
     r = report.request
     if r is not None and (r.brand or r.product):
         name = f"{r.brand} ({r.product})" if r.brand and r.product else (r.brand or r.product or "")
@@ -52,14 +52,18 @@ def claim_response(
     patient: str,
     created: str,
     document_identifier: dict[str, str],
+    action: tuple[str, str] | None = None,
+    disposition: str | None = None,
 ) -> dict[str, Any]:
-    code, display = review_action(report)
+    """``action`` and ``disposition``: a reviewer's (outputs.review_fhir); else the service's."""
+    code, display = action or review_action(report)
     notes = [{"number": n, "type": "display", "text": m} for n, m in enumerate(report.missing, start=1)]
-    disposition = (
-        f"{_product(report, policy)}: {display.lower()}. {report.determination_reason}".strip()
-        if report.determination_reason
-        else f"{_product(report, policy)}: {display.lower()}."
-    )
+    if disposition is None:
+        disposition = (
+            f"{product_name(report, policy)}: {display.lower()}. {report.determination_reason}".strip()
+            if report.determination_reason
+            else f"{product_name(report, policy)}: {display.lower()}."
+        )
     return {
         "resourceType": "ClaimResponse",
         "id": rid,

@@ -3,14 +3,17 @@
 # when nothing changed: Debian packages (installed when missing and running as
 # root, otherwise the exact command is printed), then the virtual environment at
 # .venv with the `intake` command, pinned by requirements.lock.
-#   --servers  also Redis and PostgreSQL (the scale-out path's tests; scripts/test.sh)
+#   --servers  also what the tests need beyond the pipeline (scripts/test.sh): Redis and
+#              PostgreSQL (the scale-out path) and Chromium (the reviewer page's browser tests,
+#              driven by Playwright with Debian's browser; Playwright's own browsers are never
+#              downloaded)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # fonts-dejavu-core: the ballot-box and tick glyphs (☐ ☒ ✓) the page-structure tests print
 DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core)
 if [[ ${1:-} == --servers ]]; then
-  DEBIAN_PACKAGES+=(redis-server postgresql)
+  DEBIAN_PACKAGES+=(redis-server postgresql chromium)
 fi
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do

@@ -13,7 +13,7 @@ from intake.service import Service
 
 def create_app(service: Service | None = None, config: ServiceConfig | None = None) -> FastAPI:
     """Nothing is opened at import time; a given ``service`` is used as is (tests)."""
-    from intake.api import documents, errors, health
+    from intake.api import documents, errors, health, reviews
     from intake.api.limits import BodyLimit
 
     config = service.config if service is not None else (config or ServiceConfig())
@@ -42,4 +42,8 @@ def create_app(service: Service | None = None, config: ServiceConfig | None = No
     app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes)
     app.include_router(health.router)
     app.include_router(documents.router)
+    app.include_router(reviews.router)
+    from intake import review
+
+    review.install(app)
     return app

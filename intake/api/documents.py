@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from common.errors import BadParameter, NoFileInRequest
 from common.models import Determination
+from common.review import CaseReview
 from intake.api.deps import CallerDep, ServiceDep
 from intake.api.errors import error_response
 from intake.api.schemas import Accepted, Document, DocumentList, DocumentSummary, ErrorResponse
@@ -148,10 +149,13 @@ async def list_documents(
 async def get_document(doc_id: IdPath, service: ServiceDep, caller: CallerDep) -> Document:
     case = await run_in_threadpool(service.case, doc_id)
     report = await run_in_threadpool(service.report, doc_id) if case.status == "done" else None
+    review = None
     if report is not None:
         await _audit(service, caller, "read_report", case.id)
+        order = [str(c.get("id")) for c in report.get("criteria", [])]
+        review = await run_in_threadpool(lambda: CaseReview.of(service.reviews.of(case.id), order))
     summary = DocumentSummary.of(case)
-    return Document(**summary.model_dump(), finished_at=case.finished_at, report=report)
+    return Document(**summary.model_dump(), finished_at=case.finished_at, report=report, review=review)
 
 
 @router.get("/{doc_id}/fhir", summary="the report as a FHIR R4 Bundle", responses=_ERRORS)

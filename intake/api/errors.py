@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from common.errors import BadParameter, IntakeError, NotAuthenticated, NotFound, RequestError
@@ -21,7 +21,11 @@ def error_response(err: IntakeError, **extra: Any) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(IntakeError)
-    async def _intake(_: Request, err: IntakeError) -> JSONResponse:
+    async def _intake(request: Request, err: IntakeError) -> Response:
+        if request.url.path.startswith("/review") and "text/html" in request.headers.get("accept", ""):
+            from intake.review.routes import error_page
+
+            return error_page(request, err)  # the reviewer page answers a browser with a page
         return error_response(err)
 
     @app.exception_handler(RequestValidationError)

@@ -4,10 +4,11 @@ the composer wrote it, ``Report.model_dump(mode="json")``, never re-modelled her
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from common.review import CaseReview
 from intake.store.cases import Case, JobError, Priority, Status
 
 
@@ -66,7 +67,25 @@ class DocumentSummary(BaseModel):
 
 class Document(DocumentSummary):
     finished_at: datetime | None
-    report: dict[str, Any] | None = Field(description="the criteria report, when done")
+    report: dict[str, Any] | None = Field(description="the criteria report, when done; never changed")
+    review: CaseReview | None = Field(
+        default=None,
+        description="the reviewer's actions beside the report, when done: each criterion's latest "
+        "action (accept or override, with reason, who and when), the final outcome, every action",
+    )
+
+
+class CriterionReviewIn(BaseModel):
+    action: Literal["accept", "override"]
+    status: Literal["met", "not_met", "not_documented"] | None = Field(
+        default=None, description="for an override: the status the reviewer finds"
+    )
+    reason: str | None = Field(default=None, description="required for an override", max_length=4000)
+
+
+class OutcomeIn(BaseModel):
+    outcome: Literal["approved", "information_requested", "referred"]
+    reason: str | None = Field(default=None, description="required unless approved", max_length=4000)
 
 
 class DocumentList(BaseModel):

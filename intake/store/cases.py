@@ -171,6 +171,10 @@ class CaseStore:
             with conn.begin():
                 yield conn
 
+    def transaction(self) -> contextlib.AbstractContextManager[sa.Connection]:
+        """A write transaction, queued as every write of this store is (for the stores beside it)."""
+        return self._write()
+
     # ------------------------------------------------------------------ intake
 
     def create(

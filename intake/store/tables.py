@@ -2,7 +2,8 @@
 a job is done when its row says so, not when a worker said it started.
 
 The report column is written once, when the job ends, and never changed: a
-reviewer's overrides go in a table of their own beside it.
+reviewer's actions go in a table of their own beside it (review_actions), added
+to and never changed either, so the report and every decision made on it are kept.
 """
 
 from __future__ import annotations
@@ -94,4 +95,51 @@ audit = sa.Table(
     sa.Column("document_id", sa.String(32), nullable=True),
     sa.Column("page", sa.Integer, nullable=True),
     sa.Index("ix_audit_document", "document_id", "at"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    # scrypt, salted: people choose passwords, so the hash must be slow (intake/auth.py).
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("disabled_at", UtcDateTime, nullable=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # SHA-256 of the cookie's value: a copy of the table lets no one in.
+    sa.Column("session_hash", sa.String(64), nullable=False, unique=True),
+    # Who signed in: a user, or the holder of an API token (the token's name).
+    sa.Column("user_id", sa.Integer, nullable=True),
+    sa.Column("token_id", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),  # sent back by every form
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime, nullable=True),  # signed out
+)
+
+review_actions = sa.Table(
+    "review_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("document_id", sa.String(32), nullable=False),
+    # accept or override (a criterion), or outcome (the case's final outcome)
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("criterion_id", sa.String(100), nullable=True),
+    # the criterion's status as the reviewer decided it, or the outcome's code
+    sa.Column("status", sa.String(40), nullable=False),
+    # the criterion's status in the report when the reviewer acted (the report is never changed)
+    sa.Column("extracted", sa.String(40), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("actor_kind", sa.String(16), nullable=False),  # user or token
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_review_actions_document", "document_id", "id"),
 )
