@@ -649,6 +649,92 @@ def write_packet_pdf(doc: PacketDoc, out: Path) -> Path:
     return text_pdf("\f".join("\n".join(page) for page in doc.pages), out)
 
 
+# --------------------------------------------------------------------------- laid-out pages
+
+
+@dataclass(frozen=True)
+class Text:
+    """A run of text at (x, top) in points from the page's top-left corner."""
+
+    text: str
+    x: float
+    top: float
+    size: float = 9.5
+    font: str = "DejaVu"  # has the box glyphs (☒ ☐ □ ■ ✓) as well as letters
+
+
+@dataclass(frozen=True)
+class Line:
+    """A ruling line, points from the top-left corner."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class LayoutDoc:
+    """Pages drawn item by item, as an office's HTML form prints: cells with rules, labels
+    over values, boxes a padding's width from a cell's edge."""
+
+    name: str
+    pages: tuple[tuple[Text | Line, ...], ...]
+
+
+def grid(
+    x: float,
+    top: float,
+    widths: Sequence[float],
+    rows: Sequence[Sequence[str]],
+    *,
+    size: float = 9.5,
+    line_gap: float = 1.25,
+    pad: float = 3.0,
+    rules: bool = True,
+) -> tuple[Text | Line, ...]:
+    """A table of cells as a browser draws one: each cell's lines ("\\n" between them) from
+    its top-left corner plus the padding, rows as tall as their tallest cell, and (``rules``)
+    every cell's border."""
+    out: list[Text | Line] = []
+    edges = [x]
+    for w in widths:
+        edges.append(edges[-1] + w)
+    y = top
+    tops = [y]
+    for row in rows:
+        lines = max(len(cell.split("\n")) for cell in row)
+        for c, cell in enumerate(row):
+            for k, text in enumerate(cell.split("\n")):
+                if text:
+                    out.append(Text(text, edges[c] + pad, y + pad + k * size * line_gap, size))
+        y += 2 * pad + lines * size * line_gap
+        tops.append(y)
+    if rules:
+        out += [Line(edges[0], t, edges[-1], t) for t in tops]
+        out += [Line(e, tops[0], e, tops[-1]) for e in edges]
+    return tuple(out)
+
+
+def write_layout_pdf(doc: LayoutDoc, out: Path) -> Path:
+    _fonts()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page_h = letter[1]
+    c = canvas.Canvas(str(out), pagesize=letter, invariant=1)
+    for items in doc.pages:
+        for item in items:
+            if isinstance(item, Line):
+                c.setLineWidth(0.75)
+                c.line(item.x0, page_h - item.y0, item.x1, page_h - item.y1)
+            else:
+                c.setFont(item.font, item.size)
+                # the baseline a browser puts under a line box's top: about 0.8 em down
+                c.drawString(item.x, page_h - item.top - 0.8 * item.size, item.text)
+        c.showPage()
+    c.save()
+    return out
+
+
 # --------------------------------------------------------------------------- renderings
 
 
@@ -688,7 +774,9 @@ def fax(pdf: Path, rendering: str, out: Path, *, seed: int = 5) -> Path:
     return save_fax_tiff(pages, out, dpi=dpi, compression="group3")
 
 
-def writer_for(doc: TableDoc | FormDoc | PacketDoc) -> Callable[[Path], Path]:
+def writer_for(doc: TableDoc | FormDoc | PacketDoc | LayoutDoc) -> Callable[[Path], Path]:
+    if isinstance(doc, LayoutDoc):
+        return lambda out: write_layout_pdf(doc, out)
     if isinstance(doc, TableDoc):
         return lambda out: write_table_pdf(doc, out)
     if isinstance(doc, FormDoc):

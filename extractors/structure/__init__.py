@@ -57,7 +57,7 @@ class _PageRead:
 
 
 def _read_page(page: Page, lexicon: StructureLexicon) -> _PageRead:
-    geometry = page_geometry(page)
+    geometry = page_geometry(page, lexicon.box_glyphs)
     rows = group_rows(geometry.words)
     forms = read_forms(geometry, rows, lexicon)
     role, why = page_role(geometry, rows, forms.fields, lexicon)

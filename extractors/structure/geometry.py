@@ -204,10 +204,11 @@ def _merge(lines: list[Line], tolerance: float) -> list[Line]:
 _ON_RULE_PT = 4.0
 
 
-def _on_rule(word: Placed, lines: list[Line]) -> bool:
+def _on_rule(word: Placed, lines: list[Line], boxes: frozenset[str]) -> bool:
     """A word of punctuation only ("|", "_", "—", ":") lying on a ruling line: what OCR makes
-    of a rule's fringe, not text."""
-    if any(ch.isalnum() for ch in word.text):
+    of a rule's fringe, not text.  A checkbox glyph ("☒", "[ ]") is never one: a form's box
+    stands a padding's width from its cell's left rule."""
+    if any(ch.isalnum() for ch in word.text) or "".join(word.text.split()) in boxes:
         return False
     for ln in lines:
         if ln.horizontal:
@@ -224,7 +225,8 @@ def _on_rule(word: Placed, lines: list[Line]) -> bool:
     return False
 
 
-def page_geometry(page: Page) -> PageGeometry:
+def page_geometry(page: Page, boxes: frozenset[str] = frozenset()) -> PageGeometry:
+    """``boxes``: the checkbox glyphs (spaces removed) that are text even beside a rule."""
     frame = Frame.of(page)
     placed: list[Placed] = []
     for index, word in enumerate(page.words):
@@ -250,7 +252,7 @@ def page_geometry(page: Page) -> PageGeometry:
     return PageGeometry(
         page=page,
         frame=frame,
-        words=tuple(w for w in placed if not _on_rule(w, merged)),
+        words=tuple(w for w in placed if not _on_rule(w, merged, boxes)),
         lines=tuple(merged),
         squares=tuple(squares),
     )

@@ -194,6 +194,8 @@ class StructureLexicon(BaseModel):
     column_whole: PhraseMatcher
     identity: PhraseMatcher
     glyphs: dict[str, GlyphReading]
+    # certain box glyphs, spaces removed ("☒", "[X]", "()"): never a ruling line's fringe
+    box_glyphs: frozenset[str]
     # every other word list, for OCR-tolerant comparison of its words
     words: PhraseMatcher
 
@@ -284,6 +286,7 @@ def load_structure_lexicon() -> StructureLexicon:
         column_whole=PhraseMatcher((p, c.role) for c in columns for p in (*c.phrases, *c.whole_cell)),
         identity=PhraseMatcher(identity_pairs),
         glyphs=glyphs,
+        box_glyphs=frozenset(k for k, r in glyphs.items() if r.certain and r.style != "underline"),
         words=PhraseMatcher(
             (phrase, "word")
             for phrase in (
