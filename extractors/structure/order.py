@@ -73,9 +73,10 @@ def table_reading_order(pages: Sequence[Page], structure: DocumentStructure) -> 
                     for i in row:
                         new_line[i] = next_line
                     next_line += 1
-            if rest and not any(any(ch.isalnum() for ch in page.words[i].text) for i in rest):
+            anchor = next((i for i in members if i in table_of), None)
+            punctuation = not any(any(ch.isalnum() for ch in page.words[i].text) for i in rest)
+            if anchor is not None and rest and punctuation:
                 # a stray "." or "|" between cells: it stays on its table row's line
-                anchor = next(i for i in members if i in table_of)
                 for i in rest:
                     new_line[i] = new_line[anchor]
             elif rest:
