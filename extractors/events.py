@@ -320,7 +320,7 @@ def place_mentions(events: list[Event]) -> Placed:
             continue
         holder = _holder(event, entries) if event.core and event.core <= placed_core else None
         if holder is not None and event.placement is Placement.MENTION:
-            holder.mentions.extend(event.items)
+            distribute(event, [(e.ingredients | e.core, e.mentions) for e in entries])
             continue
         if holder is not None and _restated(event, holder):
             # "She then received lenalidomide maintenance": an episode cue, but the drugs,
@@ -346,6 +346,28 @@ def _holder(event: Event, entries: list[Event]) -> Event | None:
         return None
     # every drug of the mention must be in some entry; the holder takes the evidence
     return best
+
+
+Holder = tuple[set[str], list[TherapyMention]]  # what an entry or line holds, and its re-mentions
+
+
+def distribute(event: Event, holders: list[Holder]) -> None:
+    """A re-mention's drugs join the entries that hold them, each its own.
+
+    A recap names drugs of several lines ("having had lenalidomide and pomalidomide,
+    bortezomib and carfilzomib"): each drug joins a holder that holds it, the one sharing
+    most of the event's drugs (a regimen's components stay together), the later on a tie.
+    A drug no holder names (a steroid told with its partner) joins the best holder of all."""
+    if not holders:
+        return
+
+    def best(candidates: list[Holder]) -> Holder:
+        return max(reversed(candidates), key=lambda h: len(event.core & h[0]))
+
+    overall = best(holders)
+    for item in event.items:
+        holding = [h for h in holders if item.ingredient in h[0]]
+        (best(holding) if holding else overall)[1].append(item)
 
 
 def _restated(event: Event, holder: Event) -> bool:

@@ -15,12 +15,12 @@ import re
 
 from common.models import Therapy
 from extractors import cues
+from extractors.answers import answered
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention
 from extractors.nlp import CLASS, STATUS
 from extractors.pagetext import PageText
 from extractors.structure.index import StructureIndex
-from extractors.therapies import form_answer
 
 _SHORT = 4  # letters: "PI", "PIs", "TCR", "IMiD"
 _REACH = 60  # characters around a short class name in which its context must stand
@@ -50,17 +50,8 @@ def class_level_therapies(
         single_class = m.label == CLASS and not m.concept.startswith("classes:")
         if assertion == "received" and single_class and not _exposure_context(m, text):
             assertion = "discussed"
-        if index is not None:
-            # a form's class line: "b. Proteasome inhibitor  [ ] bortezomib  [X] None received"
-            placed = text.words_in(m.start, m.end)
-            if placed:
-                words = [w.word for w in placed]
-                option = index.option_of(placed[0].page, words)
-                question = index.question_of(placed[0].page, words) if option is None else None
-                if question is not None and not question.ticked:
-                    assertion = assertion  # the drugs ticked, if any, speak for the class
-                else:
-                    assertion = form_answer(option, question, assertion)
+        # a form's class line: "b. Proteasome inhibitor  [ ] bortezomib  [X] None received"
+        assertion = answered(index, text, m.start, m.end, assertion)
         if assertion == "received" and cues.search("general_statement", text.text[m.sent_start : m.sent_end]):
             assertion = "discussed"  # a label's, a policy's or a population's classes
         ev = text.evidence(m.start, m.end, confidence_factor=m.fuzzy_factor)

@@ -95,9 +95,9 @@ def extract_facts(
         request=request,
         labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence)),
         events=(*progression_events(mentions, text, lexicon), *last_dose_events(text)),
-        sites=tuple(site_findings(mentions, text, lexicon)),
-        target_statements=tuple(target_statements(mentions, text)),
-        prescribers=tuple(find_prescribers(text)),
+        sites=tuple(site_findings(mentions, text, lexicon, index)),
+        target_statements=tuple(target_statements(mentions, text, index)),
+        prescribers=tuple(find_prescribers(text, index)),
         warnings=warnings,
     )
 

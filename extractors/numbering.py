@@ -12,7 +12,7 @@ import re
 
 from extractors import cues, imwg
 from extractors.dates import sort_key
-from extractors.events import Event, merge_repeats, same_regimen
+from extractors.events import Event, Holder, distribute, merge_repeats, same_regimen
 from extractors.pagetext import PageText
 from extractors.therapies import TherapyMention
 
@@ -191,9 +191,12 @@ def _placed_twin(by_number: dict[int, list[Event]], event: Event) -> int | None:
     return None
 
 
-def _holder_line(by_number: dict[int, list[Event]], event: Event) -> int:
-    """The numbered line holding most of the event's drugs (the later on a tie)."""
-    return max(sorted(by_number), key=lambda n: len(event.core & imwg.core(by_number[n])))
+def _holders(by_number: dict[int, list[Event]]) -> list[Holder]:
+    """Each numbered line, in order: the drugs it holds and where its re-mentions go."""
+    return [
+        (imwg.core(g) | {i.ingredient for e in g for i in e.items}, g[0].mentions)
+        for _, g in sorted(by_number.items())
+    ]
 
 
 def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
@@ -232,7 +235,7 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
         ):
             # drugs the numbered lines already hold, told again in the narrative ("she relapsed
             # in 06/2021 and received daratumumab ..."): the narrative names the lines
-            by_number[_holder_line(by_number, event)][0].mentions.extend(event.items)
+            distribute(event, _holders(by_number))
             continue
         elif (twin := _placed_twin(by_number, event)) is not None:
             # The history told again (letter, then a table on the next page whose number
@@ -262,5 +265,7 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
             holder = next((n for n, g in sorted(by_number.items()) if any(e.is_transplant for e in g)), None)
         if holder is not None:
             by_number[holder][0].mentions.extend(event.items)
+        elif event.core and event.core <= set().union(*(imwg.core(g) for g in by_number.values())):
+            distribute(event, _holders(by_number))  # a recap naming drugs of several lines
     numbers = sorted(by_number)
     return [merge_repeats(by_number[n]) for n in numbers], numbers

@@ -16,8 +16,10 @@ from functools import lru_cache
 from pydantic import Field
 
 from common.models import PrescriberFact, PrescriberRole
+from extractors.answers import answered
 from extractors.lexicon import Row, read_json
 from extractors.pagetext import PageText
+from extractors.structure.index import StructureIndex
 
 _Add = Callable[[str, PrescriberRole, int, int], None]
 
@@ -107,7 +109,7 @@ def _sentence(text: PageText, at: int) -> tuple[int, int]:
 _TITLE_WORD = re.compile(r"^[A-Z&(]")
 
 
-def find_prescribers(text: PageText) -> list[PrescriberFact]:
+def find_prescribers(text: PageText, index: StructureIndex | None = None) -> list[PrescriberFact]:
     vocab = vocabulary()
     found: dict[tuple[str, PrescriberRole, int], PrescriberFact] = {}
 
@@ -131,7 +133,10 @@ def find_prescribers(text: PageText) -> list[PrescriberFact]:
             for sid, s, e in _specialties(field.group("value"), vocab):
                 if (v0 + s, v0 + e) not in taken:
                     taken.add((v0 + s, v0 + e))
-                    add(sid, role, field.start(), v0 + e)
+                    # "Prescriber specialty: [ ] Hematology/Oncology [X] Other": a form
+                    # prints every choice; only the ticked one is the prescriber's
+                    if answered(index, text, v0 + s, v0 + e, "received") == "received":
+                        add(sid, role, field.start(), v0 + e)
     for cue in vocab.signature.finditer(body):
         line = text.line_of(cue.start())
         _signature(text, line, vocab, add, taken)

@@ -14,10 +14,12 @@ import re
 from collections.abc import Sequence
 
 from common.models import Assertion, SiteFinding
+from extractors.answers import form_answer, form_place
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
 from extractors.nlp import SITE
 from extractors.pagetext import PageText
+from extractors.structure.index import StructureIndex
 
 # "CNS involvement: none", "Leptomeningeal disease - no", "CNS disease: negative"
 _NO = (
@@ -36,7 +38,9 @@ _NEGATION_BEFORE = re.compile(
 )
 
 
-def site_findings(mentions: Sequence[Mention], text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
+def site_findings(
+    mentions: Sequence[Mention], text: PageText, lexicon: Lexicon, index: StructureIndex | None = None
+) -> list[SiteFinding]:
     not_about = (
         cue_regex(tuple(lexicon.site_not_about_patient_cues)) if lexicon.site_not_about_patient_cues else None
     )
@@ -46,9 +50,13 @@ def site_findings(mentions: Sequence[Mention], text: PageText, lexicon: Lexicon)
             continue
         _, site, kind = m.concept.split(":", 2)
         assertion: Assertion = m.assertion  # type: ignore[assignment]
+        option, question = form_place(index, text, m.start, m.end)
         after = text.text[m.end : m.end + 24]
         before = text.text[max(m.sent_start, m.start - 60) : m.start]
-        if _ANSWER_NO.match(after) or (assertion == "received" and _NEGATION_BEFORE.search(before)):
+        if option is not None or question is not None:
+            # "Active or prior CNS involvement? [ ] Yes [X] No": the ticked box answers
+            assertion = form_answer(option, question, assertion)  # type: ignore[assignment]
+        elif _ANSWER_NO.match(after) or (assertion == "received" and _NEGATION_BEFORE.search(before)):
             assertion = "negated"
         elif _ANSWER_YES.match(after) and assertion == "uncertain":
             assertion = "received"

@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from common.models import Evidence, Therapy
-from common.structure import CheckboxGroup, TableCell
+from common.structure import TableCell
 from extractors import cues
+from extractors.answers import form_answer, form_place
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
 from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
 from extractors.pagetext import PageText
-from extractors.structure.index import WHAT_ROLES, CellPlace, OptionPlace, StructureIndex
+from extractors.structure.index import WHAT_ROLES, CellPlace, StructureIndex
 
 # Clause boundaries inside a line: arrows, semicolons, "then", sentence ends.
 _CLAUSE = re.compile(r"->|~>|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
@@ -137,8 +139,7 @@ class TherapyBuilder:
                 mention, mentions, line, span, layout, dates
             ):
                 continue
-            option = index.option_of(page, words)
-            question = index.question_of(page, words) if option is None else None
+            option, question = form_place(index, text, mention.start, mention.end)
             in_form = option is not None or question is not None
             in_history_row = (
                 not in_form and cell is not None and cell.history and cell.cell.role in WHAT_ROLES
@@ -264,7 +265,7 @@ class TherapyBuilder:
         cycle count, a phase, a treatment word or another therapy - and never as a piece of
         a code ("CPC-PA-CART-MM") or before a measured value ("HCT 35.2")."""
         end = rel + len(mention.text)
-        if _in_identifier(line, rel, end) or _MEASURED_AFTER.match(line, end):
+        if _in_identifier(line, rel, end) or _measured_after().match(line, end):
             return False
         if mention.section == "treatment_history":
             return True
@@ -424,28 +425,6 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     return lo, max(hi, lo)
 
 
-def form_answer(option: OptionPlace | None, question: CheckboxGroup | None, assertion: str) -> str:
-    """What a form says of a therapy named in a checkbox option or a group's question.
-
-    An option unticked, or a box that could not be read, asserts nothing; a question is
-    answered by its ticked option ("☐ Yes ☒ No": not received; "☒ None received": the
-    class was not given); unanswered, it asserts nothing either."""
-    if option is not None:
-        if option.option.state != "ticked":
-            return "uncertain"
-        return assertion
-    if question is None:
-        return assertion
-    ticked = question.ticked
-    if any(cues.search("answer_no", o.option.text) for o in ticked):
-        return "negated"
-    if any(cues.search("answer_yes", o.option.text) for o in ticked):
-        return "received" if assertion in ("received", "uncertain") else assertion
-    if not ticked:
-        return "uncertain"  # unanswered, or its boxes unreadable
-    return assertion
-
-
 def _row_dates(
     cell: CellPlace,
     when: DateMention | None,
@@ -508,8 +487,13 @@ def is_short_form(mention: Mention) -> bool:
 # mention one of them ("CPC-PA-CART-MM", "AB-12-KD").
 _CODE_PART = r"[A-Z0-9]{1,8}"
 _IDENTIFIER = re.compile(rf"{_CODE_PART}(?:-{_CODE_PART}){{2,}}")
-# A value measured right after the term: "HCT 35.2", "BMT: 1.2", "SCT 3 %".
-_MEASURED_AFTER = re.compile(r"\s*[:=]?\s*(?:\d+\.\d+|\d+\s*(?:%|g/dL|mg/dL|K/uL|x10))(?![\d/.-])")
+
+
+@cache
+def _measured_after() -> re.Pattern[str]:
+    """A value measured right after the term: "HCT 35.2", "BMT: 1.2", "SCT 3 %", "VD 18 ng/mL"."""
+    unit = cues.fragment("measure_unit")
+    return re.compile(rf"(?i)\s*[:=]?\s*(?:\d+\.\d+|\d+\s*{unit})(?![\w/.-])")
 
 
 def _in_identifier(line: str, start: int, end: int) -> bool:

@@ -354,3 +354,32 @@ def test_a_phase_word_does_not_reach_back_across_a_sentence() -> None:
     """'DPd 2021-2022. Flu/Cy lymphodepletion 03/2023': DPd is not lymphodepletion."""
     facts = facts_of("DPd 2021-2022. Flu/Cy lymphodepletion 03/2023 then Carvykti 03/2023.")
     assert {t.phase for t in facts.therapies if t.ingredient == "daratumumab"} == {None}
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        # numbered lines
+        "Line 1: VRd 04/2019 - 09/2019\nLine 2: DPd 01/2023 - 07/2024\nLine 3: Kd 08/2024 - 10/2025\n",
+        "Line 1: bortezomib, lenalidomide and dexamethasone induction 4/19-9/19, followed by autologous\n"
+        "stem cell transplant 11/19, followed by lenalidomide maintenance 1/20-12/22, PD.\n"
+        "Second line of therapy was DPd (daratumumab, pomalidomide and dexamethasone) 1/23-7/24, PD.\n"
+        "Third line of therapy was Kd (carfilzomib and dexamethasone) 8/24-10/25, PD.\n",
+        # dated entries, no numbers
+        "VRd 04/2019 - 09/2019\nDPd 01/2023 - 07/2024\nKd 08/2024 - 10/2025\n",
+    ],
+)
+def test_a_recap_naming_drugs_of_several_lines_puts_each_drug_in_its_own_line(history: str) -> None:
+    """Regression: each clause of 'having had lenalidomide and pomalidomide, bortezomib and
+    carfilzomib, and daratumumab' was given whole to one line (bortezomib to line 2,
+    daratumumab to line 3), and a drug its line did not hold could stand in no line."""
+    facts = facts_of(
+        history + "In summary, she is triple-class exposed, having had lenalidomide and pomalidomide, "
+        "bortezomib and carfilzomib, and\ndaratumumab.\n"
+    )
+    assert len(facts.lines) == 3
+    lines = {
+        (t.ingredient, t.line) for t in facts.therapies if t.assertion == "received" and not t.class_level
+    }
+    home = {"bortezomib": 1, "lenalidomide": 1, "daratumumab": 2, "pomalidomide": 2, "carfilzomib": 3}
+    assert {(i, line) for i, line in lines if i in home} == set(home.items())

@@ -41,8 +41,13 @@ def test_prescriber_findings(text: str, expected: tuple[str, str]) -> None:
     [
         "ONCOLOGY PRIOR AUTHORIZATION REQUEST FORM\nPatient: Testpatient",
         "She will see oncology next week.\nBlood pressure was normal.",
+        "Northgate Medical Group\nHEMATOLOGY/ONCOLOGY PROGRESS NOTE\nPatient: Testpatient",
     ],
-    ids=["a payer's form title is not a practice", "a sentence among the first lines is not a letterhead"],
+    ids=[
+        "a payer's form title is not a practice",
+        "a sentence among the first lines is not a letterhead",
+        "a note's title names its kind, not who wrote it",
+    ],
 )
 def test_not_a_letterhead(text: str) -> None:
     assert not [p for p in facts_of(text).prescribers if p.role == "letterhead"]

@@ -232,6 +232,7 @@ def test_ocr_damaged_regimens_on_history_lines(text: str, expected: set[str]) ->
         # a short form is a therapy only in a therapy context, never inside a code
         "Form CPC-PA-CART-MM (rev. 09/2025)",
         "Hgb 9.1, HCT 28.4 on 09/28/2026",
+        "Vitamin D deficiency (VD 18 ng/mL), on D3 2000 IU daily.",  # a measured value in any unit
         "Ka band noted on imaging",  # no date on the line: not a regimen
         "R eye exam normal",
         "Patient R. maintains weight 2020",

@@ -1,0 +1,34 @@
+"""A form prints every question and choice whatever the answer: only ticked boxes speak.
+
+These run with the page structure read (as the composer does), so a statement printed
+inside a checkbox question or option takes the form's answer."""
+
+from __future__ import annotations
+
+from common.models import ClinicalFacts
+from extractors.facts import extract_facts
+from extractors.layout import pages_from_text
+from extractors.structure import document_structure
+
+
+def _read(text: str) -> ClinicalFacts:
+    pages = pages_from_text(text)
+    return extract_facts(pages, structure=document_structure(pages), structure_pages=pages)
+
+
+def test_an_unticked_specialty_choice_is_not_the_prescribers() -> None:
+    facts = _read(
+        "Prescriber: Devon Primarycare, MD\n"
+        "Prescriber specialty:  ☐ Hematology/Oncology  ☒ Other (internal medicine)\n"
+    )
+    assert {p.specialty for p in facts.prescribers if p.role == "prescriber"} == {"internal_medicine"}
+
+
+def test_a_ticked_no_answers_a_target_question() -> None:
+    facts = _read("Prior BCMA-directed therapy (ADC, bispecific, CAR-T)?  ☐ Yes  ☒ No\n")
+    assert {s.assertion for s in facts.target_statements if s.target == "BCMA"} == {"negated"}
+
+
+def test_an_unanswered_site_question_states_nothing() -> None:
+    facts = _read("Active or prior CNS involvement?  ☐ Yes  ☐ No\n")
+    assert {s.assertion for s in facts.sites if s.site == "cns"} <= {"uncertain"}
