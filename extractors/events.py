@@ -55,6 +55,12 @@ class Event:
     mentions: list[TherapyMention] = field(default_factory=list)
 
     @property
+    def carried(self) -> tuple[TherapyMention, ...]:
+        """Every mention the event stands for, its own re-mentions too: what goes with it
+        when it is folded into another event as a re-mention."""
+        return (*self.items, *self.merged, *self.mentions)
+
+    @property
     def ingredients(self) -> set[str]:
         return {i.ingredient for i in self.items}
 
@@ -325,7 +331,7 @@ def place_mentions(events: list[Event]) -> Placed:
         if holder is not None and _restated(event, holder):
             # "She then received lenalidomide maintenance": an episode cue, but the drugs,
             # phase and plan of an entry already told - the entry, not a new line
-            holder.mentions.extend(event.items)
+            holder.mentions.extend(event.carried)
             continue
         if event.placement is Placement.MENTION:
             exposure.extend(event.items)
@@ -365,7 +371,9 @@ def distribute(event: Event, holders: list[Holder]) -> None:
         return max(reversed(candidates), key=lambda h: len(event.core & h[0]))
 
     overall = best(holders)
-    for item in event.items:
+    # the event's own re-mentions go with it: a list told again on a later page carries
+    # the recap that named it ("... after DKd")
+    for item in event.carried:
         holding = [h for h in holders if item.ingredient in h[0]]
         (best(holding) if holding else overall)[1].append(item)
 

@@ -264,7 +264,7 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
             # a transplant, or its conditioning ("Mel200"), told before the numbered lines
             holder = next((n for n, g in sorted(by_number.items()) if any(e.is_transplant for e in g)), None)
         if holder is not None:
-            by_number[holder][0].mentions.extend(event.items)
+            by_number[holder][0].mentions.extend(event.carried)
         elif event.core and event.core <= set().union(*(imwg.core(g) for g in by_number.values())):
             distribute(event, _holders(by_number))  # a recap naming drugs of several lines
     numbers = sorted(by_number)

@@ -383,3 +383,29 @@ def test_a_recap_naming_drugs_of_several_lines_puts_each_drug_in_its_own_line(hi
     }
     home = {"bortezomib": 1, "lenalidomide": 1, "daratumumab": 2, "pomalidomide": 2, "carfilzomib": 3}
     assert {(i, line) for i, line in lines if i in home} == set(home.items())
+
+
+def test_a_recap_before_the_history_told_again_stays_with_its_line() -> None:
+    """Regression: 'after DKd' joined the DKd of the list told again on page 2; that list
+    was then folded into the numbered lines without the recap it carried, which stood in
+    no line, and the line dates were called undocumented."""
+    facts = facts_of(
+        "Line 1: VD 04/2012 - 09/2012, followed by lenalidomide maintenance 01/2013 - 08/2017, PD.\n"
+        "Line 2: DRd Mar-Oct 2018, PD.\n"
+        "Line 3: KPd 11/2018 - 05/2021.\n"
+        "Line 4: DKd 06/2021 - 12/2025, PD.\n"
+        "She now has relapsed disease with a rising M-protein after DKd.\n"
+        "\n"
+        "Treatment summary\n"
+        "1. VD 04/2012 - 09/2012; then lenalidomide maintenance 01/2013 - 08/2017\n"
+        "2. DRd Mar-Oct 2018, PD\n"
+        "3. KPd 11/2018 - 05/2021\n"
+        "4. DKd 06/2021 - 12/2025, PD\n"
+    )
+    assert len(facts.lines) == 4
+    unplaced = {
+        t.ingredient
+        for t in facts.therapies
+        if t.assertion == "received" and not t.class_level and t.line is None
+    }
+    assert unplaced == set()
