@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from common.models import Evidence, Therapy
-from common.structure import TableCell
+from common.structure import CheckboxGroup, TableCell
 from extractors import cues
 from extractors.answers import form_answer, form_place
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
-from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN
+from extractors.nlp import CAR_T, CLASS, DRUG, PROCEDURE, REGIMEN
 from extractors.pagetext import PageText
 from extractors.structure.index import WHAT_ROLES, CellPlace, StructureIndex
 
@@ -168,6 +168,11 @@ class TherapyBuilder:
                 )
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = form_answer(option, question, mention.assertion)
+            examples = question is not None and _names_a_class(question, mentions, text, index)
+            if assertion == "received" and examples:
+                # "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received":
+                # the answer is the class's; the drugs are the form's examples of it
+                assertion = "uncertain"
             if mention.label == CAR_T and assertion == "received":
                 assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
@@ -423,6 +428,19 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     after = bisect_left(starts, end)
     hi = starts[after] if after < len(starts) else length
     return lo, max(hi, lo)
+
+
+def _names_a_class(
+    question: CheckboxGroup, mentions: list[Mention], text: PageText, index: StructureIndex
+) -> bool:
+    """The checkbox question names a drug class (its subject), not only drugs."""
+    for m in mentions:
+        if m.label != CLASS:
+            continue
+        _, group = form_place(index, text, m.start, m.end)
+        if group is question:
+            return True
+    return False
 
 
 def _row_dates(

@@ -32,3 +32,19 @@ def test_a_ticked_no_answers_a_target_question() -> None:
 def test_an_unanswered_site_question_states_nothing() -> None:
     facts = _read("Active or prior CNS involvement?  ☐ Yes  ☐ No\n")
     assert {s.assertion for s in facts.sites if s.site == "cns"} <= {"uncertain"}
+
+
+def test_drugs_listed_as_a_class_questions_examples_are_not_each_received() -> None:
+    """'Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received' says
+    the class was received; it does not say pomalidomide or thalidomide was."""
+    facts = _read(
+        "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide):  ☒ Received  ☐ None received\n"
+    )
+    drugs = {t.ingredient: t.assertion for t in facts.therapies if not t.class_level}
+    assert drugs.get("pomalidomide") != "received" and drugs.get("thalidomide") != "received"
+    assert {t.assertion for t in facts.therapies if t.class_level} == {"received"}
+
+
+def test_a_ticked_none_received_negates_the_class_and_its_examples() -> None:
+    facts = _read("Proteasome inhibitor (bortezomib, carfilzomib, ixazomib):  ☐ Received  ☒ None received\n")
+    assert {t.assertion for t in facts.therapies} == {"negated"}
