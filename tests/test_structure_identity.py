@@ -184,6 +184,7 @@ def _item(kind: str, value: str, confidence: float | None = None, page: int = 1)
         ("name", "ada quill", "ada quil1", 0.9, True),
         ("name", "ada quill", "bruno castellane", None, False),
         ("name", "ada quill", "ada smith", None, None),  # a shared first name proves nothing
+        ("name", "harold mercer", "harriet merced", None, False),  # a look-alike, every word differs
     ],
 )
 def test_two_readings_name_the_same_person(
@@ -213,6 +214,21 @@ def test_a_page_whose_ids_disagree_among_themselves_is_kept_with_a_warning() -> 
     assert structure.set_aside == ()
     assert structure.pages[1].patient == "conflict"
     assert [w.page for w in structure.warnings if w.code == "identity_conflict"] == [2]
+
+
+def test_a_misfiled_pages_mrn_is_not_the_members_when_the_members_pages_print_none() -> None:
+    """Regression: the member's own pages gave a name, a DOB and a member id but no MRN; the
+    misfiled page's MRN became the member's, and the misfiled page then matched it."""
+    pages = [
+        PageIdentity(1, "request_form", (_item("name", "evan szymanski"),
+                                         _item("date_of_birth", "1953-03-05"))),
+        PageIdentity(2, "clinical", (_item("name", "evelyn szarka"), _item("date_of_birth", "1957-11-19"),
+                                     _item("mrn", "BW114092"))),
+        PageIdentity(3, "clinical", (_item("date_of_birth", "1953-03-05"), _item("mrn", "BW097351"))),
+    ]  # fmt: skip
+    member = packet_member(pages)
+    assert member.mrn is not None and member.mrn.value == "BW097351"
+    assert match_page(pages[1], member)[0] == "other_patient"
 
 
 def test_the_request_pieces_name_the_member_over_a_majority_of_clinical_pages() -> None:

@@ -301,9 +301,13 @@ def compare(kind: IdentityKind, a: str, b: str) -> bool | None:
         if shared >= min(2, len(ta), len(tb)):
             return True
         if shared:
-            return None
-        close = any(bounded_distance(x, y, 1) <= 1 for x in ta for y in tb if min(len(x), len(y)) >= 5)
-        return None if close else False
+            return None  # a shared first name proves nothing; nor does a married name
+        # one OCR slip apart only when every word of the shorter name has its twin within
+        # one edit: "Harriet Merced" is not "Harold Mercer", whose every word differs
+        short, other = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+        words = [x for x in short if len(x) >= 3] or list(short)
+        twins = all(any(x == y or bounded_distance(x, y, 1) <= 1 for y in other) for x in words)
+        return None if twins else False
     fa, fb = _fold_id(a), _fold_id(b)
     if fa == fb:
         return True
@@ -325,6 +329,10 @@ def packet_member(pages: Sequence[PageIdentity]) -> PacketMember:
     for kind in ("name", "date_of_birth", "mrn", "member_id"):
         votes: list[tuple[float, int, IdentityItem]] = []
         for p in pages:
+            if _contradicts(p, chosen):
+                # a misfiled page's MRN is not the member's because the member's own pages
+                # print none: a page whose name or date of birth differs gives no identifier
+                continue
             weight = _REQUEST_WEIGHT if p.role in _DEMOGRAPHIC_OR_REQUEST else 1.0
             for item in p.items:
                 if item.kind != kind:
@@ -350,6 +358,11 @@ def packet_member(pages: Sequence[PageIdentity]) -> PacketMember:
         member_id=chosen.get("member_id"),
         pages=tuple(sorted(sources)),
     )
+
+
+def _contradicts(page: PageIdentity, chosen: dict[str, IdentityItem]) -> bool:
+    """The page names someone the identifiers chosen so far say is not the member."""
+    return any(item.kind in chosen and same_person(chosen[item.kind], item) is False for item in page.items)
 
 
 def _confidence(item: IdentityItem) -> float:
