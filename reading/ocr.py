@@ -385,7 +385,7 @@ def _into(rows: Sequence[RawWord], src: normalise.Prepared, dst: normalise.Prepa
     """Rows boxed in ``src``'s pixels, boxed in ``dst``'s (both images of one page)."""
     import numpy as np
 
-    m = dst.to_prepared.m @ np.linalg.inv(src.to_prepared.m)
+    m = dst.to_prepared.m @ src.to_prepared.inverse().m
     out = []
     for r in rows:
         pts = (

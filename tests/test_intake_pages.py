@@ -136,6 +136,21 @@ def test_box_maps_back_through_a_turn(rotation: int) -> None:
     assert Affine.identity().then(turn).inverse().then(turn).m == pytest.approx(np.eye(3))
 
 
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+@pytest.mark.parametrize("skew", [0.0, 0.7, -3.0])
+def test_the_closed_form_inverse_undoes_square_turn_and_deskew(rotation: int, skew: float) -> None:
+    """Every word's box goes back through the inverse, so it is computed in closed form, not
+    by LAPACK (whose threads cost 5 ms a call on a loaded machine); it must equal the general one."""
+    import cv2
+
+    from reading.normalise import _scale
+
+    forward = _scale(1.0, 2.0).then(_turn_cw(rotation, 1700, 2200))
+    forward = forward.then(Affine.from_2x3(cv2.getRotationMatrix2D((850.0, 1100.0), skew, 1.0)))
+    assert forward.inverse().m == pytest.approx(np.linalg.inv(forward.m))
+    assert forward.inverse() is forward.inverse()  # once per transform, not once per word
+
+
 def test_plain_text_pages_break_on_form_feed_and_every_60_lines() -> None:
     text = "Patient: Fictive\nHistory\f" + "\n".join(f"line {i}" for i in range(130))
     pages = text_pages(text)
