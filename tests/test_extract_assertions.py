@@ -61,6 +61,10 @@ IDE_CEL = "idecabtagene vicleucel"
         ),
         ("RE: Letter of Medical Necessity - idecabtagene vicleucel", IDE_CEL, "requested"),
         ("70F w/ RRMM, here for CAR-T eval.", CAR_T, "eligibility"),
+        ("Continue Pd, and re-refer for CAR-T after IMiD exposure.", CAR_T, "eligibility"),
+        # a patient's wish is not a therapy given
+        ("Pt strongly prefers CAR-T.", CAR_T, "discussed"),
+        ('Wants to "go straight to CAR-T".', CAR_T, "discussed"),
         ("cilta-cel? no - not eligible on CARTITUDE", "ciltacabtagene autoleucel", "negated"),
         ("Plan: refer for ide-cel; bridging with Kd if needed.", IDE_CEL, "planned"),
         # family history, by phrase and by section
