@@ -29,7 +29,14 @@ def form_answer(option: OptionPlace | None, question: CheckboxGroup | None, asse
     if any(cues.search("answer_no", o.option.text) for o in ticked):
         return "negated"
     if any(cues.search("answer_yes", o.option.text) for o in ticked):
-        return "received" if assertion in ("received", "uncertain") else assertion
+        if assertion not in ("received", "uncertain"):
+            return assertion
+        # a Yes says "received" only to a question that asks it ("Has the member received
+        # prior CAR-T?"), not to "Tocilizumab requested with CAR-T?"
+        said = " ".join(o.option.text for o in ticked)
+        asked = question.question.text if question.question is not None else ""
+        asks_receipt = question.question is None or cues.search("receipt_question", f"{asked} {said}")
+        return "received" if asks_receipt else "uncertain"
     if not ticked:
         return "uncertain"  # unanswered, or its boxes unreadable
     return assertion

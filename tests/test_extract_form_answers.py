@@ -48,3 +48,13 @@ def test_drugs_listed_as_a_class_questions_examples_are_not_each_received() -> N
 def test_a_ticked_none_received_negates_the_class_and_its_examples() -> None:
     facts = _read("Proteasome inhibitor (bortezomib, carfilzomib, ixazomib):  ☐ Received  ☒ None received\n")
     assert {t.assertion for t in facts.therapies} == {"negated"}
+
+
+def test_a_yes_to_a_question_that_does_not_ask_about_receipt_says_nothing_of_it() -> None:
+    facts = _read("Tocilizumab requested with CAR-T?  ☒ Yes  ☐ No\n")
+    assert "received" not in {t.assertion for t in facts.therapies if t.therapy_class == "car_t"}
+
+
+def test_a_yes_to_a_receipt_question_is_received() -> None:
+    facts = _read("Has the member received prior CAR-T therapy?  ☒ Yes  ☐ No\n")
+    assert "received" in {t.assertion for t in facts.therapies if t.therapy_class == "car_t"}
