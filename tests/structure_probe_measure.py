@@ -583,22 +583,20 @@ def _lcs(expected: list[int], predicted: list[int]) -> list[tuple[int, int]]:
 
 
 def _align(expected: list[ExpectedOption], predicted: list[Any]) -> list[tuple[int, int]]:
-    """Pairs (expected index, predicted index).  Options are grouped by label (the same
-    label's options pair in reading order: the fifth "Yes" with the fifth), the longest
-    labels first so that "No" never takes "No prior CAR-T"'s option."""
+    """Pairs (expected index, predicted index).  Each predicted option goes with the label
+    it reads best ("22 Outpatient" is not "21 Inpatient"), and the options of one label
+    pair in reading order (the fifth "Yes" with the fifth)."""
     keys = [" ".join(norm(e.label).split()[:4]) for e in expected]
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for j, p in enumerate(predicted):
+        scored = [(_label_score(expected[i].label, p.option.text), len(k), k) for k, i in first.items()]
+        best = max(scored, default=None)
+        if best is not None and best[0] >= 0.8:
+            by_key[best[2]].append(j)
     pairs: list[tuple[int, int]] = []
-    taken: set[int] = set()
-    for key in sorted(set(keys), key=lambda k: (-len(k), k)):
-        mine = [i for i, k in enumerate(keys) if k == key]
-        fits = [
-            j
-            for j, p in enumerate(predicted)
-            if j not in taken and _label_score(expected[mine[0]].label, p.option.text) >= 0.8
-        ]
-        found = _lcs(mine, fits)
-        pairs += found
-        taken |= {j for _, j in found}
+    for key, fits in by_key.items():
+        pairs += _lcs([i for i, k in enumerate(keys) if k == key], fits)
     return sorted(pairs)
 
 

@@ -17,19 +17,23 @@ A field is a label ending in ":" and the words after it on the line.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from common.models import BBox
+from common.models import BBox, WordSource
 from common.structure import Checkbox, CheckboxGroup, CheckState, FormField, WordSpan
 from extractors.structure.geometry import PageGeometry, Placed, Square
 from extractors.structure.rows import Row, char_width, phrase_gap, span
 from extractors.structure.vocabulary import GlyphReading, StructureLexicon, normalise
 
-_PAIR_GAP_CHARS = 1.2  # "[" and "]" read as two words: at most this far apart
+_PAIR_GAP_CHARS = 1.2  # "[" and "]" read as two words (or "(" "x" ")" three): at most this far apart
+_EMPTY_BOX_GAP_EM = 1.0  # "(" and ")" of an empty box printed wide: at most a text height apart
 _LABEL_GAP_EM = 3.0  # a box's label starts within this many text heights of it
 _COLUMN_TOLERANCE_CHARS = 1.5  # boxes of one column line up within this
+_QUESTION_SPACE_CHARS = 1.0  # wider than a word space (about half a character): two spaces
+_WRAP_GAP_LINES = 0.8  # a label's next line stands at most this far below (a cell's line spacing)
 _GROUP_GAP_LINES = 2.2  # rows of one group of options are at most this far apart
 _QUESTION_GAP_LINES = 2.6  # a question stands at most this far above its first option
 _MAX_LABEL_WORDS = 6  # "Number of prior lines of therapy:" is a label; a sentence is not
@@ -93,6 +97,19 @@ def _reading(text: str, lexicon: StructureLexicon) -> GlyphReading | None:
     return lexicon.glyphs.get(glyph_key(text))
 
 
+def _ocr(word: Placed) -> bool:
+    """Read by OCR.  What OCR makes of a box ("O", "m", "If", a dropped box) is guessed at
+    only for OCR words: a text layer's "D" is a letter and a box it lacks was not printed."""
+    return word.word.source is WordSource.OCR
+
+
+def _word_reading(word: Placed, lexicon: StructureLexicon) -> GlyphReading | None:
+    reading = _reading(word.text, lexicon)
+    if reading is not None and not reading.certain and not _ocr(word):
+        return None
+    return reading
+
+
 def _prefix(text: str, lexicon: StructureLexicon) -> tuple[GlyphReading, str] | None:
     """A certain glyph glued to its label: "[X]OptO", "_X_Opti2"."""
     for size in range(min(5, len(text) - 1), 1, -1):
@@ -103,6 +120,17 @@ def _prefix(text: str, lexicon: StructureLexicon) -> tuple[GlyphReading, str] | 
     return None
 
 
+def _blank_after_word(words: Sequence[Placed], i: int, lexicon: StructureLexicon) -> bool:
+    """An underline right after a word (closer than phrases stand apart) is the blank that
+    word asks to be filled; an underline box stands apart, before its label."""
+    if i == 0:
+        return False
+    before = words[i - 1]
+    if _reading(before.text, lexicon) is not None:
+        return False
+    return words[i].x0 - before.x1 <= phrase_gap(words)
+
+
 def _candidates(row: Row, lexicon: StructureLexicon) -> list[Glyph]:
     out: list[Glyph] = []
     words = row.words
@@ -110,13 +138,25 @@ def _candidates(row: Row, lexicon: StructureLexicon) -> list[Glyph]:
     i = 0
     while i < len(words):
         w = words[i]
-        if i + 1 < len(words) and words[i + 1].x0 - w.x1 <= _PAIR_GAP_CHARS * cw:
-            pair = _reading(w.text + words[i + 1].text, lexicon)
-            if pair and pair.certain and not _reading(w.text, lexicon):
-                out.append(Glyph(row, [w, words[i + 1]], pair))
-                i += 2
-                continue
-        reading = _reading(w.text, lexicon)
+        # "[" "]" and "(" "x" ")": one box read as two or three words, close together
+        joined = None
+        for n in (3, 2):
+            run = words[i : i + n]
+            # an empty box printed wide, "(   )": its two halves with nothing between
+            limit = _EMPTY_BOX_GAP_EM * row.height if n == 2 else _PAIR_GAP_CHARS * cw
+            tight = all(b.x0 - a.x1 <= max(limit, _PAIR_GAP_CHARS * cw) for a, b in itertools.pairwise(run))
+            if len(run) == n and tight and not _reading(w.text, lexicon):
+                reading = _reading("".join(x.text for x in run), lexicon)
+                if reading and reading.certain:
+                    joined = Glyph(row, list(run), reading)
+                    break
+        if joined is not None:
+            out.append(joined)
+            i += len(joined.words)
+            continue
+        reading = _word_reading(w, lexicon)
+        if reading and reading.style == "underline" and _blank_after_word(words, i, lexicon):
+            reading = None  # "other: ________", "Received ________": a blank to fill, not a box
         if reading:
             out.append(Glyph(row, [w], reading))
         else:
@@ -289,7 +329,94 @@ def _labels(glyphs: list[Glyph], used: set[int]) -> None:
                     break
                 label.append(w)
                 last = w.x1
+            if label and label[-1].text.endswith((":", "?")) and k + 1 < len(row_glyphs):
+                label = _before_question(g, label, row)
             g.label = label
+
+
+def _before_question(glyph: Glyph, label: list[Placed], row: Row) -> list[Placed]:
+    """A label running into a question ("☒ No   CNS involvement: ☐ Yes"): the question asks
+    the boxes after it, so the option ends at the widest space before it, when that is wider
+    than a word space; widest right after the box, the box has no option of its own ("[X]"
+    whose "No" the page lost, then "Active CNS disease: [ ] Yes").  With no such space the
+    two cannot be told apart and stay together."""
+    gaps = [(label[0].x0 - glyph.x1, 0)]
+    gaps += [(b.x0 - a.x1, k + 1) for k, (a, b) in enumerate(itertools.pairwise(label))]
+    width, cut = max(gaps)
+    if width <= _QUESTION_SPACE_CHARS * char_width(row.words):
+        return label
+    return label[:cut]
+
+
+def _right_limit(row: Row, after: float, geometry: PageGeometry, page_right: float) -> float:
+    """Where a line of this row must break: the nearest vertical rule right of ``after``
+    that crosses the row (a cell's border), else the page's right text margin."""
+    rules = [
+        ln.x0
+        for ln in geometry.lines
+        if not ln.horizontal and ln.x0 > after and ln.y0 - 1.0 <= row.middle <= ln.y1 + 1.0
+    ]
+    return min(rules, default=page_right)
+
+
+def _wrapped_labels(glyphs: list[Glyph], rows: Sequence[Row], geometry: PageGeometry, used: set[int]) -> None:
+    """The last option of a row whose label ran past the cell's edge goes on at the start
+    of the options on the next line ("☒ lenalidomide ☐ pomalidomide ☐" over "thalidomide";
+    "✓ Anti-" over "CD38"): the next line's first word there would not have fit after it."""
+    by_row: dict[int, list[Glyph]] = {}
+    for g in glyphs:
+        by_row.setdefault(g.row.index, []).append(g)
+    page_right = max((w.x1 for r in rows for w in r.words), default=0.0)
+    taken = used | {w.index for g in glyphs for w in g.label}
+    for index, row_glyphs in by_row.items():
+        row_glyphs.sort(key=lambda g: g.x0)
+        last, start = row_glyphs[-1], row_glyphs[0].x0
+        row = last.row
+        if index + 1 >= len(rows):
+            continue
+        below = rows[index + 1]  # rows are indexed top to bottom
+        if below.top - row.bottom > _WRAP_GAP_LINES * row.height or any(g.row is below for g in glyphs):
+            continue
+        cw = char_width(row.words)
+        reach = _COLUMN_TOLERANCE_CHARS * cw
+        free = [w for w in below.words if w.index not in taken and w.x0 >= start - reach]
+        if not free or abs(free[0].x0 - start) > reach:
+            continue
+        end = max([w.x1 for w in last.label] or [last.x1])
+        limit = _right_limit(row, end, geometry, page_right)
+        if any(end + 0.5 < w.x0 < limit for w in row.words):
+            continue  # the line goes on after the option (in its cell): no wrap
+        if end + 0.5 * cw + free[0].width <= limit + 1.0:
+            continue  # the next line's first word would have fit: no wrap
+        more = _until_gap(free, below)
+        last.label = [*last.label, *more]
+        taken |= {w.index for w in more}
+
+
+def _label_before(glyphs: list[Glyph], used: set[int]) -> None:
+    """A box with nothing after it, right after a label ending in ":" ("PA required: ✓"):
+    the label is its option."""
+    taken = used | {w.index for g in glyphs for w in g.label}
+    for g in glyphs:
+        if g.label or g.remainder or not g.words:
+            continue
+        row = g.row
+        before = [w for w in row.words if w.x1 <= g.x0 + 0.5 and w.index not in taken]
+        if not before or not before[-1].text.endswith(":"):
+            continue
+        if g.x0 - before[-1].x1 > _LABEL_GAP_EM * row.height:
+            continue
+        gap = phrase_gap(row.words)
+        run = [before[-1]]
+        for w in reversed(before[:-1]):
+            if run[0].x0 - w.x1 > gap:
+                break
+            run.insert(0, w)
+        if any(g2.row is row and g2 is not g and run[0].x0 < g2.x0 < g.x0 for g2 in glyphs):
+            continue
+        if len(run) <= _MAX_LABEL_WORDS:
+            g.label = run
+            taken |= {w.index for w in run}
 
 
 def _glyph_words(glyphs: Sequence[Glyph]) -> set[int]:
@@ -366,6 +493,8 @@ def _missing(
             stub.label = _until_gap(words_after, row)
             if styles <= {"check"} and not before:
                 stub.state, stub.why = "unticked", "no tick beside an option of a column of ticks"
+            elif not _ocr(start):
+                continue  # a text layer prints every box it has: none here
             elif before:
                 text = "".join(w.text for w in before)
                 stub.state, stub.why = "unreadable", f"the box reads '{text}', not a checkbox glyph"
@@ -399,6 +528,7 @@ def _row_missing(glyphs: list[Glyph], used: set[int]) -> list[Glyph]:
             head = words[k]
             if (
                 head.index in used
+                or not _ocr(head)
                 or len(head.text) > _STUB_MAX_CHARS
                 or (head.text.isalpha() and head.text.islower())
             ):
@@ -472,7 +602,14 @@ def _groups(glyphs: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[li
                 and not inline_question
                 and not _has_question_before(g, used)
             )
-            if same_row or follows:
+            # "Active infection: ☐ Yes ☒ No   CNS involvement: ☐ Yes ☒ No": a question between
+            # options of one row starts the next group
+            asked = same_row and any(
+                last.x1 - 0.5 < w.x0 and w.x1 <= g.x0 + 0.5 and w.index not in used
+                for w in g.row.words
+                if w not in g.words
+            )
+            if (same_row and not asked) or follows:
                 groups[-1].append(g)
                 continue
         groups.append([g])
@@ -527,10 +664,22 @@ def read_forms(geometry: PageGeometry, rows: Sequence[Row], lexicon: StructureLe
     glyphs = _confirm(glyphs)
     used = _glyph_words(glyphs)
     _labels(glyphs, used)
+    _wrapped_labels(glyphs, rows, geometry, used)
+    _label_before(glyphs, used)
+    # a printed box with no option (its label lost off the page) is no option, and never
+    # the text of a question or a field either ("[X] Active CNS disease")
+    unlabelled = [
+        g
+        for g in glyphs
+        if not (g.label or g.remainder)
+        and g.reading is not None
+        and g.reading.certain
+        and g.style != "underline"
+    ]
     glyphs = [g for g in glyphs if g.label or g.remainder]
     for g in glyphs:
         _decide(g, lexicon)
-    used = _glyph_words(glyphs) | {w.index for g in glyphs for w in g.label}
+    used = _glyph_words([*glyphs, *unlabelled]) | {w.index for g in glyphs for w in g.label}
     extra = _missing(glyphs, rows, used, lexicon)
     glyphs += extra
     used |= _glyph_words(extra) | {w.index for g in extra for w in g.label}

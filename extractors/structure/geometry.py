@@ -201,25 +201,27 @@ def _merge(lines: list[Line], tolerance: float) -> list[Line]:
     return out
 
 
-_ON_RULE_PT = 4.0
+_ALONG_RULE_PT = 4.0  # a fringe word may stand this far past a rule's end
+_ACROSS_RULE_PT = 2.0  # ... and its box must reach within this of the rule's line
 
 
 def _on_rule(word: Placed, lines: list[Line], boxes: frozenset[str]) -> bool:
     """A word of punctuation only ("|", "_", "—", ":") lying on a ruling line: what OCR makes
-    of a rule's fringe, not text.  A checkbox glyph ("☒", "[ ]") is never one: a form's box
-    stands a padding's width from its cell's left rule."""
+    of a rule's fringe, not text.  The rule runs through the word's box: a "(" or a "☐" a
+    cell's padding (3 pt) inside the cell's border is text, and a box glyph of the lexicon
+    ("☒", "[ ]") is never a fringe."""
     if any(ch.isalnum() for ch in word.text) or "".join(word.text.split()) in boxes:
         return False
     for ln in lines:
         if ln.horizontal:
             if (
-                ln.x0 - _ON_RULE_PT <= word.cx <= ln.x1 + _ON_RULE_PT
-                and abs(word.cy - ln.y0) <= _ON_RULE_PT + word.height / 2
+                ln.x0 - _ALONG_RULE_PT <= word.cx <= ln.x1 + _ALONG_RULE_PT
+                and word.y0 - _ACROSS_RULE_PT <= ln.y0 <= word.y1 + _ACROSS_RULE_PT
             ):
                 return True
         elif (
-            ln.y0 - _ON_RULE_PT <= word.cy <= ln.y1 + _ON_RULE_PT
-            and abs(word.cx - ln.x0) <= _ON_RULE_PT + word.width / 2
+            ln.y0 - _ALONG_RULE_PT <= word.cy <= ln.y1 + _ALONG_RULE_PT
+            and word.x0 - _ACROSS_RULE_PT <= ln.x0 <= word.x1 + _ACROSS_RULE_PT
         ):
             return True
     return False
