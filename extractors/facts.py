@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from functools import lru_cache
 
-from common.models import AgeFact, ClinicalFacts, Notice, Page, Therapy
+from common.models import AgeFact, ClinicalFacts, Notice, Page, RequestFact, Therapy
 from common.structure import DocumentStructure
 from extractors import clinical
 from extractors.demographics import age_from_identity, find_age, find_date_of_service
@@ -65,6 +66,8 @@ def extract_facts(
     therapies.extend(class_level_therapies(mentions, text, lexicon, index))
 
     date_of_service, _ = find_date_of_service(text)
+    request = find_request(text) or infer_request(items)
+    therapies = _requested_class_not_yet_given(therapies, request, date_of_service)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
     # Which lines treat another disease is the policy's to say; every listed line is part
     # of the history the documentation presents.
@@ -80,7 +83,6 @@ def extract_facts(
     )
     warnings = _low_confidence_warnings(therapies, low_confidence)
     diagnoses = tuple(clinical.diagnoses(mentions, text, lexicon))
-    request = find_request(text) or infer_request(items)
     return ClinicalFacts(
         therapies=tuple(therapies),
         lines=tuple(lines),
@@ -100,6 +102,35 @@ def extract_facts(
         prescribers=tuple(find_prescribers(text, index)),
         warnings=warnings,
     )
+
+
+def _requested_class_not_yet_given(
+    therapies: list[Therapy], request: RequestFact | None, date_of_service: str | None
+) -> list[Therapy]:
+    """A therapy of the requested product's class dated on or after the date of the request
+    is the request or its plan, never a prior receipt: 'Submit PA for Abecma today
+    (11/18/2025)', a form's 'Abecma ... 10/29/2026' under its date-of-request column."""
+    if request is None or date_of_service is None or len(date_of_service) < 10:
+        return therapies
+    day = date.fromisoformat(date_of_service[:10])
+    classes = {t.therapy_class for t in therapies if t.ingredient == request.product}
+    out = []
+    for t in therapies:
+        later = t.start is not None and _not_before(t.start, day)
+        if t.assertion == "received" and t.therapy_class in classes and later:
+            t = t.model_copy(update={"assertion": "planned"})
+        out.append(t)
+    return out
+
+
+def _not_before(start: str, day: date) -> bool:
+    """A start ("2025", "2025-11", "2025-11-18") on or after ``day`` at its own precision; a
+    month or year that merely contains the day is not (the drug may have come first)."""
+    if len(start) >= 10:
+        return date.fromisoformat(start[:10]) >= day
+    if len(start) == 7:
+        return start > f"{day:%Y-%m}"
+    return int(start[:4]) > day.year
 
 
 def _supporting_phases(therapies: list[Therapy], lexicon: Lexicon) -> list[Therapy]:

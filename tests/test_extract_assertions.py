@@ -316,3 +316,31 @@ def test_statement_categories_modify_therapies_only() -> None:
     facts = facts_of("She is a candidate for CAR-T for relapsed myeloma.")
     assert {d.assertion for d in facts.diagnoses} == {"received"}
     assert assertions("She is a candidate for CAR-T for relapsed myeloma.", CAR_T) == {"eligibility"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Date of service: 11/18/2025\nPlan: 1. Submit PA for Abecma today (11/18/2025).\n",
+        "Date of service: 08/24/2026\nRE: Medical Necessity - Abecma (idecabtagene vicleucel) 08/24/2026\n",
+        "Date of service: 08/24/2026\nRequested: Abecma, infusion 09/2026 at the cellular therapy center.\n",
+    ],
+)
+def test_the_requested_product_dated_at_or_after_the_request_is_not_a_prior_receipt(text: str) -> None:
+    assert "received" not in assertions(text, IDE_CEL)
+
+
+def test_the_requested_products_class_given_before_the_request_stays_received() -> None:
+    text = (
+        "Date of service: 08/24/2026\nRequest: Abecma.\nHistory: cilta-cel infused 03/2024, relapsed 2025.\n"
+    )
+    assert "received" in assertions(text, "ciltacabtagene autoleucel")
+
+
+def test_a_decision_is_a_plan_and_label_language_is_discussed() -> None:
+    assert "received" not in assertions(
+        "On 2025-12-30 we reviewed options and agreed on idecabtagene vicleucel.", IDE_CEL
+    )
+    assert "received" not in assertions(
+        "Carvykti is FDA-approved (April 2024) for adults with relapsed myeloma.", "ciltacabtagene autoleucel"
+    )
