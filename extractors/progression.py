@@ -68,16 +68,22 @@ def _ingredients(m: Mention, lexicon: Lexicon) -> list[str]:
 
 
 def _date_near(
-    text: str, start: int, end: int, sent_start: int, sent_end: int
+    text: str, start: int, end: int, sent_start: int, sent_end: int, therapy_starts: Sequence[int] = ()
 ) -> tuple[int, int, str] | None:
     """The date nearest after the mention in its sentence ("PD 08/2026"), else before it
-    ("08/2026: progression")."""
+    ("08/2026: progression") - but not a therapy's own date: in "KPd 06/2025 03/2026 PD"
+    (a history row's stop reason) 03/2026 is when KPd stopped, not when progression was
+    assessed."""
     sentence = text[sent_start:sent_end]
     dates = find_single_dates(sentence)
     after = [d for d in dates if d[0] + sent_start >= end]
     if after:
         return after[0]
-    before = [d for d in dates if d[1] + sent_start <= start]
+    before = [
+        d
+        for d in dates
+        if d[1] + sent_start <= start and not any(sent_start <= t < d[0] + sent_start for t in therapy_starts)
+    ]
     return before[-1] if before else None
 
 
@@ -93,7 +99,7 @@ def progression_events(mentions: Sequence[Mention], text: PageText, lexicon: Lex
             continue
         if cues.negated.search(text.text[m.sent_start : m.start]):
             continue  # "No progression on 06/2026 imaging"
-        found = _date_near(text.text, m.start, m.end, m.sent_start, m.sent_end)
+        found = _date_near(text.text, m.start, m.end, m.sent_start, m.sent_end, [t.start for t in therapies])
         if found is None:
             continue
         d_start, d_end, value = found

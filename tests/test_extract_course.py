@@ -41,6 +41,9 @@ NOT_PROGRESSIONS = [
     ("a relative's", "Her mother had disease progression in 2019."),
     ("undated", "Progressive disease on talquetamab."),
     ("a plan to watch for it", "We will monitor for progression in 2027."),
+    # the regimen's dates, not the progression's: when was it assessed?
+    ("a history row's stop reason", "4 KPd 06/2025 03/2026 9 PD"),
+    ("a regimen's range, then PD", "Line 4: KPd 06/2025 - 03/2026, PD."),
 ]
 
 
