@@ -175,6 +175,11 @@ class TherapyBuilder:
                 assertion = "uncertain"
             if mention.label == CAR_T and assertion == "received":
                 assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
+                asked = not in_form and _unanswered_question(line, rel + len(mention.text))
+                if assertion == "received" and asked:
+                    # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
+                    # whose boxes were not read asks; it does not say
+                    assertion = "uncertain"
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -428,6 +433,19 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     after = bisect_left(starts, end)
     hi = starts[after] if after < len(starts) else length
     return lo, max(hi, lo)
+
+
+_QUESTION_END = re.compile(r"[^.;!?]*\?")
+_ONLY_YES = re.compile(r"(?i)\s*(?:yes|y)\b(?![^.;]*\bno\b)")
+
+
+def _unanswered_question(line: str, end: int) -> bool:
+    """The words at ``end`` stand in a question ("...CAR-T therapy?") that the line does not
+    answer with a plain Yes: both choices printed ("Yes & No", "Yes v No") or none."""
+    asked = _QUESTION_END.match(line, end)
+    if asked is None:
+        return False
+    return _ONLY_YES.match(line, asked.end()) is None
 
 
 def _names_a_class(

@@ -43,6 +43,14 @@ IDE_CEL = "idecabtagene vicleucel"
         ("Prior CAR-T: [X] Yes [ ] No", CAR_T, "received"),
         ("Prior CAR-T: Yes ☒ No ☐", CAR_T, "received"),
         ("Prior CAR-T: ☐ Yes ☐ No", CAR_T, "uncertain"),
+        # a form question whose boxes OCR could not read asks; it does not say
+        ("Has the member received prior CAR-T therapy? [|] Yes & No", CAR_T, "uncertain"),
+        ("Has the member received prior CAR-T therapy? Yes v No", CAR_T, "uncertain"),
+        ("Has the member received prior CAR-T therapy? Yes", CAR_T, "received"),
+        # a message note about the request
+        ("Kd 03/2025 - 04/2026, Abecma PA faxed to the plan. Pt aware.", IDE_CEL, "requested"),
+        ("PA for Abecma submitted, pt aware. -JR", IDE_CEL, "requested"),
+        ("Note by Jane Roe, PA: ide-cel infused 03/2024.", IDE_CEL, "received"),
         # the negation ends where the sentence turns
         (
             "Unable to receive carfilzomib due to cardiac disease, so was treated with DPd 2022.",
