@@ -157,6 +157,7 @@ class SectionAssertion(Row):
     # Only on the header's own line ("Allergies: daratumumab"): the lines after an inline
     # list are usually something else, and medspaCy runs a section to the next header.
     same_line: bool = False
+    inline_line_only: bool = False  # a title with content on its own line covers that line only
 
 
 class FindingRow(Row):

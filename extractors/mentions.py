@@ -58,6 +58,7 @@ class AssertionResolver:
                 _cue_pattern(rule.unless_cues),
                 set(rule.applies_to),
                 rule.same_line,
+                rule.inline_line_only,
             )
             for rule in lexicon.section_assertions
         ]
@@ -76,11 +77,13 @@ class AssertionResolver:
         if answer is not None:
             # a form's question answered by a ticked box: "received prior CAR-T? [ ] Yes [X] No"
             return answer
-        for category, assertion, unless, applies, same_line in self.section_rules:
+        for category, assertion, unless, applies, same_line, inline_only in self.section_rules:
             if section != category or kind not in applies:
                 continue
             if same_line and not _on_header_line(ent, text):
                 continue
+            if inline_only and _inline_title(ent, text) and not _title_line(ent, text):
+                continue  # "Family history: his sister ..." labelled that line, not what follows
             if not (unless and unless.search(ent.sent.text)):
                 if assertion == "family":
                     return "family"
@@ -173,6 +176,22 @@ def _on_header_line(ent: Span, text: str) -> bool:
         return False  # the section began on an earlier page: not the header's line
     between = text[title.end_char : ent.start_char]
     return "\n" not in between and not _SENTENCE_OR_FIELD.search(between)
+
+
+def _inline_title(ent: Span, text: str) -> bool:
+    """The section's title has content after it on its own line."""
+    title = getattr(ent._, "section_title", None)
+    if title is None:
+        return False
+    line_end = text.find("\n", title.end_char)
+    rest = text[title.end_char : line_end if line_end >= 0 else len(text)]
+    return bool(rest.strip(" \t:"))
+
+
+def _title_line(ent: Span, text: str) -> bool:
+    """The mention stands on its section title's line."""
+    title = getattr(ent._, "section_title", None)
+    return title is not None and "\n" not in text[title.end_char : ent.start_char]
 
 
 _SENTENCE_OR_FIELD = re.compile(r"[.;](?:\s+[A-Z]|\s*$)|\b[A-Z][\w ]{0,25}:")

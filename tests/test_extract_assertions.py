@@ -352,3 +352,19 @@ def test_a_decision_is_a_plan_and_label_language_is_discussed() -> None:
     assert "received" not in assertions(
         "Carvykti is FDA-approved (April 2024) for adults with relapsed myeloma.", "ciltacabtagene autoleucel"
     )
+
+
+def test_a_family_history_label_inline_does_not_make_the_members_own_statements_a_relatives() -> None:
+    """Regression: 'Family history: his sister ... received CAR T-cell therapy.' opened a
+    section that ran on, so 'He has never received CAR-T' and the board's recommendation of
+    Carvykti were read as the sister's."""
+    text = (
+        "Discussion\n"
+        "Family history: his sister, treated for lymphoma, received CAR T-cell therapy.\n"
+        "He has never received chimeric antigen receptor (CAR) T-cell therapy.\n"
+        "Board recommendation\n"
+        "Carvykti planned, prior authorization pending.\n"
+    )
+    assert "negated" in assertions(text, CAR_T)
+    assert "family" in assertions(text, CAR_T)
+    assert assertions(text, "ciltacabtagene autoleucel") & {"planned", "requested", "recommended"}
