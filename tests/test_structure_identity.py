@@ -183,7 +183,9 @@ def _item(kind: str, value: str, confidence: float | None = None, page: int = 1)
         ("mrn", "HX20417", "RC883102", None, False),
         ("name", "ada quill", "ada quil1", 0.9, True),
         ("name", "ada quill", "bruno castellane", None, False),
-        ("name", "ada quill", "ada smith", None, None),  # a shared first name proves nothing
+        ("name", "ada quill", "ada smith", None, False),  # a first name shared, the surname not
+        ("name", "quill ada", "quill bea", None, False),  # a relative shares the surname
+        ("name", "ada quill", "a quill", None, None),  # an initial cannot tell
         ("name", "harold mercer", "harriet merced", None, False),  # a look-alike, every word differs
     ],
 )

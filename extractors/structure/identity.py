@@ -297,16 +297,18 @@ def compare(kind: IdentityKind, a: str, b: str) -> bool | None:
     if kind == "name":
         ta = {confusion_key(t) for t in a.split()}
         tb = {confusion_key(t) for t in b.split()}
-        shared = len(ta & tb)
-        if shared >= min(2, len(ta), len(tb)):
+        shared = ta & tb
+        if len(shared) >= min(2, len(ta), len(tb)):
             return True
-        if shared:
-            return None  # a shared first name proves nothing; nor does a married name
-        # one OCR slip apart only when every word of the shorter name has its twin within
-        # one edit: "Harriet Merced" is not "Harold Mercer", whose every word differs
-        short, other = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-        words = [x for x in short if len(x) >= 3] or list(short)
-        twins = all(any(x == y or bounded_distance(x, y, 1) <= 1 for y in other) for x in words)
+        # The words not shared must be one OCR slip apart for the names to be one person's:
+        # "Harriet Merced" is not "Harold Mercer", and "Fakename, Wanda" is not "Fakename,
+        # Yankee" (a relative shares a surname). Initials alone cannot tell.
+        rest_a = [x for x in ta - shared if len(x) >= 3]
+        rest_b = [y for y in tb - shared if len(y) >= 3]
+        if not rest_a or not rest_b:
+            return None
+        short, other = (rest_a, rest_b) if len(rest_a) <= len(rest_b) else (rest_b, rest_a)
+        twins = all(any(bounded_distance(x, y, 1) <= 1 for y in other) for x in short)
         return None if twins else False
     fa, fb = _fold_id(a), _fold_id(b)
     if fa == fb:
