@@ -24,7 +24,7 @@ from extractors.request import find_request, infer_request
 from extractors.sites import site_findings
 from extractors.structure.index import StructureIndex
 from extractors.targets import target_statements
-from extractors.therapies import TherapyBuilder, merge_mentions, to_therapy
+from extractors.therapies import TherapyBuilder, TherapyMention, merge_mentions, to_therapy
 
 # Drugs that ride along with a regimen and never define one: a steroid or a premedication
 # named alone says nothing of the history.
@@ -55,7 +55,7 @@ def extract_facts(
     mentions = _mentions_by_page(text, resolver)
 
     index = StructureIndex.build(structure, structure_pages or pages)
-    items = merge_mentions(builder.build(mentions, text, index))
+    items = _episode_negations(merge_mentions(builder.build(mentions, text, index)))
     built = build_lines(items, text)
     membership = built.membership
     lines = built.lines
@@ -102,6 +102,22 @@ def extract_facts(
         prescribers=tuple(find_prescribers(text, index)),
         warnings=warnings,
     )
+
+
+def _episode_negations(items: list[TherapyMention]) -> list[TherapyMention]:
+    """'Cells were collected 06/2025 for CAR-T but manufacturing failed; no CAR-T was
+    infused': the negation tells how that episode ended, not that the member never had a
+    CAR-T. A negated CAR-T in a sentence that tells cells collected and not given is that
+    episode's, collected and not given, so the history of CAR-T stays for the documents
+    to state."""
+    episodes = [i for i in items if i.therapy_class == "car_t" and i.assertion == "collected_not_given"]
+    sentences = {i.sent_start for i in episodes}
+    lines = {i.line_no for i in episodes}  # "...failed; no CAR-T was infused" may split at ";"
+    for i in items:
+        told = i.sent_start in sentences or i.line_no in lines
+        if i.therapy_class == "car_t" and i.assertion == "negated" and told:
+            i.assertion = "collected_not_given"
+    return items
 
 
 def _requested_class_not_yet_given(
