@@ -373,6 +373,6 @@ def test_a_family_history_label_inline_does_not_make_the_members_own_statements_
 def test_a_collection_that_was_never_infused_is_not_a_statement_of_no_prior_car_t() -> None:
     """'no CAR-T was infused' tells how that episode ended; whether the member ever had a
     CAR-T stays for the documents to say."""
-    text = "Cells were collected 06/2025 for CAR T-cell therapy but manufacturing failed; no CAR-T was infused."
+    text = "Cells were collected 06/2025 for CAR-T therapy but manufacturing failed; no CAR-T was infused."
     assert assertions(text, CAR_T) == {"collected_not_given"}
     assert "negated" in assertions("She has never received CAR-T therapy.", CAR_T)
