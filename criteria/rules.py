@@ -14,6 +14,7 @@ names a product, a policy or a criterion: what it checks is its parameters.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 from common.models import ClinicalFacts, LineOfTherapy, Therapy
@@ -68,17 +69,26 @@ def line_drugs(line: LineOfTherapy) -> str:
 
 
 def unlisted_line_numbers(facts: ClinicalFacts) -> list[int]:
-    """Line numbers before a numbered history that starts late ("Line 2", "Line 3", no "Line 1").
+    """Line numbers a numbered history names without a line read for them.
 
-    A history whose numbering runs without a break but starts above 1 names lines
-    that were not read (often an OCR-garbled regimen cell), so it cannot be taken
-    as complete.  A lone number far out of sequence (1, 2, 7) is a misread digit,
-    not a missing line, and is left to the line counting.
+    "Line 2", "Line 3" and no "Line 1", or lines 1 and 3 with no 2 (a table row whose
+    regimen cell OCR garbled: "2 DKa 03/2021 06/2023"): the numbers name lines that were not
+    read, so the history cannot be taken as complete.  A lone number far out of sequence
+    (1, 2, 7) is a misread digit, not missing lines, and is left to the line counting.
     """
     numbers = sorted({line.number for line in facts.lines})
-    if not numbers or numbers[0] == 1 or numbers[-1] - numbers[0] + 1 != len(numbers):
+    if not numbers:
         return []
-    return list(range(1, numbers[0]))
+    missing: list[int] = []
+    if numbers[0] != 1 and numbers[0] <= _MAX_NUMBER_GAP + 1:
+        missing.extend(range(1, numbers[0]))
+    for a, b in itertools.pairwise(numbers):
+        if 1 < b - a <= _MAX_NUMBER_GAP + 1:
+            missing.extend(range(a + 1, b))
+    return missing
+
+
+_MAX_NUMBER_GAP = 2  # more numbers missing in a row than this: a misread digit
 
 
 def history_complete(facts: ClinicalFacts) -> bool:

@@ -659,3 +659,35 @@ def test_a_car_t_dated_after_the_date_of_service_still_counts_against_the_reques
     later = therapy("ciltacabtagene autoleucel", 4, start="2026-01")
     facts = complete_facts(therapies=(*ALL_LINES, later), date_of_service="2025-10-06")
     assert {c.id: c.status for c in evaluate(facts, CURRENT).criteria}["no_prior_car_t"] == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("numbers", "unread"),
+    [
+        ((1, 2, 3), []),
+        ((2, 3), [1]),  # "Line 2", "Line 3": line 1 not read
+        ((1, 3), [2]),  # a table row whose regimen cell OCR garbled ("2 DKa 03/2021 06/2023")
+        ((1, 2, 4, 5), [3]),
+        ((1, 2, 7), []),  # a misread digit, not four lines missing
+    ],
+)
+def test_numbers_a_history_names_without_a_line_read(numbers: tuple[int, ...], unread: list[int]) -> None:
+    from criteria.rules import unlisted_line_numbers
+
+    lines = history(*[(KD, f"20{10 + n}-01", None) for n in numbers])["lines"]
+    renumbered = tuple(line.model_copy(update={"number": n}) for line, n in zip(lines, numbers, strict=True))
+    facts = ClinicalFacts(lines=renumbered)
+    assert unlisted_line_numbers(facts) == unread
+
+
+def test_a_class_missing_from_a_history_with_an_unread_line_is_not_documented_not_not_met() -> None:
+    """Regression: line 2 of the table ('DKd') read as 'DKa'; lines 1 and 3 stood, and 'no
+    anti-CD38 antibody' was called not met from a history with a hole in it."""
+    base = complete_facts()
+    two = history((VRD, "2017-08", "2018-01"), (KPD, "2023-07", "2026-03"))
+    lines = (two["lines"][0], two["lines"][1].model_copy(update={"number": 3}))
+    therapies = tuple(t.model_copy(update={"line": 3}) if t.line == 2 else t for t in two["therapies"])
+    facts = base.model_copy(update={"lines": lines, "therapies": (*therapies, NO_CAR_T), "history": None})
+    report = evaluate(facts, CURRENT)
+    status = {c.id: c.status for c in report.criteria}
+    assert status["anti_cd38_exposure"] == "not_documented"
