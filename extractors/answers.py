@@ -20,7 +20,9 @@ def form_answer(option: OptionPlace | None, question: CheckboxGroup | None, asse
     answered by its ticked option ("☐ Yes ☒ No": not received; "☒ None received": the
     class was not given); unanswered, it asserts nothing either."""
     if option is not None:
-        if option.option.state != "ticked":
+        if option.option.state != "ticked" or "?" in option.option.option.text:
+            # unticked, unreadable, or a "label" that asks (a question's words taken for an
+            # option: "as the member received prior CAR-T therapy? [|] Yes"): nothing said
             return "uncertain"
         return assertion
     if question is None:

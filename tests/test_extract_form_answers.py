@@ -5,10 +5,13 @@ inside a checkbox question or option takes the form's answer."""
 
 from __future__ import annotations
 
-from common.models import ClinicalFacts
+from common.models import BBox, ClinicalFacts
+from common.structure import Checkbox, CheckboxGroup, WordSpan
+from extractors.answers import form_answer
 from extractors.facts import extract_facts
 from extractors.layout import pages_from_text
 from extractors.structure import document_structure
+from extractors.structure.index import OptionPlace
 
 
 def _read(text: str) -> ClinicalFacts:
@@ -58,3 +61,18 @@ def test_a_yes_to_a_question_that_does_not_ask_about_receipt_says_nothing_of_it(
 def test_a_yes_to_a_receipt_question_is_received() -> None:
     facts = _read("Has the member received prior CAR-T therapy?  ☒ Yes  ☐ No\n")
     assert "received" in {t.assertion for t in facts.therapies if t.therapy_class == "car_t"}
+
+
+def _option(label: str, state: str) -> OptionPlace:
+    box = BBox(x0=0.1, y0=0.1, x1=0.11, y1=0.11)
+    span = WordSpan(page=1, text=label, word_ids=(0,), bbox=box)
+    checkbox = Checkbox(page=1, option=span, state=state, glyph_bbox=box)
+    return OptionPlace(group=CheckboxGroup(page=1, question=None, options=(checkbox,)), option=checkbox)
+
+
+def test_a_ticked_option_whose_label_asks_is_a_question_taken_for_an_option() -> None:
+    """On faxes the 'H' of 'Has the member received prior CAR-T therapy?' closed into a
+    square of ink, ticked; what it 'labels' asks and answers nothing."""
+    asked = _option("as the member received prior CAR-T therapy? [|] Yes", "ticked")
+    assert form_answer(asked, None, "received") == "uncertain"
+    assert form_answer(_option("Received", "ticked"), None, "received") == "received"

@@ -182,7 +182,9 @@ def _row_of(square: Square, rows: Sequence[Row]) -> Row | None:
     return best
 
 
-def _attach_squares(glyphs: list[Glyph], squares: Sequence[Square], rows: Sequence[Row]) -> list[Glyph]:
+def _attach_squares(
+    glyphs: list[Glyph], squares: Sequence[Square], rows: Sequence[Row], lexicon: StructureLexicon
+) -> list[Glyph]:
     """Each square joins the glyph read over it, or becomes a glyph of its own."""
     for square in squares:
         over = [g for g in glyphs if g.square is None and _overlaps(square, g.words)]
@@ -198,8 +200,36 @@ def _attach_squares(glyphs: list[Glyph], squares: Sequence[Square], rows: Sequen
         if row is None:
             continue
         inside = [w for w in row.words if _overlaps(square, [w])]
+        if _letters_under(square, inside, lexicon):
+            continue  # the "square" is a letter of a word ("H" of "Has the member ...")
         glyphs.append(Glyph(row, inside, None, square=square, remainder=_glued_label(square, inside, row)))
     return glyphs
+
+
+def _letters_under(square: Square, inside: Sequence[Placed], lexicon: StructureLexicon) -> bool:
+    """OCR read letters of a word where the square stands: the square lies inside a word
+    (past its first letter), or over the first letters of an ordinary word.  On faxes an
+    "H", "TH" or "OF" of a heading closes into a square of ink; a real box OCR reads as a
+    glyph ("O", "[]", "|X]"), as nothing, or as one capital glued to its label."""
+    for w in inside:
+        if not _ocr(w) or not w.text[:1].isalpha():
+            continue
+        shared = min(square.x1, w.x1) - max(square.x0, w.x0)
+        if shared < 0.6 * (square.x1 - square.x0):
+            continue  # the box stands beside the word, its edge under the word's first letter
+        cw = max(1.0, w.width / max(1, len(w.text)))
+        if square.x0 > w.x0 + 0.8 * cw:
+            return True  # a square in the middle of a word
+        over = max(1, round(len(w.text) * (square.x1 - w.x0) / max(1.0, w.width)))
+        head, rest = w.text[:over], w.text[over:]
+        if not rest or not head.isalpha() or _reading(head, lexicon) is not None:
+            continue
+        # "AU" of "AUTHORIZATION", "ca" of "carfilzomib": two letters, or a small one, are a
+        # word's.  One capital may be a box OCR took into its label's word ("Inpatient"
+        # over a ticked square), so it stays a box; an "H" read as one stays too.
+        if len(head) >= 2 or head.islower():
+            return True
+    return False
 
 
 def _glued_label(square: Square, inside: Sequence[Placed], row: Row) -> str:
@@ -660,7 +690,7 @@ def read_forms(geometry: PageGeometry, rows: Sequence[Row], lexicon: StructureLe
     glyphs: list[Glyph] = []
     for row in rows:
         glyphs.extend(_candidates(row, lexicon))
-    glyphs = _attach_squares(glyphs, geometry.squares, rows)
+    glyphs = _attach_squares(glyphs, geometry.squares, rows, lexicon)
     glyphs = _confirm(glyphs)
     used = _glyph_words(glyphs)
     _labels(glyphs, used)
