@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
@@ -55,7 +56,7 @@ def extract_facts(
     mentions = _mentions_by_page(text, resolver)
 
     index = StructureIndex.build(structure, structure_pages or pages)
-    items = _episode_negations(merge_mentions(builder.build(mentions, text, index)))
+    items = _episode_negations(merge_mentions(builder.build(mentions, text, index)), text)
     built = build_lines(items, text)
     membership = built.membership
     lines = built.lines
@@ -104,20 +105,26 @@ def extract_facts(
     )
 
 
-def _episode_negations(items: list[TherapyMention]) -> list[TherapyMention]:
+def _episode_negations(items: list[TherapyMention], text: PageText) -> list[TherapyMention]:
     """'Cells were collected 06/2025 for CAR-T but manufacturing failed; no CAR-T was
     infused': the negation tells how that episode ended, not that the member never had a
     CAR-T. A negated CAR-T in a sentence that tells cells collected and not given is that
     episode's, collected and not given, so the history of CAR-T stays for the documents
     to state."""
     episodes = [i for i in items if i.therapy_class == "car_t" and i.assertion == "collected_not_given"]
-    sentences = {i.sent_start for i in episodes}
-    lines = {i.line_no for i in episodes}  # "...failed; no CAR-T was infused" may split at ";"
     for i in items:
-        told = i.sent_start in sentences or i.line_no in lines
-        if i.therapy_class == "car_t" and i.assertion == "negated" and told:
+        if i.therapy_class != "car_t" or i.assertion != "negated":
+            continue
+        # one sentence, though the splitter may cut it at the ";" ("...failed; no CAR-T was
+        # infused"): no full stop between the collection and the negation
+        before = [e for e in episodes if e.sent_start <= i.sent_start]
+        if any(_one_sentence(text, e.sent_start, i.sent_end) for e in before):
             i.assertion = "collected_not_given"
     return items
+
+
+def _one_sentence(text: PageText, start: int, end: int) -> bool:
+    return re.search(r"[.!?](?:\s|$)", text.text[start:end].rstrip(" .!?\n")) is None
 
 
 def _requested_class_not_yet_given(

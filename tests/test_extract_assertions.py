@@ -376,3 +376,6 @@ def test_a_collection_that_was_never_infused_is_not_a_statement_of_no_prior_car_
     text = "Cells were collected 06/2025 for CAR-T therapy but manufacturing failed; no CAR-T was infused."
     assert assertions(text, CAR_T) == {"collected_not_given"}
     assert "negated" in assertions("She has never received CAR-T therapy.", CAR_T)
+    # another sentence on the line is the member's history again
+    told = "She has never been treated with CAR-T cells. Plan: ide-cel with apheresis planned 12/2026."
+    assert "negated" in assertions(told, CAR_T)
