@@ -79,6 +79,9 @@ def unlisted_line_numbers(facts: ClinicalFacts) -> list[int]:
     numbers = sorted({line.number for line in facts.lines})
     if not numbers:
         return []
+    dated = sorted((line.number, line.start) for line in facts.lines if line.start)
+    if any(a[1] > b[1] for a, b in itertools.pairwise(dated)):
+        return []  # numbers out of step with the dates (line 5 of 2021 before line 4 of 2026): misread digits
     missing: list[int] = []
     if numbers[0] != 1 and numbers[0] <= _MAX_NUMBER_GAP + 1:
         missing.extend(range(1, numbers[0]))

@@ -691,3 +691,12 @@ def test_a_class_missing_from_a_history_with_an_unread_line_is_not_documented_no
     report = evaluate(facts, CURRENT)
     status = {c.id: c.status for c in report.criteria}
     assert status["anti_cd38_exposure"] == "not_documented"
+
+
+def test_numbers_out_of_step_with_the_dates_are_misread_digits_not_missing_lines() -> None:
+    from criteria.rules import unlisted_line_numbers
+
+    lines = history((KD, "2019-02", None), (KD, "2026-03", None), (KD, "2021-02", None))["lines"]
+    numbers = (1, 4, 5)
+    renumbered = tuple(line.model_copy(update={"number": n}) for line, n in zip(lines, numbers, strict=True))
+    assert unlisted_line_numbers(ClinicalFacts(lines=renumbered)) == []
