@@ -258,3 +258,23 @@ def test_an_ocr_page_reads_identifiers_from_word_boxes() -> None:
 
 def test_packet_docs_are_what_the_tests_say() -> None:
     assert isinstance(OTHER, PacketDoc) and OTHER.other_patient_pages == (3,) and MISSING.stated_pages == 6
+
+
+def test_a_misfiled_page_read_clean_does_not_give_the_member_its_name() -> None:
+    """Regression (normal-mode fax): the member's name came out as two OCR variants that do
+    not group, the misfiled page's clean name won the vote, and the page matched 'by name'.
+    Dates of birth and ids are chosen first; a page contradicting them has no say on the
+    name, and a page whose every identifier reads as someone else's is set aside."""
+    pages = [
+        PageIdentity(1, "cover_sheet", (_item("mrn", "ZZ000257", 0.9),)),
+        PageIdentity(2, "clinical", (_item("name", "cedar hxamplecase", 0.5),
+                                     _item("date_of_birth", "1960-05-01", 0.5))),
+        PageIdentity(3, "clinical", (_item("name", "fakename xavier", 0.6), _item("mrn", "ZZ000901", 0.6),
+                                     _item("date_of_birth", "1956-06-03", 0.6))),
+        PageIdentity(4, "clinical", (_item("name", "cedar exaunplecase", 0.5),
+                                     _item("date_of_birth", "1960-05-01", 0.5))),
+    ]  # fmt: skip
+    member = packet_member(pages)
+    assert member.name is not None and member.name.value != "fakename xavier"
+    assert match_page(pages[2], member)[0] == "other_patient"
+    assert match_page(pages[1], member)[0] == "member"

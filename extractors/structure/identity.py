@@ -328,7 +328,10 @@ class PageIdentity:
 def packet_member(pages: Sequence[PageIdentity]) -> PacketMember:
     chosen: dict[str, IdentityItem] = {}
     sources: set[int] = set()
-    for kind in ("name", "date_of_birth", "mrn", "member_id"):
+    # numbers first: OCR splits a name into variants that do not group, a date of birth
+    # or an id folds its misreadings together; each kind then hears only the pages that
+    # agree with those chosen before it
+    for kind in ("date_of_birth", "mrn", "member_id", "name"):
         votes: list[tuple[float, int, IdentityItem]] = []
         for p in pages:
             if _contradicts(p, chosen):
@@ -364,7 +367,12 @@ def packet_member(pages: Sequence[PageIdentity]) -> PacketMember:
 
 def _contradicts(page: PageIdentity, chosen: dict[str, IdentityItem]) -> bool:
     """The page names someone the identifiers chosen so far say is not the member."""
-    return any(item.kind in chosen and same_person(chosen[item.kind], item) is False for item in page.items)
+    # the readings compared as read, trusted or not: a page kept out of a vote loses nothing
+    # but its say in which identifier is the member's
+    return any(
+        item.kind in chosen and compare(item.kind, chosen[item.kind].value, item.value) is False
+        for item in page.items
+    )
 
 
 def _confidence(item: IdentityItem) -> float:
@@ -382,6 +390,7 @@ def _listed(kinds: Sequence[str]) -> str:
 def match_page(page: PageIdentity, member: PacketMember) -> tuple[PatientMatch, str, list[str], list[str]]:
     agree: list[str] = []
     differ: list[str] = []
+    doubtful: list[str] = []  # read differently, but at an OCR confidence that cannot tell
     for item in page.items:
         held = member.item(item.kind)
         if held is None or item.kind in agree or item.kind in differ:
@@ -391,6 +400,12 @@ def match_page(page: PageIdentity, member: PacketMember) -> tuple[PatientMatch, 
             agree.append(item.kind)
         elif same is False:
             differ.append(item.kind)
+        elif compare(item.kind, held.value, item.value) is False and item.kind not in doubtful:
+            doubtful.append(item.kind)
+    if not agree and not differ and len(doubtful) >= 2:
+        # every identifier the page gives reads as someone else's: one poor reading may be
+        # a slip, two kinds at once are another patient
+        return "other_patient", f"its {_listed(doubtful)} read differently from the member's", agree, doubtful
     if differ and not agree:
         return "other_patient", f"its {_listed(differ)} differ from the member's", agree, differ
     if differ:
