@@ -278,3 +278,17 @@ def test_a_misfiled_page_read_clean_does_not_give_the_member_its_name() -> None:
     assert member.name is not None and member.name.value != "fakename xavier"
     assert match_page(pages[2], member)[0] == "other_patient"
     assert match_page(pages[1], member)[0] == "member"
+
+
+def test_the_only_date_of_birth_in_the_packet_is_not_the_members_when_its_page_is_anothers() -> None:
+    """Regression: the member's pages printed a name and an MRN but no date of birth; the
+    misfiled page's date of birth became the member's, and the page was only a conflict."""
+    pages = [
+        PageIdentity(1, "clinical", (_item("name", "fakename yankee"), _item("mrn", "ZZ000256"))),
+        PageIdentity(2, "clinical", (_item("name", "fakename wanda"), _item("mrn", "ZZ000900"),
+                                     _item("date_of_birth", "1955-06-03"))),
+        PageIdentity(3, "clinical", (_item("name", "fakename yankee"), _item("mrn", "ZZ000256"))),
+    ]  # fmt: skip
+    member = packet_member(pages)
+    assert member.date_of_birth is None
+    assert match_page(pages[1], member)[0] == "other_patient"

@@ -325,37 +325,28 @@ class PageIdentity:
     items: tuple[IdentityItem, ...]
 
 
+_KINDS: tuple[IdentityKind, ...] = ("date_of_birth", "mrn", "member_id", "name")
+
+
 def packet_member(pages: Sequence[PageIdentity]) -> PacketMember:
+    # Numbers first: OCR splits a name into variants that do not group, while a date of
+    # birth or an id folds its misreadings together.  Each kind hears only the pages that
+    # agree with the kinds chosen before it (a misfiled page's MRN is not the member's
+    # because the member's own pages print none); then each kind is chosen again hearing
+    # only the pages that agree with all the others (the misfiled page's date of birth,
+    # the only one in the packet, is not the member's either).
     chosen: dict[str, IdentityItem] = {}
-    sources: set[int] = set()
-    # numbers first: OCR splits a name into variants that do not group, a date of birth
-    # or an id folds its misreadings together; each kind then hears only the pages that
-    # agree with those chosen before it
-    for kind in ("date_of_birth", "mrn", "member_id", "name"):
-        votes: list[tuple[float, int, IdentityItem]] = []
-        for p in pages:
-            if _contradicts(p, chosen):
-                # a misfiled page's MRN is not the member's because the member's own pages
-                # print none: a page whose name or date of birth differs gives no identifier
-                continue
-            weight = _REQUEST_WEIGHT if p.role in _DEMOGRAPHIC_OR_REQUEST else 1.0
-            for item in p.items:
-                if item.kind != kind:
-                    continue
-                weight *= item.span.confidence if item.span.confidence is not None else 1.0
-                for index, (w, first, held) in enumerate(votes):
-                    if compare(kind, held.value, item.value):
-                        # the reading OCR was surest of stands for the group
-                        surest = item if _confidence(item) > _confidence(held) else held
-                        votes[index] = (w + weight, first, surest)
-                        break
-                else:
-                    votes.append((weight, p.page, item))
-                break  # a page votes once per kind
-        if votes:
-            winner = max(votes, key=lambda v: (v[0], -v[1]))
-            chosen[kind] = winner[2]
-            sources.add(winner[2].span.page)
+    for kind in _KINDS:
+        if (winner := _vote(pages, kind, chosen)) is not None:
+            chosen[kind] = winner
+    for kind in _KINDS:
+        others = {k: v for k, v in chosen.items() if k != kind}
+        winner = _vote(pages, kind, others)
+        if winner is None:
+            chosen.pop(kind, None)
+        else:
+            chosen[kind] = winner
+    sources = {item.span.page for item in chosen.values()}
     return PacketMember(
         name=chosen.get("name"),
         date_of_birth=chosen.get("date_of_birth"),
@@ -363,6 +354,32 @@ def packet_member(pages: Sequence[PageIdentity]) -> PacketMember:
         member_id=chosen.get("member_id"),
         pages=tuple(sorted(sources)),
     )
+
+
+def _vote(pages: Sequence[PageIdentity], kind: str, chosen: dict[str, IdentityItem]) -> IdentityItem | None:
+    """The reading of ``kind`` most pages give (request pieces weigh more), among the pages
+    that do not contradict ``chosen``."""
+    votes: list[tuple[float, int, IdentityItem]] = []
+    for p in pages:
+        if _contradicts(p, chosen):
+            continue
+        weight = _REQUEST_WEIGHT if p.role in _DEMOGRAPHIC_OR_REQUEST else 1.0
+        for item in p.items:
+            if item.kind != kind:
+                continue
+            weight *= item.span.confidence if item.span.confidence is not None else 1.0
+            for index, (w, first, held) in enumerate(votes):
+                if compare(item.kind, held.value, item.value):
+                    # the reading OCR was surest of stands for the group
+                    surest = item if _confidence(item) > _confidence(held) else held
+                    votes[index] = (w + weight, first, surest)
+                    break
+            else:
+                votes.append((weight, p.page, item))
+            break  # a page votes once per kind
+    if not votes:
+        return None
+    return max(votes, key=lambda v: (v[0], -v[1]))[2]
 
 
 def _contradicts(page: PageIdentity, chosen: dict[str, IdentityItem]) -> bool:
