@@ -105,6 +105,7 @@ class LabVocabulary(_Row):
     specimen_words: dict[str, tuple[str, ...]] = {}
     not_detected: tuple[str, ...] = ()
     date_labels: tuple[str, ...] = ()
+    report_date_labels: tuple[str, ...] = ()  # of date_labels: when the report was issued
     visit_date_labels: tuple[str, ...] = ()
 
     def analyte(self, analyte: str) -> LabAnalyte | None:

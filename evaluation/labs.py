@@ -1,9 +1,11 @@
 """Scoring lab values against ground truth: value, unit and collection date, all three.
 
-The truth rows need only ``analyte``, ``value``, ``unit`` and ``collected`` (attributes or
-keys), so the corpus's truth schema can carry them as it likes.  A truth value is right
-when a value read (not derived) has the same analyte, the same value, the same unit as
-written (None when the page gives none) and the same collection date.
+The truth rows need only ``analyte`` (or ``test``), ``value``, ``unit`` and ``collected``
+(or ``date``), attributes or keys, so a truth schema can carry them as it likes.  A truth
+value is right when a value read (not derived) has the same analyte, the same value, the
+same unit as written (None when the page gives none; a truth's "ratio" is no unit) and the
+same collection date.  Only the analytes the reader reads (lexicons/labs.json) are scored:
+a haemoglobin in the truth is a fact of the page, not one the policies ask for.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from common.models import LabFact
+from common.vocabulary import lab_vocabulary
 
 
 def _get(row: Any, name: str) -> Any:
@@ -27,9 +30,15 @@ def _same(a: float | None, b: float | None) -> bool:
 def score_labs(truth: Iterable[Any], predicted: Sequence[LabFact]) -> list[tuple[bool, str]]:
     """One (right, problem) per truth value; the problem says what was read instead."""
     read = [f for f in predicted if not f.derived]
+    readable = {a.analyte for a in lab_vocabulary().analytes}
     out: list[tuple[bool, str]] = []
     for row in truth:
-        analyte, value, unit, collected = (_get(row, k) for k in ("analyte", "value", "unit", "collected"))
+        analyte = _get(row, "analyte") or _get(row, "test")
+        value, unit = _get(row, "value"), _get(row, "unit")
+        collected = _get(row, "collected") or _get(row, "date")
+        if analyte not in readable:
+            continue
+        unit = None if unit == "ratio" else unit
         same = [f for f in read if f.analyte == analyte]
         hit = next(
             (f for f in same if _same(f.value, value) and f.unit == unit and f.collected == collected), None

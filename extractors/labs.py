@@ -16,6 +16,7 @@ ratio from kappa and lambda drawn together, each marked as derived.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,6 +128,8 @@ class LabReader:
         self.date_label = re.compile(
             rf"(?im)(?:^[\s\-•*]*\b(?P<visit>{visits})|\b(?:{labels}))\b\s*(?:\(|[:#=-])?\s*"
         )
+        reports = "|".join(sorted(vocab.report_date_labels, key=len, reverse=True))
+        self.report_label = re.compile(rf"(?i)^(?:{reports})\b") if reports else None
 
     # ------------------------------------------------------------------ names and values
 
@@ -243,15 +246,36 @@ class LabReader:
     def rows(self, text: PageText) -> list[LabRow]:
         """Each logical line is a row; a line that opens with a lab name is a listing row."""
         rows: list[LabRow] = []
-        for start, end in text.logical_spans():
-            line = text.text[start:end]
-            names = self._names(line)
-            if not names:
-                continue
-            lead = _BULLET.match(line)
-            opens = names[0][0] <= (lead.end() if lead else 0) + 2
-            rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16))
+        for span in text.logical_spans():
+            for start, end in self._listing_rows(text, *span):
+                line = text.text[start:end]
+                names = self._names(line)
+                if not names:
+                    continue
+                opens = self._opens(line, names)
+                rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16))
         return rows
+
+    def _opens(self, line: str, names: list[tuple[int, int, str]]) -> bool:
+        lead = _BULLET.match(line)
+        return names[0][0] <= (lead.end() if lead else 0) + 2
+
+    def _listing_rows(self, text: PageText, start: int, end: int) -> list[tuple[int, int]]:
+        """A logical line cut where a physical line opens with a lab name: a listing's rows
+        whose last cell ends without punctuation ("... mg/L 3.3-19.4") were joined into one
+        run-on line."""
+        cuts = [start]
+        at = text.text.find("\n", start, end)
+        while at >= 0:
+            nxt = at + 1
+            line_end = text.text.find("\n", nxt, end)
+            physical = text.text[nxt : line_end if line_end >= 0 else end]
+            names = self._names(physical)
+            if names and self._opens(physical, names):
+                cuts.append(nxt)
+            at = line_end
+        bounds = [*cuts, end]
+        return [(a, b if b == end else b - 1) for a, b in itertools.pairwise(bounds) if b > a]
 
     def headings(self, text: PageText, rows: Sequence[LabRow]) -> list[tuple[int, int, str, Evidence | None]]:
         """Collection-date headings, (offset, page, date, evidence): a date label on a line
@@ -274,7 +298,24 @@ class LabReader:
             _, end, value = dates[0]
             ev = text.evidence(match.start(), match.end() + end)
             out.append((match.start(), page, value, ev))
-        return out
+        return self._collection_over_report(text, out)
+
+    def _collection_over_report(
+        self, text: PageText, found: list[tuple[int, int, str, Evidence | None]]
+    ) -> list[tuple[int, int, str, Evidence | None]]:
+        """'Collected: 03/03/2026 08:38 Reported: 03/04/2026': on a line giving both, the
+        collection date heads the listing, not the later report date."""
+        if self.report_label is None:
+            return found
+        report = self.report_label
+        by_line: dict[int, list[tuple[int, int, str, Evidence | None]]] = {}
+        for h in found:
+            by_line.setdefault(text.line_of(h[0]), []).append(h)
+        out = []
+        for heads in by_line.values():
+            drawn = [h for h in heads if not report.match(text.text[h[0] :].lstrip())]
+            out.extend(drawn or heads)
+        return sorted(out)
 
 
 # "Hemoglobin 11.2 L g/dL", "Creatinine 1.0 mg/dL": a result table's row

@@ -226,3 +226,24 @@ def test_a_table_reader_can_hand_in_rows_with_its_header_unit_and_date() -> None
     row = LabRow(start=0, end=len("M-spike 2.1"), listing=True, unit="g/dL", collected="2026-10-02")
     [f] = read_labs(text, rows=[row])
     assert (f.value_std, f.unit, f.collected) == (2.1, "g/dL", "2026-10-02")
+
+
+RESULTED_LISTING = (
+    "SERUM PROTEIN STUDIES\n"
+    "Collected: 03/03/2026 08:38 Reported: 03/04/2026\n"
+    "SPEP M-protein 2.6 H g/dL 0.0\n"
+    "serum free kappa light chain 316 H mg/L 3.3-19.4\n"
+    "serum free lambda light chain 8.1 mg/L 5.7-26.3\n"
+)
+
+
+def test_a_listings_collection_date_wins_over_its_report_date() -> None:
+    assert {f.collected for f in labs_of(RESULTED_LISTING) if not f.derived} == {"2026-03-03"}
+
+
+def test_listing_rows_that_run_on_without_punctuation_are_read_row_by_row() -> None:
+    """Regression: the kappa and lambda rows ('... mg/L 3.3-19.4' ends with no full stop)
+    were one run-on line of 18 words, no listing row, and took no collection date."""
+    kappa, lambda_ = one(RESULTED_LISTING, "kappa_flc"), one(RESULTED_LISTING, "lambda_flc")
+    assert (kappa.value, kappa.collected) == (316, "2026-03-03")
+    assert (lambda_.value, lambda_.collected) == (8.1, "2026-03-03")
