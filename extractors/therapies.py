@@ -248,6 +248,12 @@ class TherapyBuilder:
         end = rel + len(mention.text)
         before = line[max(lo, rel - _GOVERN_BEFORE) : rel]
         after = line[end : min(hi, end + _GOVERN_AFTER)]
+        head = after[:_MODIFIES_REACH]
+        against_next = self.car_t_non_receipt.search(head)
+        if against_next is not None and not self.car_t_receipt.search(head[: against_next.start()]):
+            # the mention names what follows it: "the completed CAR-T prior authorization
+            # request form", "CAR-T evaluation", "CAR-T slot" - not a CAR-T given
+            return "uncertain"
         last_receipt = max((m.end() for m in self.car_t_receipt.finditer(before)), default=-1)
         last_against = max((m.end() for m in self.car_t_non_receipt.finditer(before)), default=-1)
         if last_receipt > last_against:
@@ -435,6 +441,7 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     return lo, max(hi, lo)
 
 
+_MODIFIES_REACH = 22  # "CAR-T prior authorization": the noun a mention qualifies stands this close
 _QUESTION_END = re.compile(r"[^.;!?]*\?")
 _ONLY_YES = re.compile(r"(?i)\s*(?:yes|y)\b(?![^.;]*\bno\b)")
 

@@ -72,6 +72,11 @@ IDE_CEL = "idecabtagene vicleucel"
         ("Continue Pd, and re-refer for CAR-T after IMiD exposure.", CAR_T, "eligibility"),
         # a patient's wish is not a therapy given
         ("Pt strongly prefers CAR-T.", CAR_T, "discussed"),
+        # options reviewed are not therapies given
+        ("We reviewed with him teclistamab, elranatamab and clinical trials.", "teclistamab", "discussed"),
+        ("Teclistamab/elranatamab are also options.", "elranatamab", "discussed"),
+        # a CAR-T naming what follows it is not a CAR-T given
+        ("Please find attached the completed CAR-T prior authorization request form.", CAR_T, "uncertain"),
         ('Wants to "go straight to CAR-T".', CAR_T, "discussed"),
         ("cilta-cel? no - not eligible on CARTITUDE", "ciltacabtagene autoleucel", "negated"),
         ("Plan: refer for ide-cel; bridging with Kd if needed.", IDE_CEL, "planned"),
