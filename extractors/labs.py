@@ -261,11 +261,16 @@ class LabReader:
         return names[0][0] <= (lead.end() if lead else 0) + 2
 
     def _listing_rows(self, text: PageText, start: int, end: int) -> list[tuple[int, int]]:
-        """A logical line cut where a physical line opens with a lab name: a listing's rows
+        """A listing's logical line cut where a physical line opens with a lab name: rows
         whose last cell ends without punctuation ("... mg/L 3.3-19.4") were joined into one
-        run-on line."""
+        run-on line.  A line that does not open with a lab name is prose and stays whole."""
         cuts = [start]
-        at = text.text.find("\n", start, end)
+        first_end = text.text.find("\n", start, end)
+        first = text.text[start : first_end if first_end >= 0 else end]
+        names = self._names(first)
+        if not names or not self._opens(first, names):
+            return [(start, end)]  # a sentence that names labs ("Labs 02/20/2026: ..."), not a listing
+        at = first_end
         while at >= 0:
             nxt = at + 1
             line_end = text.text.find("\n", nxt, end)

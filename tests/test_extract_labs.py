@@ -247,3 +247,11 @@ def test_listing_rows_that_run_on_without_punctuation_are_read_row_by_row() -> N
     kappa, lambda_ = one(RESULTED_LISTING, "kappa_flc"), one(RESULTED_LISTING, "lambda_flc")
     assert (kappa.value, kappa.collected) == (316, "2026-03-03")
     assert (lambda_.value, lambda_.collected) == (8.1, "2026-03-03")
+
+
+def test_a_sentence_that_names_labs_over_several_lines_keeps_its_date() -> None:
+    text = (
+        "Labs 02/20/2026: serum free lambda light chain 312 mg/L, kappa 4.1 mg/L,\n"
+        "kappa/lambda ratio 0.01, 24-hour urine M-protein 480 mg/24 h.\n"
+    )
+    assert one(text, "urine_m_protein").collected == "2026-02-20"
