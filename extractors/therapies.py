@@ -443,7 +443,6 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
 
 _MODIFIES_REACH = 22  # "CAR-T prior authorization": the noun a mention qualifies stands this close
 _QUESTION_END = re.compile(r"[^.;!?]*\?")
-_ONLY_YES = re.compile(r"(?i)\s*(?:yes|y)\b(?![^.;]*\bno\b)")
 
 
 def _unanswered_question(line: str, end: int) -> bool:
@@ -452,7 +451,11 @@ def _unanswered_question(line: str, end: int) -> bool:
     asked = _QUESTION_END.match(line, end)
     if asked is None:
         return False
-    return _ONLY_YES.match(line, asked.end()) is None
+    answer = line[asked.end() :]
+    answer = answer[: min((answer.find(c) for c in ".;" if c in answer), default=len(answer))]
+    yes, no = cues.search("answer_yes", answer), cues.search("answer_no", answer)
+    # a plain Yes standing first, with no No printed beside it (the words from cues.json)
+    return not (yes is not None and not answer[: yes.start()].strip() and no is None)
 
 
 def _names_a_class(
