@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from common.models import Evidence, Therapy
-from common.structure import CheckboxGroup, TableCell
+from common.structure import TableCell
 from extractors import cues
 from extractors.answers import form_answer, form_place
 from extractors.dates import DateMention, find_dates
@@ -119,6 +119,7 @@ class TherapyBuilder:
         line_dates: dict[int, list[DateMention]] = {}
         layouts: dict[int, LineLayout] = {}
         sentence_trial: dict[int, bool] = {}  # per sentence: a trial named
+        class_questions = _class_questions(mentions, text, index)
         for position, mention in enumerate(mentions):
             if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
                 continue
@@ -168,8 +169,7 @@ class TherapyBuilder:
                 )
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = form_answer(option, question, mention.assertion)
-            examples = question is not None and _names_a_class(question, mentions, text, index)
-            if assertion == "received" and examples:
+            if assertion == "received" and question is not None and id(question) in class_questions:
                 # "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received":
                 # the answer is the class's; the drugs are the form's examples of it
                 assertion = "uncertain"
@@ -458,17 +458,16 @@ def _unanswered_question(line: str, end: int) -> bool:
     return not (yes is not None and not answer[: yes.start()].strip() and no is None)
 
 
-def _names_a_class(
-    question: CheckboxGroup, mentions: list[Mention], text: PageText, index: StructureIndex
-) -> bool:
-    """The checkbox question names a drug class (its subject), not only drugs."""
+def _class_questions(mentions: list[Mention], text: PageText, index: StructureIndex) -> set[int]:
+    """The checkbox questions (by id) that name a drug class, their subject, not only drugs:
+    found once per document, not again for every drug printed in a form."""
+    found: set[int] = set()
     for m in mentions:
-        if m.label != CLASS:
-            continue
-        _, group = form_place(index, text, m.start, m.end)
-        if group is question:
-            return True
-    return False
+        if m.label == CLASS:
+            _, group = form_place(index, text, m.start, m.end)
+            if group is not None:
+                found.add(id(group))
+    return found
 
 
 def _row_dates(
