@@ -103,6 +103,8 @@ class LabVocabulary(_Row):
     unit_spellings: dict[str, tuple[str, ...]]
     value_fillers: tuple[str, ...] = ()
     specimen_words: dict[str, tuple[str, ...]] = {}
+    # words in brackets after a name that qualify it ("M-protein (24 h)", "kappa (serum)")
+    name_qualifiers: tuple[str, ...] = ()
     not_detected: tuple[str, ...] = ()
     date_labels: tuple[str, ...] = ()
     report_date_labels: tuple[str, ...] = ()  # of date_labels: when the report was issued

@@ -30,7 +30,13 @@ def _same(a: float | None, b: float | None) -> bool:
 def score_labs(truth: Iterable[Any], predicted: Sequence[LabFact]) -> list[tuple[bool, str]]:
     """One (right, problem) per truth value; the problem says what was read instead."""
     read = [f for f in predicted if not f.derived]
-    readable = {a.analyte for a in lab_vocabulary().analytes}
+    vocab = lab_vocabulary()
+    readable = {a.analyte for a in vocab.analytes}
+    canonical = {
+        spelling.lower(): unit
+        for unit, spellings in vocab.unit_spellings.items()
+        for spelling in (unit, *spellings)
+    }
     out: list[tuple[bool, str]] = []
     for row in truth:
         analyte = _get(row, "analyte") or _get(row, "test")
@@ -39,6 +45,8 @@ def score_labs(truth: Iterable[Any], predicted: Sequence[LabFact]) -> list[tuple
         if analyte not in readable:
             continue
         unit = None if unit == "ratio" else unit
+        # the truth writes the unit as the page does ("mg/24 h"), the reader its canonical form
+        unit = canonical.get(unit.lower(), unit) if unit else unit
         same = [f for f in read if f.analyte == analyte]
         hit = next(
             (f for f in same if _same(f.value, value) and f.unit == unit and f.collected == collected), None

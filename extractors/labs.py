@@ -104,9 +104,15 @@ class LabReader:
         units = _alternation(list(self.unit_of))
         fillers = _alternation(vocab.value_fillers)
         absent = _alternation(vocab.not_detected)
+        specimens = [w for words in vocab.specimen_words.values() for w in words]
+        qualifiers = "|".join(
+            r"[\s-]*".join(re.escape(part) for part in re.split(r"[\s-]+", w))
+            for w in sorted({*vocab.name_qualifiers, *specimens}, key=len, reverse=True)
+        )
         flag = r"(?:\s*\(?(?P<{n}>H|L|HIGH|LOW|High|Low|A)\b\)?|\s*(?P<{n}s>\*))"
         self.value = re.compile(
-            rf"(?i)^[\s:=(),\-–]*(?:\((?:serum|urine|SPEP|UPEP|24[\s-]*h(?:ou)?rs?|quant\w*|calc\w*)\)[\s:=,-]*)?"
+            # the qualifier first: the punctuation class would otherwise eat its bracket
+            rf"(?i)^[\s:=,\-–]*(?:\(\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*\s*\))?[\s:=(),\-–]*"
             rf"(?:(?:{fillers})\b[\s:=]*)*"
             rf"(?:(?P<absent>{absent})\b|"
             rf"(?:from\s+{_NUMBER}\s*(?:{units})?\s*(?:to|->|→|-->)\s*)?"

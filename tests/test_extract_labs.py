@@ -96,6 +96,24 @@ READINGS = [
         21.6,
         "2026-09-02",
     ),
+    (
+        "a bracketed qualifier after the name is not the value",
+        "Urine M-protein (24 h) 754 H mg/24 h  collected 04/28/2026",
+        "urine_m_protein",
+        754,
+        "mg/24h",
+        754,
+        "2026-04-28",
+    ),
+    (
+        "a qualifier that names the specimen, written out",
+        "M-spike (24-hour urine) 310 mg/24h on 4/2/2026",
+        "urine_m_protein",
+        310,
+        "mg/24h",
+        310,
+        "2026-04-02",
+    ),
 ]
 
 
