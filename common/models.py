@@ -348,7 +348,8 @@ class TargetStatement(Frozen):
     evidence: tuple[Evidence, ...] = ()
 
 
-PrescriberRole = Literal["prescriber", "letterhead", "consultant", "referring"]
+# "no_consultation": the documentation says no physician of the specialty was consulted
+PrescriberRole = Literal["prescriber", "letterhead", "consultant", "referring", "no_consultation"]
 
 
 class PrescriberFact(Frozen):
@@ -367,6 +368,10 @@ class ClinicalFacts(Frozen):
     lines: tuple[LineOfTherapy, ...] = ()
     age: AgeFact | None = None
     date_of_service: PartialDate | None = None
+    # when the request was made (a signature or request date; else the date of service):
+    # laboratory recency is counted from it
+    request_date: PartialDate | None = None
+    request_date_evidence: tuple[Evidence, ...] = ()
     diagnoses: tuple[DiagnosisFact, ...] = ()
     disease_status: tuple[StatusFact, ...] = ()
     stated_prior_lines: int | None = None  # "4 prior LOT" written in the note

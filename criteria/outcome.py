@@ -115,5 +115,7 @@ def days_between(earlier: str | None, later: str | None) -> tuple[int, int] | No
 
 
 def reference_date(facts: ClinicalFacts) -> date | None:
-    """The date of the request, for recency: the date of service the fax gives."""
-    return parse_partial_date(facts.date_of_service) if facts.date_of_service else None
+    """The date of the request, for recency: the request's own date (a signature, a
+    request-date field), else the date of service the fax gives."""
+    day = facts.request_date or facts.date_of_service
+    return parse_partial_date(day) if day else None

@@ -8,6 +8,7 @@ from datetime import date
 from common.models import AgeFact, Evidence
 from extractors import cues
 from extractors.dates import find_single_dates
+from extractors.labs import reader
 from extractors.pagetext import PageText
 
 _AGE = [
@@ -30,7 +31,7 @@ _DOS_LABELS = (
     # "Date of service: 10/14/2026", "DOS 11/20/2026", "Anticipated date of service 01-05-2027"
     re.compile(
         r"(?i)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
-        r"date of encounter)\s*[:#]?\s*(?=\d)"
+        r"date of encounter)\s*[:#]?\s*(?=\d|[A-Za-z]{3,9}\.?\s+\d)"
     ),
     # a field of its own ("Date: 10/20/2025", "Date of request:"), never another thing's
     # date ("Diagnosis date: 01/2019", "Date of birth:")
@@ -119,3 +120,77 @@ def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
             start = text.line_starts[line_no] + text.line_text(line_no).find(line)
             return dates[0][2], text.evidence(start, start + len(line))
     return None, None
+
+
+# A request is signed before its service and rarely months before; a date outside this
+# window is another document's (an old note's signature) or a misread.
+_REQUEST_BEFORE_SERVICE_DAYS = 180
+_REQUEST_AFTER_SERVICE_DAYS = 30
+
+
+def find_request_date(
+    text: PageText, date_of_service: str | None, service_evidence: Evidence | None
+) -> tuple[str | None, Evidence | None]:
+    """When the request was made: the latest full date that a request-date label or a
+    signature line gives, else the date of service.
+
+    Laboratory recency is counted from the request ("assessed within the last 30 days"),
+    and an anticipated date of service may lie weeks after it.  Of a packet's letters and
+    forms the request is the latest signed; earlier notes were signed earlier.
+    """
+    found: list[tuple[str, int, int]] = []
+    for match in cues.pattern("request_date_label").finditer(text.text):
+        dates = find_single_dates(text.text[match.end() : match.end() + 30])
+        if dates and dates[0][0] <= 3 and len(dates[0][2]) == 10:
+            found.append((dates[0][2], match.start(), match.end() + dates[0][1]))
+    signature = cues.pattern("signature")
+    for line_no in range(len(text.line_starts)):
+        line = text.line_text(line_no)
+        if not signature.search(line) or _DOB.search(line):
+            continue
+        dates = [d for d in find_single_dates(line) if len(d[2]) == 10]
+        if len(dates) == 1:
+            start = text.line_starts[line_no]
+            found.append((dates[0][2], start + dates[0][0], start + dates[0][1]))
+    if not found:
+        found = _transmission_stamps(text)
+    service = _as_date(date_of_service)
+    if service is not None:
+        found = [
+            f
+            for f in found
+            if -_REQUEST_BEFORE_SERVICE_DAYS
+            <= (date.fromisoformat(f[0]) - service).days
+            <= _REQUEST_AFTER_SERVICE_DAYS
+        ]
+    if not found:
+        return (date_of_service, service_evidence) if date_of_service else (None, None)
+    best = max(found)
+    return best[0], text.evidence(best[1], best[2])
+
+
+# A date followed by a clock time: a fax machine's transmission stamp ("07/19/2026 10:14").
+_CLOCK_AFTER = re.compile(r"^\s*(?:at\s+)?\d{1,2}:\d{2}\b")
+
+
+def _transmission_stamps(text: PageText) -> list[tuple[str, int, int]]:
+    """The dates a sending fax machine printed on the first or last line of its pages:
+    the request left the office that day.  A line that labels its date as something
+    else (a lab's "Collected: 06/14/2026 08:10", a date of birth) is not a stamp."""
+    lab_labels = reader().date_label
+    found: list[tuple[str, int, int]] = []
+    by_page: dict[int, list[int]] = {}
+    for line_no, page in enumerate(text.line_pages):
+        by_page.setdefault(page, []).append(line_no)
+    for lines in by_page.values():
+        edge = [n for n in lines if text.line_text(n).strip()]
+        for line_no in {*edge[:2], *edge[-2:]}:
+            line = text.line_text(line_no)
+            dates = [d for d in find_single_dates(line) if len(d[2]) == 10]
+            if len(dates) != 1 or not _CLOCK_AFTER.match(line[dates[0][1] :]):
+                continue
+            if lab_labels.search(line[: dates[0][0]]) or _DOB.search(line):
+                continue
+            start = text.line_starts[line_no]
+            found.append((dates[0][2], start + dates[0][0], start + dates[0][1]))
+    return found
