@@ -6,7 +6,8 @@ complete - the document presents its history as the whole: its lines are numbere
   is listed with its drugs and a start; no count written says more lines than are listed.
 partial - the document says it is not the whole (records to follow, most recent therapy
   only, a dispensing record without clinic-infused drugs, pages missing against the
-  cover sheet), or names a drug it gives no place among the lines.
+  cover sheet), names a drug it gives no place among the lines, or has a history table
+  row whose regimen could not be read.
 unknown - therapy told in passing, with no presentation of a history.
 
 Only a complete history, or an explicit statement, may show that a class or a line is
@@ -32,10 +33,12 @@ def history_fact(
     titled: Sequence[TherapyMention],
     stated_prior_lines: int | None,
     missing_pages: Sequence[Notice] = (),
+    unread_rows: Sequence[str] = (),
 ) -> HistoryFact:
     """``numbered``: the document's own numbering gave the lines; ``titled``: received
     mentions standing under a treatment-history title; ``missing_pages``: notices that
-    pages announced by the cover sheet did not arrive."""
+    pages announced by the cover sheet did not arrive; ``unread_rows``: rows of a history
+    table with a regimen and a date but no therapy read from them."""
     partial = _partial_statement(text)
     if partial is not None:
         return HistoryFact(
@@ -52,6 +55,12 @@ def history_fact(
             status="partial",
             reason=f"{names} is named as received but in no listed line of therapy.",
             evidence=ev,
+        )
+    if unread_rows:
+        shown = "; ".join(f"\u201c{r}\u201d" for r in unread_rows[:3])
+        return HistoryFact(
+            status="partial",
+            reason=f"A history table's row names a regimen this service cannot read: {shown}.",
         )
     if not lines:
         return HistoryFact(status="unknown", reason="No line of therapy is listed.")

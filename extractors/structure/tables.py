@@ -33,6 +33,7 @@ from extractors.structure.vocabulary import StructureLexicon, normalise
 
 _HEADER_MIN_ROLES = 2
 _HEADER_ROLE_SHARE = 0.6  # of the row's words in cells that name a role
+_HEADER_WORDS_PER_CELL = 4  # a header's cells are short labels: more words per cell is prose
 _HEADER_EXTRA_LINES = 2  # header cells may run over this many more lines
 _STRADDLE = 0.3  # a word is astride a boundary when this share of it lies on each side
 _MAX_GAP_LINES = 2.5  # body rows further apart than this many text heights end the table
@@ -166,6 +167,10 @@ def _is_header(cells: list[HeaderCell], header_rows: list[Row], named_runs: int)
         return False
     words = _alnum([w for r in header_rows for w in r.words])
     if any(_DATE_LIKE.search(w.text) for w in words):
+        return False
+    if len(words) > _HEADER_WORDS_PER_CELL * len(cells):
+        # a sentence naming two roles ("...dispensed by this pharmacy only; drugs given in
+        # clinic are not listed"), not a row of short column labels
         return False
     share = len(_alnum([w for c in named for w in c.words])) / max(1, len(words))
     return share >= _HEADER_ROLE_SHARE
