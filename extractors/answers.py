@@ -7,6 +7,9 @@ therapy? ☐ Yes ☐ No" states nothing until a box is ticked.  Every reader of 
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from common.structure import CheckboxGroup
 from extractors import cues
 from extractors.pagetext import PageText
@@ -44,6 +47,31 @@ def form_answer(option: OptionPlace | None, question: CheckboxGroup | None, asse
     return assertion
 
 
+@cache
+def _question_end() -> re.Pattern[str]:
+    """The rest of a printed question up to its question mark, where the mark ends the line or
+    stands before the choices (a box, a Yes or a No): "mg/m?, dexamethasone" is a unit OCR
+    misread, not a question."""
+    choices = cues.fragment("answer_yes") + "|" + cues.fragment("answer_no")
+    # the question is the words' own: it does not run over a column gap, or a number standing
+    # alone (a dose, a date; "CD38" is a word), into another field: "Lenalidomide 10 mg daily
+    # 2019-2021   Transplant eligible?" does not ask about lenalidomide
+    return re.compile(rf"(?i)(?:(?!\s{{3}}|\t|\s\d)[^.;!?])*\?(?=\s*(?:$|[\[(☐☒☑□■|]|(?:{choices})\b))")
+
+
+def unanswered_question(line: str, end: int) -> bool:
+    """The words at ``end`` stand in a question ("...CAR-T therapy?") that the line does not
+    answer with a plain Yes: both choices printed ("Yes & No", "Yes v No") or none."""
+    asked = _question_end().match(line, end)
+    if asked is None:
+        return False
+    answer = line[asked.end() :]
+    answer = answer[: min((answer.find(c) for c in ".;" if c in answer), default=len(answer))]
+    yes, no = cues.search("answer_yes", answer), cues.search("answer_no", answer)
+    # a plain Yes standing first, with no No printed beside it (the words from cues.json)
+    return not (yes is not None and not answer[: yes.start()].strip() and no is None)
+
+
 def form_place(
     index: StructureIndex | None, text: PageText, start: int, end: int
 ) -> tuple[OptionPlace | None, CheckboxGroup | None]:
@@ -53,10 +81,32 @@ def form_place(
         return None, None
     page, words = placed[0].page, [w.word for w in placed]
     option = index.option_of(page, words)
+    if option is not None and _asks_with_choices(text, end):
+        # "Prior BCMA-directed therapy? [ ] Yes [x] No" whose first letter a fax closed into
+        # a square: the words stand in the question, not in an option of their own
+        return None, None
     return option, (index.question_of(page, words) if option is None else None)
+
+
+def _asks_with_choices(text: PageText, end: int) -> bool:
+    """The words ending at ``end`` run on to a question mark with its choices printed after
+    it on the line ("...therapy (ADC, bispecific)? Yes No")."""
+    line_no = text.line_of(max(end - 1, 0))
+    line = text.line_text(line_no)
+    asked = _question_end().match(line, max(0, end - text.line_starts[line_no]))
+    if asked is None:
+        return False
+    after = line[asked.end() :]
+    return bool(cues.search("answer_yes", after) or cues.search("answer_no", after))
 
 
 def answered(index: StructureIndex | None, text: PageText, start: int, end: int, assertion: str) -> str:
     """The assertion of the words ``text[start:end]`` once the form around them is read."""
     option, question = form_place(index, text, start, end)
+    if option is None and question is None and assertion == "received":
+        # a form whose boxes were not read: its printed question asks, it does not say
+        line_no = text.line_of(start)
+        rel = end - text.line_starts[line_no]
+        if unanswered_question(text.line_text(line_no), rel):
+            return "uncertain"
     return form_answer(option, question, assertion)

@@ -17,7 +17,7 @@ from functools import cache
 from common.models import Evidence, Therapy
 from common.structure import TableCell
 from extractors import cues
-from extractors.answers import form_answer, form_place
+from extractors.answers import form_answer, form_place, unanswered_question
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
@@ -175,11 +175,10 @@ class TherapyBuilder:
                 assertion = "uncertain"
             if mention.label == CAR_T and assertion == "received":
                 assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
-                asked = not in_form and _unanswered_question(line, rel + len(mention.text))
-                if assertion == "received" and asked:
-                    # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
-                    # whose boxes were not read asks; it does not say
-                    assertion = "uncertain"
+            if assertion == "received" and not in_form and unanswered_question(line, rel + len(mention.text)):
+                # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
+                # whose boxes were not read asks; it does not say
+                assertion = "uncertain"
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -442,20 +441,6 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
 
 
 _MODIFIES_REACH = 22  # "CAR-T prior authorization": the noun a mention qualifies stands this close
-_QUESTION_END = re.compile(r"[^.;!?]*\?")
-
-
-def _unanswered_question(line: str, end: int) -> bool:
-    """The words at ``end`` stand in a question ("...CAR-T therapy?") that the line does not
-    answer with a plain Yes: both choices printed ("Yes & No", "Yes v No") or none."""
-    asked = _QUESTION_END.match(line, end)
-    if asked is None:
-        return False
-    answer = line[asked.end() :]
-    answer = answer[: min((answer.find(c) for c in ".;" if c in answer), default=len(answer))]
-    yes, no = cues.search("answer_yes", answer), cues.search("answer_no", answer)
-    # a plain Yes standing first, with no No printed beside it (the words from cues.json)
-    return not (yes is not None and not answer[: yes.start()].strip() and no is None)
 
 
 def _class_questions(mentions: list[Mention], text: PageText, index: StructureIndex) -> set[int]:

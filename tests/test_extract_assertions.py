@@ -75,6 +75,18 @@ IDE_CEL = "idecabtagene vicleucel"
         # options reviewed are not therapies given
         ("We reviewed with him teclistamab, elranatamab and clinical trials.", "teclistamab", "discussed"),
         ("Teclistamab/elranatamab are also options.", "elranatamab", "discussed"),
+        # general knowledge about patients treated with a drug is not this member's treatment
+        (
+            "In published series, patients receiving teclistamab had a median progression-free survival"
+            " of about a year.",
+            "teclistamab",
+            "discussed",
+        ),
+        (
+            "Response rates with elranatamab approach 60% in heavily pretreated disease.",
+            "elranatamab",
+            "discussed",
+        ),
         # a CAR-T naming what follows it is not a CAR-T given
         ("Please find attached the completed CAR-T prior authorization request form.", CAR_T, "uncertain"),
         ('Wants to "go straight to CAR-T".', CAR_T, "discussed"),

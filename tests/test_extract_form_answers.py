@@ -32,6 +32,20 @@ def test_a_ticked_no_answers_a_target_question() -> None:
     assert {s.assertion for s in facts.target_statements if s.target == "BCMA"} == {"negated"}
 
 
+def test_a_target_question_whose_boxes_were_not_read_states_nothing() -> None:
+    """OCR read the boxes as '[J' and '[&]': the printed question asks, it does not say."""
+    facts = _read("Prior BCMA-directed therapy (ADC, bispecific, CAR-T)?  [J Yes  [&] No\n")
+    assert "received" not in {s.assertion for s in facts.target_statements if s.target == "BCMA"}
+
+
+def test_a_question_mark_misread_in_a_unit_asks_nothing() -> None:
+    """'mg/m²' read as 'mg/m?' in a history row: a unit, not a printed question."""
+    facts = _read(
+        "Line 2: DKd - daratumumab 16 mg/kg IV, carfilzomib 56 mg/m?, dexamethasone 03/2022 - 08/2023\n"
+    )
+    assert {t.assertion for t in facts.therapies if t.ingredient == "daratumumab"} == {"received"}
+
+
 def test_an_unanswered_site_question_states_nothing() -> None:
     facts = _read("Active or prior CNS involvement?  ☐ Yes  ☐ No\n")
     assert {s.assertion for s in facts.sites if s.site == "cns"} <= {"uncertain"}
@@ -76,3 +90,25 @@ def test_a_ticked_option_whose_label_asks_is_a_question_taken_for_an_option() ->
     asked = _option("as the member received prior CAR-T therapy? [|] Yes", "ticked")
     assert form_answer(asked, None, "received") == "uncertain"
     assert form_answer(_option("Received", "ticked"), None, "received") == "received"
+
+
+def test_a_square_over_a_questions_first_letter_is_not_an_option_of_it() -> None:
+    """On a fax the 'B' of 'BCMA-directed' closed into a ticked square, its 'option' the
+    rest of the word: the words stand in the question (its choices printed after the
+    question mark), and the question's own boxes were not read, so nothing is said."""
+    pages = pages_from_text("Prior BCMA-directed therapy (ADC, bispecific, CAR-T)?  [J Yes  [&] No\n")
+    read = document_structure(pages)
+    words = pages[0].words
+    at = next(i for i, w in enumerate(words) if w.text.startswith("BCMA"))
+    phantom = Checkbox(
+        page=1,
+        option=WordSpan(page=1, text=words[at].text[1:], word_ids=(at,), bbox=words[at].bbox),
+        state="ticked",
+        glyph_bbox=words[at].bbox,
+        glyph_text="B",
+    )
+    group = CheckboxGroup(page=1, question=None, options=(phantom,))
+    page = read.pages[0].model_copy(update={"checkboxes": (group,)})
+    structure = read.model_copy(update={"pages": (page,)})
+    facts = extract_facts(pages, structure=structure, structure_pages=pages)
+    assert "received" not in {s.assertion for s in facts.target_statements if s.target == "BCMA"}
