@@ -54,6 +54,7 @@ _ROLE_TEXT = {
     "consultant": "a consultant",
     "letterhead": "the practice (letterhead)",
     "referring": "the referring physician",
+    "no_consultation": "no consultation",
 }
 
 
@@ -83,6 +84,19 @@ def prescriber_specialty(ctx: Context, rule: PrescriberSpecialty) -> Outcome:
             context=flatten([p.evidence for p in accepted]),
         )
     others = [p for p in facts if p.role == "prescriber" and p.specialty not in rule.specialties_any]
+    denied = [p for p in facts if p.role == "no_consultation" and p.specialty in rule.specialties_any]
+    if others and denied:
+        # another specialty prescribes, and the documentation says no specialist was consulted
+        groups = [p.evidence for p in others] + [p.evidence for p in denied]
+        names = ", ".join(sorted({_name(p) for p in others}))
+        return Outcome(
+            "not_met",
+            f"The prescriber's specialty is {names} ({pages_of(flatten([p.evidence for p in others]))}),"
+            f" and the documentation says {rule.label} was not consulted"
+            f" ({pages_of(flatten([p.evidence for p in denied]))}): {quote(denied[0].evidence)}.",
+            support=(first_trusted([p.evidence for p in others], ctx.trusted), denied[0].evidence),
+            context=flatten(groups),
+        )
     if others and rule.consultation:
         # the policy accepts a consultation, and silence about one is not its absence
         names = ", ".join(sorted({_name(p) for p in others}))

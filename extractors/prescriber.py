@@ -40,6 +40,8 @@ class PrescriberCues(Row):
     credentials: list[str] = Field(min_length=1)
     letterhead_lines: int = Field(ge=1, le=20)
     not_a_letterhead_cues: list[str] = Field(default_factory=list)
+    consultation_words: list[str] = Field(default_factory=list)
+    denial_words: list[str] = Field(default_factory=list)
 
 
 def _alternation(items: list[str], *, escape: bool) -> str:
@@ -57,6 +59,8 @@ class _Vocabulary:
     credential: re.Pattern[str]
     letterhead_lines: int
     not_letterhead: re.Pattern[str] | None
+    consultation_word: re.Pattern[str] | None
+    denial_word: re.Pattern[str] | None
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +87,12 @@ def vocabulary() -> _Vocabulary:
         letterhead_lines=cues.letterhead_lines,
         not_letterhead=re.compile(rf"(?i)\b(?:{_alternation(cues.not_a_letterhead_cues, escape=False)})")
         if cues.not_a_letterhead_cues
+        else None,
+        consultation_word=re.compile(rf"(?i)\b(?:{_alternation(cues.consultation_words, escape=True)})\b")
+        if cues.consultation_words
+        else None,
+        denial_word=re.compile(rf"(?i)\b(?:{_alternation(cues.denial_words, escape=True)})\b")
+        if cues.denial_words
         else None,
     )
 
@@ -145,11 +155,34 @@ def find_prescribers(text: PageText, index: StructureIndex | None = None) -> lis
             _signature(text, line, vocab, add, taken)
     for cue in vocab.consultation.finditer(body):
         s0, s1 = _sentence(text, cue.start())
+        if vocab.denial_word is not None and vocab.denial_word.search(
+            body[max(s0, cue.start() - _DENIAL_REACH) : cue.start()]
+        ):
+            continue  # "has not been seen in consultation by hematology"
         for sid, s, e in _specialties(body[s0:s1], vocab):
             if (s0 + s, s0 + e) not in taken:
                 add(sid, "consultant", min(cue.start(), s0 + s), max(cue.end(), s0 + e))
     _letterheads(text, vocab, add, taken)
+    _denied_consultations(text, vocab, add)
     return list(found.values())
+
+
+# how far before the specialty a denial still governs it ("no hematology/oncology consult")
+_DENIAL_REACH = 30
+
+
+def _denied_consultations(text: PageText, vocab: _Vocabulary, add: _Add) -> None:
+    """ "No hematology/oncology consultation has taken place": a sentence with a specialty,
+    a consultation word and a denial shortly before the specialty."""
+    if vocab.consultation_word is None or vocab.denial_word is None:
+        return
+    for cue in vocab.consultation_word.finditer(text.text):
+        s0, s1 = _sentence(text, cue.start())
+        sentence = text.text[s0:s1]
+        for sid, s, _ in _specialties(sentence, vocab):
+            before = sentence[max(0, s - _DENIAL_REACH) : s]
+            if vocab.denial_word.search(before):
+                add(sid, "no_consultation", s0, s1)
 
 
 def _signature(text: PageText, line: int, vocab: _Vocabulary, add: _Add, taken: set[tuple[int, int]]) -> None:
@@ -157,6 +190,10 @@ def _signature(text: PageText, line: int, vocab: _Vocabulary, add: _Add, taken: 
     page = text.line_pages[line]
     for n in range(line, min(line + 3, len(text.line_starts))):
         if text.line_pages[n] != page:
+            break
+        if n > line and _a_sentence(text.line_text(n)):
+            # the block has ended: "No hematology/oncology consultation has taken place."
+            # under a family physician's signature is a statement, not their department
             break
         start = text.line_starts[n]
         for sid, s, e in _specialties(text.line_text(n), vocab):
@@ -175,12 +212,19 @@ def _letterheads(text: PageText, vocab: _Vocabulary, add: _Add, taken: set[tuple
         line = text.line_text(n)
         if vocab.not_letterhead is not None and vocab.not_letterhead.search(line):
             continue
-        words = line.split()
-        if not words or len(words) > 9 or line.rstrip().endswith((".", ",", ";", ":")):
+        if _a_sentence(line):
             continue  # a sentence, not a practice's name
+        words = line.split()
         if sum(1 for w in words if _TITLE_WORD.match(w)) * 2 < len(words):
             continue
         start = text.line_starts[n]
         for sid, s, e in _specialties(line, vocab):
             if (start + s, start + e) not in taken:
                 add(sid, "letterhead", start, start + len(line.rstrip()))
+
+
+def _a_sentence(line: str) -> bool:
+    """A line that says something (long, or ending as a sentence or a clause), not a name,
+    a title or a department."""
+    words = line.split()
+    return not words or len(words) > 9 or line.rstrip().endswith((".", ",", ";", ":"))

@@ -317,6 +317,11 @@ PRESCRIBER = [
         (_p("family_medicine", "referring"),),
         "not_documented",
     ),
+    (
+        "a family physician who says no specialist was consulted",
+        (_p("family_medicine", "prescriber"), _p("oncology", "no_consultation")),
+        "not_met",
+    ),
     ("nothing said", (), "not_documented"),
 ]
 

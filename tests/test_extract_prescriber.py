@@ -27,6 +27,11 @@ PRESCRIBERS = [
     ),
     ("her oncologist", "She is followed by her oncologist, Dr. Roe.", ("oncology", "consultant")),
     ("a referring PCP", "Referring physician: Dr. A (Family Medicine)", ("family_medicine", "referring")),
+    (
+        "a consultation denied",
+        "No hematology/oncology consultation has taken place.",
+        ("oncology", "no_consultation"),
+    ),
 ]
 
 
@@ -58,3 +63,19 @@ def test_hematology_oncology_is_one_specialty_not_two() -> None:
         p for p in facts_of("Prescriber specialty: Hematology/Oncology").prescribers if p.role == "prescriber"
     ]
     assert [p.specialty for p in found] == ["oncology"]
+
+
+def test_a_statement_under_a_signature_is_not_the_signers_department() -> None:
+    """'No hematology/oncology consultation has taken place.' two lines under a family
+    physician's signature: the block ended at its department line."""
+    found = facts_of(
+        "Sky Generalist, MD\nFamily Medicine\nNo hematology/oncology consultation has taken place.\n"
+    )
+    roles = {(p.specialty, p.role) for p in found.prescribers}
+    assert ("family_medicine", "prescriber") in roles
+    assert ("oncology", "prescriber") not in roles and ("oncology", "consultant") not in roles
+
+
+def test_a_consultation_denied_is_not_a_consultant() -> None:
+    found = facts_of("She has not been seen in consultation by hematology.").prescribers
+    assert not [p for p in found if p.role == "consultant"]
