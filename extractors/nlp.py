@@ -430,14 +430,23 @@ def defined_abbreviations(doc: Doc) -> Doc:
 def _tune_tokenizer(nlp: Language) -> None:
     """Clinical shorthand: "CAR-T." ends a sentence (spaCy keeps single-letter
     abbreviations like "T." whole) and "D-VRd+ASCT" is two therapies."""
-    tokenizer = cast(Tokenizer, nlp.tokenizer)
-    tokenizer.rules = {
-        key: value for key, value in tokenizer.rules.items() if not re.fullmatch(r"[A-Za-z]\.", key)
-    }
+    # One new tokenizer with every change, not three changes to the default one: each
+    # assignment to a tokenizer's rules, infixes or suffixes reloads its ~1,300 special
+    # cases (0.35 s of CPU for the three against 0.08 s for one build).
+    default = cast(Tokenizer, nlp.tokenizer)
+    rules = {key: value for key, value in default.rules.items() if not re.fullmatch(r"[A-Za-z]\.", key)}
     infixes = [*(nlp.Defaults.infixes or ()), r"\+", r"(?<=[A-Za-z])/(?=[A-Za-z0-9])"]
-    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[A-Z])\."]
-    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    nlp.tokenizer = Tokenizer(
+        nlp.vocab,
+        rules=rules,
+        prefix_search=default.prefix_search,
+        suffix_search=compile_suffix_regex(suffixes).search,
+        infix_finditer=compile_infix_regex(infixes).finditer,
+        token_match=default.token_match,
+        url_match=default.url_match,
+        faster_heuristics=default.faster_heuristics,
+    )
 
 
 class _Deferred(types.ModuleType):
