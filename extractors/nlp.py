@@ -15,12 +15,8 @@ CAR-T, 1 line-count error where the line-aware splitter had none) and it was slo
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import re
-import sys
-import types
 import warnings
 from collections.abc import Iterable
 from functools import lru_cache
@@ -449,36 +445,9 @@ def _tune_tokenizer(nlp: Language) -> None:
     )
 
 
-class _Deferred(types.ModuleType):
-    """Stands in ``sys.modules`` for a module that is imported but never used, and loads
-    the real one on the first attribute asked of it.  ``importlib.util.LazyLoader`` cannot
-    serve: on Python 3.11 an ``import`` statement reads the module's ``__spec__``, which
-    makes LazyLoader load it there and then."""
-
-    def __getattr__(self, attr: str) -> Any:
-        name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        real = importlib.import_module(name)
-        self.__dict__.update(real.__dict__)
-        return getattr(real, attr)
-
-
-def _defer_import(name: str) -> None:
-    if name in sys.modules or importlib.util.find_spec(name) is None:
-        return
-    stand_in = _Deferred(name)
-    stand_in.__spec__ = importlib.util.find_spec(name)
-    sys.modules[name] = stand_in
-
-
 @lru_cache(maxsize=1)
 def build_nlp() -> Language:
     """The pipeline; built once per process (about 1 s: ~2,500 rules) and then reused."""
-    # medspaCy imports QuickUMLS (its UMLS component, unused here), which imports NLTK for
-    # its stopwords; NLTK's own import pulls in scipy.stats and scikit-learn: 1.5-2 s of CPU
-    # on every start-up for nothing.  NLTK loads when first used, if ever.
-    _defer_import("nltk")
     import medspacy  # noqa: F401  (registers the medspaCy factories)
     from medspacy.context import ConText, ConTextRule
     from medspacy.section_detection import Sectionizer, SectionRule

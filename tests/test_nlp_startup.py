@@ -1,7 +1,9 @@
-"""What building the NLP pipeline must not pay for: NLTK (imported by QuickUMLS, which
-medspaCy imports and our pipeline never uses) pulls in scipy.stats and scikit-learn,
-1.5-2 s of CPU on every start-up.  It stays unloaded until something uses it, and then
-it is the real NLTK.  Each check runs in a fresh interpreter: sys.modules is the point."""
+"""What building the NLP pipeline must not pay for (extractors/deferred.py): NLTK (imported
+by QuickUMLS, which medspaCy imports and our pipeline never uses) pulls in scipy.stats and
+scikit-learn, 1.5-2 s of CPU on every start-up; requests (imported by spaCy's model
+download command) pulls in urllib3 and charset_normalizer.  They stay unloaded until
+something uses them, and then they are the real modules.  Each check runs in a fresh
+interpreter: sys.modules is the point."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 import subprocess
 import sys
 
-_HEAVY = ("nltk.corpus", "nltk.metrics", "scipy.stats", "sklearn")
+_HEAVY = ("nltk.corpus", "nltk.metrics", "scipy.stats", "sklearn", "urllib3", "charset_normalizer")
 
 
 def _fresh(code: str) -> dict[str, object]:
@@ -19,7 +21,7 @@ def _fresh(code: str) -> dict[str, object]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_building_the_pipeline_leaves_nltk_scipy_and_sklearn_unloaded() -> None:
+def test_building_the_pipeline_leaves_nltk_and_requests_unloaded() -> None:
     found = _fresh(
         "import json, sys; from extractors.nlp import build_nlp, parse; build_nlp(); "
         "ents = [e.text for e in parse('Received lenalidomide and bortezomib.').ents]; "
@@ -37,3 +39,13 @@ def test_nltk_is_the_real_one_when_it_is_used() -> None:
         "'corpus': hasattr(nltk, 'corpus'), 'module': type(sys.modules['nltk']).__name__}))"
     )
     assert found == {"edit": 2, "corpus": True, "module": "module"}
+
+
+def test_requests_is_the_real_one_when_it_is_used() -> None:
+    found = _fresh(
+        "import json, sys; from extractors.nlp import build_nlp; build_nlp(); "
+        "d = sys.modules['spacy.cli.download']; from requests.exceptions import RequestException; "
+        "print(json.dumps({'session': d.requests.Session.__name__, "
+        "'error': issubclass(RequestException, OSError), 'module': type(sys.modules['requests']).__name__}))"
+    )
+    assert found == {"session": "Session", "error": True, "module": "module"}
