@@ -21,6 +21,9 @@ Wall seconds and CPU seconds (the process and its children) are both shown: on a
 machine wall time measures the neighbours too; the load average is printed.  Then: the
 OCR stage with 2 workers against 1, text-layer pages per second, and (``--long N``) an
 N-page fax's whole job: its cost per page against the 10-page fax's, and its peak memory.
+
+``--startup [--against DIR]``: the whole job outside the OCR instead, stage by stage, and
+this checkout against another one side by side (:mod:`evaluation.startup`).
 """
 
 from __future__ import annotations
@@ -421,28 +424,45 @@ def _from_folder(folder: Path, limit: int) -> list[BenchFile]:
     return [BenchFile(p.name, p, ()) for p in found[:limit]]
 
 
-def main(corpus: Path | None, *, limit: int = 3, rounds: int = 3, long: int = 0) -> int:
+def main(
+    corpus: Path | None,
+    *,
+    limit: int = 3,
+    rounds: int = 3,
+    long: int = 0,
+    startup: bool = False,
+    against: Path | None = None,
+) -> int:
     from reading.ocr import engine_version
 
     print(f"engine: {engine_version(Settings())}; {_load()} at the start")
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
         try:
-            if corpus is None:
-                files = make_inputs(tmp)
-            elif not corpus.is_dir():
-                print(f"error: {corpus} is not a folder", file=sys.stderr)
-                return 66
+            if startup:
+                from evaluation import startup as outside_ocr
+
+                made = make_inputs(tmp)
+                chosen = [(f.label, f.path) for f in made if "fine" in f.label or "text" in f.label]
+                code = outside_ocr.main(chosen, against, rounds=rounds)
+                if code:
+                    return code
             else:
-                files = _from_folder(corpus, max(1, limit))
-            rows = compare(files, tmp, rounds=rounds)
-            _print_rows(("document", "contender", "wall s", "CPU s", "reads", "note"), rows)
-            print()
-            if corpus is None:
-                extra = workers_and_text(files)
-                if long:
-                    extra += long_fax(files, tmp, long)
-                _print_rows(("measure", "value", "note"), extra)
+                if corpus is None:
+                    files = make_inputs(tmp)
+                elif not corpus.is_dir():
+                    print(f"error: {corpus} is not a folder", file=sys.stderr)
+                    return 66
+                else:
+                    files = _from_folder(corpus, max(1, limit))
+                rows = compare(files, tmp, rounds=rounds)
+                _print_rows(("document", "contender", "wall s", "CPU s", "reads", "note"), rows)
+                print()
+                if corpus is None:
+                    extra = workers_and_text(files)
+                    if long:
+                        extra += long_fax(files, tmp, long)
+                    _print_rows(("measure", "value", "note"), extra)
         except IntakeError as err:
             print(f"error {err.code}: {err.message}", file=sys.stderr)
             return err.exit_code
@@ -460,5 +480,9 @@ if __name__ == "__main__":
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--long", type=int, default=0, help="also a fax of this many pages (e.g. 200)")
     ap.add_argument("--limit", type=int, default=3)
+    ap.add_argument("--startup", action="store_true", help="the whole job outside the OCR, stage by stage")
+    ap.add_argument("--against", type=Path, help="with --startup: another checkout, side by side")
     a = ap.parse_args()
-    sys.exit(main(a.folder, limit=a.limit, rounds=a.rounds, long=a.long))
+    sys.exit(
+        main(a.folder, limit=a.limit, rounds=a.rounds, long=a.long, startup=a.startup, against=a.against)
+    )

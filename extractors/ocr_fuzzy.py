@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 MIN_FUZZY_LENGTH = 7  # tokens and vocabulary terms shorter than this match only through the confusion key
 MIN_RATIO = 0.85  # 1 - distance / length of the longer key
 CONFUSION_FACTOR = 0.9  # confidence kept when the match needed the confusion key
@@ -25,21 +27,8 @@ def confusion_key(text: str) -> str:
 
 
 def bounded_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, giving up (returning limit + 1) once it must exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        best = i
-        for j, cb in enumerate(b, 1):
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            current.append(value)
-            best = min(best, value)
-        if best > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
+    """Levenshtein distance, or limit + 1 once it must exceed ``limit`` (rapidfuzz's cutoff)."""
+    return Levenshtein.distance(a, b, score_cutoff=limit)
 
 
 @dataclass(frozen=True)

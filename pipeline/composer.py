@@ -53,7 +53,7 @@ def process_file(
     policy_id: str | None = None,
 ) -> Processed:
     settings = settings or Settings()
-    # The NLP pipeline (spaCy's import and ~2,500 rules: 4-5 s of CPU) is built while the
+    # The NLP pipeline (spaCy's import and ~2,500 rules: 1-1.5 s of CPU) is built while the
     # pages are read, so a one-off run pays its start-up beside the OCR, not after it;
     # a warm process finds it built and the thread ends at once.
     warm = threading.Thread(target=_warm_extraction, name="warm-nlp", daemon=True)

@@ -5,7 +5,7 @@ lexicons), each validated against its schema when loaded (a malformed row
 raises :class:`common.errors.LexiconError` naming the file and the row), and a phrase
 matcher that compares words the same way for all of them: lower case, every character
 but letters, digits and ``#`` a space, and OCR-tolerant for words of five letters or
-more (the confusion key and bounded edit distance of :mod:`extractors.ocr_fuzzy`).
+more (the confusion key of :mod:`extractors.ocr_fuzzy`, then one edit, measured by rapidfuzz).
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from common.errors import LexiconError
 from common.structure import IdentityKind
 from extractors.lexicon import Row, parse_rows, read_json
-from extractors.ocr_fuzzy import bounded_distance, confusion_key
+from extractors.ocr_fuzzy import confusion_key
 
 _NOT_WORD = re.compile(r"[^0-9a-z#]+")
 _FUZZY_MIN = 5  # shorter words match exactly (or not at all)
@@ -110,6 +112,9 @@ class PhraseMatcher:
         for word in sorted(self._vocab):
             if len(word) >= _FUZZY_MIN and word.isalpha():
                 self._by_key.setdefault(confusion_key(word), word)
+        # the words one edit may reach, with their keys, in the same order
+        self._edit_keys = [k for k, v in self._by_key.items() if len(v) >= _EDIT_MIN]
+        self._edit_words = [v for v in self._by_key.values() if len(v) >= _EDIT_MIN]
         self._cache: dict[str, str] = {}
 
     @property
@@ -133,12 +138,15 @@ class PhraseMatcher:
             return self._by_key[key]
         if len(word) < _EDIT_MIN:
             return word
-        best = {
-            v
-            for k, v in self._by_key.items()
-            if len(v) >= _EDIT_MIN and (bounded_distance(key, k, 1) <= 1 or bounded_distance(word, v, 1) <= 1)
+        # a word one edit from the reading, by confusion key or as spelled
+        near = {
+            self._edit_words[i]
+            for query, choices in ((key, self._edit_keys), (word, self._edit_words))
+            for _, _, i in process.extract(
+                query, choices, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+            )
         }
-        return best.pop() if len(best) == 1 else word
+        return near.pop() if len(near) == 1 else word
 
     def canonical_tokens(self, words: Sequence[str]) -> tuple[str, ...]:
         return tuple(self.canonical(w) for w in words)
