@@ -160,8 +160,13 @@ def find_prescribers(text: PageText, index: StructureIndex | None = None) -> lis
         ):
             continue  # "has not been seen in consultation by hematology"
         for sid, s, e in _specialties(body[s0:s1], vocab):
-            if (s0 + s, s0 + e) not in taken:
-                add(sid, "consultant", min(cue.start(), s0 + s), max(cue.end(), s0 + e))
+            if (s0 + s, s0 + e) in taken:
+                continue
+            # "Prescribed in consultation with a hematologist/oncologist? [ ] Yes [x] No":
+            # a form's question says nothing until its Yes is ticked
+            if answered(index, text, s0 + s, s0 + e, "received") != "received":
+                continue
+            add(sid, "consultant", min(cue.start(), s0 + s), max(cue.end(), s0 + e))
     _letterheads(text, vocab, add, taken)
     _denied_consultations(text, vocab, add)
     return list(found.values())

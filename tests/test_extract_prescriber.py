@@ -79,3 +79,9 @@ def test_a_statement_under_a_signature_is_not_the_signers_department() -> None:
 def test_a_consultation_denied_is_not_a_consultant() -> None:
     found = facts_of("She has not been seen in consultation by hematology.").prescribers
     assert not [p for p in found if p.role == "consultant"]
+
+
+def test_a_consultation_question_is_not_a_consultant() -> None:
+    """A form's printed question, its boxes read as '[]' and 'w': nothing said."""
+    found = facts_of("Prescribed in consultation with a hematologist/oncologist? [] Yes w No").prescribers
+    assert not [p for p in found if p.role == "consultant"]
