@@ -120,7 +120,7 @@ class LabReader:
             rf"(?:\s*(?:->|→|-->)\s*(?P<num2>{_NUMBER})(?![\d/]|[.,]\d))?"
             rf"{flag.format(n='flag1')}?"
             rf"(?:\s*(?P<unit>{units})(?![\w]))?"
-            rf"(?:\s*(?P<fuzzy>[a-z]{{1,3}}/[a-z\d]{{1,4}})(?![\w/]))?"
+            rf"(?:\s*(?P<fuzzy>[a-z]{{1,3}}/[a-z\d]{{1,4}}(?:\s?h(?:rs?|ours?)?)?)(?![\w/]))?"
             rf"{flag.format(n='flag2')}?"
             rf"(?:\s*\(?\s*(?:ref(?:erence)?(?:\s+range)?\s*[:=]?\s*|normal\s*[:=]?\s*)?"
             rf"(?P<lo>\d{{1,4}}(?:\.\d{{1,3}})?)\s*[-–]\s*(?P<hi>\d{{1,4}}(?:\.\d{{1,3}})?)\s*\)?)?)"
@@ -182,9 +182,14 @@ class LabReader:
             unit = self.unit_of.get(written.lower()) if written else header_unit
             misread = None
             if unit is None and match.group("fuzzy"):
-                # "g/aL": a unit OCR damaged by one glyph is read, and flagged for review
-                unit = self._near_unit(match.group("fuzzy"), row)
-                misread = match.group("fuzzy") if unit else None
+                # "g/aL": a unit OCR damaged by one glyph is read, and flagged for review;
+                # first among the units of the member the line names (serum unless a urine
+                # word says otherwise: "g/daL" is g/dL there, not g/day), then the family's
+                clause = row_text[max(names[i - 1][1] if i else 0, start - 25) : end + match.end()]
+                fuzzy = match.group("fuzzy")
+                unit = self._near_unit(fuzzy, self._analyte_for(row, None, clause), family=False)
+                unit = unit or self._near_unit(fuzzy, row)
+                misread = fuzzy if unit else None
             if key in self.bare and (unit is None or unit not in row.units):
                 continue  # "IgG kappa 2.1": a bare name needs its own unit beside the value
             # the specimen word must be the value's own ("UPEP: M-spike 420"), not the last sentence's
@@ -236,10 +241,12 @@ class LabReader:
             )
         return readings
 
-    def _near_unit(self, token: str, row: LabAnalyte) -> str | None:
-        """The unit of the analyte's family one edit from the token, if exactly one is."""
-        family = [a for a in self.vocab.analytes if a.family == row.family] if row.family else [row]
-        units = {u for a in family for u in a.units}
+    def _near_unit(self, token: str, row: LabAnalyte, *, family: bool = True) -> str | None:
+        """The unit of the analyte (or its family) one edit from the token, if exactly one is."""
+        members = (
+            [a for a in self.vocab.analytes if a.family == row.family] if family and row.family else [row]
+        )
+        units = {u for a in members for u in a.units}
         near = {
             unit
             for spelling, unit in self.unit_of.items()
