@@ -10,6 +10,7 @@ a haemoglobin in the truth is a fact of the page, not one the policies ask for.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -41,6 +42,10 @@ def score_labs(truth: Iterable[Any], predicted: Sequence[LabFact]) -> list[tuple
     for row in truth:
         analyte = _get(row, "analyte") or _get(row, "test")
         value, unit = _get(row, "value"), _get(row, "unit")
+        # the value as the page writes it ("0.7" for a truth of 0.72 printed to one decimal)
+        written = _get(row, "text")
+        with contextlib.suppress(TypeError, ValueError):
+            value = float(written) if written is not None else value
         collected = _get(row, "collected") or _get(row, "date")
         if analyte not in readable:
             continue

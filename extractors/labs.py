@@ -95,7 +95,10 @@ class LabReader:
                     self.bare.add(key)
                 (exact if name.case_sensitive else folded).append(name.text)
         edge = r"(?<![\w/-])", r"(?![\w-])"
-        self.names_ci = re.compile(rf"(?i){edge[0]}(?:{_alternation(folded)}){edge[1]}")
+        # a space in a name matches any run of whitespace: "FLC\nratio" broken over a line
+        self.names_ci = re.compile(
+            rf"(?i){edge[0]}(?:{_alternation(folded).replace(chr(92) + ' ', chr(92) + 's+')}){edge[1]}"
+        )
         self.names_cs = re.compile(rf"{edge[0]}(?:{_alternation(exact)}){edge[1]}") if exact else None
         self.unit_of: dict[str, str] = {}
         for unit, spellings in vocab.unit_spellings.items():
@@ -140,7 +143,9 @@ class LabReader:
     # ------------------------------------------------------------------ names and values
 
     def _names(self, row: str) -> list[tuple[int, int, str]]:
-        hits = [(m.start(), m.end(), m.group(0).lower()) for m in self.names_ci.finditer(row)]
+        hits = [
+            (m.start(), m.end(), " ".join(m.group(0).lower().split())) for m in self.names_ci.finditer(row)
+        ]
         if self.names_cs is not None:
             hits += [(m.start(), m.end(), m.group(0)) for m in self.names_cs.finditer(row)]
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
@@ -259,15 +264,29 @@ class LabReader:
     def rows(self, text: PageText) -> list[LabRow]:
         """Each logical line is a row; a line that opens with a lab name is a listing row."""
         rows: list[LabRow] = []
-        for span in text.logical_spans():
+        spans = text.logical_spans()
+        for n, span in enumerate(spans):
             for start, end in self._listing_rows(text, *span):
                 line = text.text[start:end]
                 names = self._names(line)
                 if not names:
                     continue
+                if end == span[1] and n + 1 < len(spans) and self._name_ends(line, names):
+                    # "..., K/L ratio" / "45.23, Hgb 10.2": the value went to the next line
+                    nxt = spans[n + 1]
+                    if text.line_pages[text.line_of(nxt[0])] == text.line_pages[text.line_of(start)]:
+                        end = nxt[1]
+                        line = text.text[start:end]
+                        names = self._names(line)
                 opens = self._opens(line, names)
                 rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16))
         return rows
+
+    def _name_ends(self, line: str, names: list[tuple[int, int, str]]) -> bool:
+        """The line ends on a lab name (or a name cut by the line break: 'FLC' of 'FLC ratio')
+        with no value after it."""
+        tail = line[names[-1][1] :]
+        return not tail.strip(" \t\n:=,")
 
     def _opens(self, line: str, names: list[tuple[int, int, str]]) -> bool:
         lead = _BULLET.match(line)
