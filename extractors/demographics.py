@@ -132,7 +132,7 @@ def find_request_date(
     text: PageText, date_of_service: str | None, service_evidence: Evidence | None
 ) -> tuple[str | None, Evidence | None]:
     """When the request was made: the latest full date that a request-date label or a
-    signature line gives, else the date of service.
+    signature line gives, else a sending fax machine's stamp, else the date of service.
 
     Laboratory recency is counted from the request ("assessed within the last 30 days"),
     and an anticipated date of service may lie weeks after it.  Of a packet's letters and

@@ -10,21 +10,20 @@ from functools import lru_cache
 from common.models import AgeFact, ClinicalFacts, Notice, Page, RequestFact, Therapy
 from common.structure import DocumentStructure
 from extractors import clinical
-from extractors.dates import find_single_dates
 from extractors.demographics import age_from_identity, find_age, find_date_of_service, find_request_date
 from extractors.exposure import class_level_therapies
-from extractors.history import history_fact
+from extractors.history import history_fact, unread_history_rows
 from extractors.labs import read_labs
 from extractors.lexicon import Lexicon, load_lexicon
 from extractors.lines import build_lines
 from extractors.mentions import AssertionResolver, Mention, collect_mentions, last_section
-from extractors.nlp import CAR_T, DRUG, PROCEDURE, REGIMEN, parse
+from extractors.nlp import parse
 from extractors.pagetext import PageText, build_page_text
 from extractors.prescriber import find_prescribers
 from extractors.progression import last_dose_events, progression_events
 from extractors.request import find_request, infer_request
 from extractors.sites import site_findings
-from extractors.structure.index import WHEN_ROLES, StructureIndex
+from extractors.structure.index import StructureIndex
 from extractors.targets import target_statements
 from extractors.therapies import TherapyBuilder, TherapyMention, merge_mentions, to_therapy
 
@@ -83,7 +82,7 @@ def extract_facts(
         titled=[i for i in items if i.assertion == "received" and i.section == "treatment_history"],
         stated_prior_lines=prior_lines,
         missing_pages=_missing_pages(structure),
-        unread_rows=_unread_history_rows(structure, index, mentions, text),
+        unread_rows=unread_history_rows(structure, index, mentions, text),
     )
     warnings = _low_confidence_warnings(therapies, low_confidence)
     diagnoses = tuple(clinical.diagnoses(mentions, text, lexicon))
@@ -231,42 +230,3 @@ def _low_confidence_warnings(therapies: list[Therapy], threshold: float) -> tupl
                 )
             )
     return tuple(notices)
-
-
-THERAPY_LABELS = frozenset({DRUG, REGIMEN, CAR_T, PROCEDURE})
-
-
-def _unread_history_rows(
-    structure: DocumentStructure | None,
-    index: StructureIndex,
-    mentions: Sequence[Mention],
-    text: PageText,
-) -> list[str]:
-    """Rows of a history table that give a regimen and a date but no therapy this service
-    can read ("4  SKd  10/2025  present" with a code the lexicon lacks, or a name OCR
-    garbled): the history holds a line the count cannot see, so it is not the whole."""
-    if structure is None:
-        return []
-    read: set[tuple[str, int]] = set()
-    for m in mentions:
-        if m.label not in THERAPY_LABELS:
-            continue
-        placed = text.words_in(m.start, m.end)
-        if placed and (cell := index.cell_of(placed[0].page, [w.word for w in placed])) is not None:
-            read.add((cell.table.id, cell.row.index))
-    unread: list[str] = []
-    for table in structure.tables:
-        roles = set(table.roles)
-        if not (roles & {"regimen", "drug"}) or not (roles & WHEN_ROLES):
-            continue
-        for row in table.rows:
-            if (table.id, row.index) in read:
-                continue
-            what = [c for c in row.cells if c.role in ("regimen", "drug")]
-            when = [c for c in row.cells if c.role in WHEN_ROLES]
-            named = any(re.search(r"[A-Za-z]{2}", c.span.text) for c in what)
-            dated = any(find_single_dates(c.span.text) for c in when)
-            shown = " ".join(c.span.text for c in row.cells)
-            if named and dated and shown not in unread:  # a table repeated on another page
-                unread.append(shown)
-    return unread

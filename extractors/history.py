@@ -16,11 +16,17 @@ missing ("not met"); otherwise the criterion is "not documented", with a request
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from common.models import Evidence, HistoryFact, LineOfTherapy, Notice
+from common.structure import DocumentStructure
 from extractors import cues
+from extractors.dates import find_single_dates
+from extractors.mentions import Mention
+from extractors.nlp import NAMED_THERAPY_LABELS
 from extractors.pagetext import PageText
+from extractors.structure.index import WHEN_ROLES, StructureIndex
 from extractors.therapies import TherapyMention
 
 
@@ -93,3 +99,39 @@ def _partial_statement(text: PageText) -> Evidence | None:
     if match is None:
         return None
     return text.evidence(match.start(), match.end())
+
+
+def unread_history_rows(
+    structure: DocumentStructure | None,
+    index: StructureIndex,
+    mentions: Sequence[Mention],
+    text: PageText,
+) -> list[str]:
+    """Rows of a history table that give a regimen and a date but no therapy this service
+    can read ("4  SKd  10/2025  present" with a code the lexicon lacks, or a name OCR
+    garbled): the history holds a line the count cannot see, so it is not the whole."""
+    if structure is None:
+        return []
+    read: set[tuple[str, int]] = set()
+    for m in mentions:
+        if m.label not in NAMED_THERAPY_LABELS:
+            continue
+        placed = text.words_in(m.start, m.end)
+        if placed and (cell := index.cell_of(placed[0].page, [w.word for w in placed])) is not None:
+            read.add((cell.table.id, cell.row.index))
+    unread: list[str] = []
+    for table in structure.tables:
+        roles = set(table.roles)
+        if not (roles & {"regimen", "drug"}) or not (roles & WHEN_ROLES):
+            continue
+        for row in table.rows:
+            if (table.id, row.index) in read:
+                continue
+            what = [c for c in row.cells if c.role in ("regimen", "drug")]
+            when = [c for c in row.cells if c.role in WHEN_ROLES]
+            named = any(re.search(r"[A-Za-z]{2}", c.span.text) for c in what)
+            dated = any(find_single_dates(c.span.text) for c in when)
+            shown = " ".join(c.span.text for c in row.cells)
+            if named and dated and shown not in unread:  # a table repeated on another page
+                unread.append(shown)
+    return unread

@@ -59,6 +59,8 @@ DRUG, REGIMEN, CAR_T, PROCEDURE, DIAGNOSIS, STATUS, CLASS = (
     "STATUS",
     "CLASS",
 )
+# labels of a therapy named as itself (a drug, a regimen, a CAR-T, a procedure), not as a class
+NAMED_THERAPY_LABELS = frozenset({DRUG, REGIMEN, CAR_T, PROCEDURE})
 # A place of disease (lexicons/sites.json) and therapy named by its target alone
 # (lexicons/targets.json): matched here so ConText decides "no CNS involvement".
 SITE, TARGET = "SITE", "TARGET"

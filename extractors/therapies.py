@@ -21,7 +21,7 @@ from extractors.answers import form_answer, form_place, unanswered_question
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
-from extractors.nlp import CAR_T, CLASS, DRUG, PROCEDURE, REGIMEN
+from extractors.nlp import CAR_T, CLASS, NAMED_THERAPY_LABELS, REGIMEN
 from extractors.pagetext import PageText
 from extractors.structure.index import WHAT_ROLES, CellPlace, StructureIndex
 
@@ -121,7 +121,7 @@ class TherapyBuilder:
         sentence_trial: dict[int, bool] = {}  # per sentence: a trial named
         class_questions = _class_questions(mentions, text, index)
         for position, mention in enumerate(mentions):
-            if mention.label not in {DRUG, REGIMEN, CAR_T, PROCEDURE}:
+            if mention.label not in NAMED_THERAPY_LABELS:
                 continue
             placed = text.words_in(mention.start, mention.end)
             page = placed[0].page if placed else 0
@@ -288,9 +288,7 @@ class TherapyBuilder:
         clause = line[lo:hi]
         line_start = mention.start - rel
         beside = any(
-            m is not mention
-            and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE}
-            and lo <= m.start - line_start < hi
+            m is not mention and m.label in NAMED_THERAPY_LABELS and lo <= m.start - line_start < hi
             for m in mentions
         )
         dated = any(lo <= d.start < hi for d in dates)
@@ -316,8 +314,7 @@ class TherapyBuilder:
         if mention.text not in row.ambiguous or mention.section == "treatment_history":
             return True
         beside = any(
-            m is not mention and m.label in {DRUG, REGIMEN, CAR_T, PROCEDURE} and m.start in span
-            for m in mentions
+            m is not mention and m.label in NAMED_THERAPY_LABELS and m.start in span for m in mentions
         )
         if mention.section in _DISEASE_LIST_SECTIONS or _DISEASE_LIST.search(line):
             # "PMH: HTN, PAD s/p stent 2019, DM2": a problem list dates diseases, not regimens
