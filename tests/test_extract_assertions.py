@@ -20,6 +20,10 @@ IDE_CEL = "idecabtagene vicleucel"
         ("- No prior CAR-T therapy of any kind, including on clinical trials.", CAR_T, "negated"),
         ("Patient has not received CAR-T cell therapy.", CAR_T, "negated"),
         ("He never received ide-cel.", IDE_CEL, "negated"),
+        # a class label's colon does not take the negation from the statement after it
+        ("PI-naive: never received bortezomib, carfilzomib or ixazomib.", "ixazomib", "negated"),
+        ("PI-naive: never received bortezomib, carfilzomib or ixazomib.", "bortezomib", "negated"),
+        ("Transplant history: denies any prior melphalan.", "melphalan", "negated"),
         ("Offered enrollment in KarMMa-3 but the patient declined.", IDE_CEL, "negated"),
         ("Patient declined CAR-T.", CAR_T, "negated"),
         ("Selinexor: not tolerated and never started", "selinexor", "negated"),
@@ -75,6 +79,14 @@ IDE_CEL = "idecabtagene vicleucel"
         # options reviewed are not therapies given
         ("We reviewed with him teclistamab, elranatamab and clinical trials.", "teclistamab", "discussed"),
         ("Teclistamab/elranatamab are also options.", "elranatamab", "discussed"),
+        # a lettered list of options runs past a plain cue's reach: its last item is an option too
+        (
+            "Options weighed at the visit: (1) cilta-cel, (2) teclistamab with a step-up plan,"
+            " (3) a trial at the university if one opens, (4) carfilzomib and pomalidomide, or"
+            " (5) a selinexor-based regimen.",
+            "selinexor",
+            "discussed",
+        ),
         # a CAR-T naming what follows it is not a CAR-T given
         ("Please find attached the completed CAR-T prior authorization request form.", CAR_T, "uncertain"),
         ('Wants to "go straight to CAR-T".', CAR_T, "discussed"),
