@@ -76,6 +76,9 @@ class ProcedureRow(Row):
     phrases: list[str] = []
     case_sensitive: list[str] = []
     phase: str | None = None
+    # the class's own name ("stem cell transplant", "BMT"): it says a transplant was had,
+    # not which; a line holding an autologous or allogeneic one already holds it
+    generic: bool = False
     source: str = Field(min_length=2)
 
 
@@ -294,6 +297,14 @@ class Lexicon(BaseModel):
 
     def drug(self, ingredient: str) -> DrugRow | None:
         return next((d for d in self.drugs if d.ingredient == ingredient), None)
+
+    @property
+    def generic_ingredients(self) -> frozenset[str]:
+        """Names of a whole class ("CAR-T cell therapy", "stem cell transplant"): a mention
+        of one says a therapy of the class was had, not which."""
+        return frozenset(
+            {self.car_t_generic.ingredient} | {p.ingredient for p in self.procedures if p.generic}
+        )
 
     def cue(self, cue_id: str) -> CueList:
         try:

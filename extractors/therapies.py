@@ -84,6 +84,8 @@ class TherapyMention:
     # how the history presents it: "table_row" (a row of a history table, with its dates
     # from the row's Start, Stop and Dates cells); None in running text
     entry: str | None = None
+    # the name of a whole class ("stem cell transplant", "CAR-T"), not of one therapy in it
+    generic: bool = False
 
 
 class TherapyBuilder:
@@ -94,6 +96,7 @@ class TherapyBuilder:
         for product in lexicon.car_t_products:
             self.targets[product.ingredient] = tuple(t for t in product.target.split("/") if t)
         self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
+        self.generic = lexicon.generic_ingredients
         self.car_t_receipt = cue_regex(tuple(lexicon.car_t_receipt_cues))
         self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
         self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
@@ -205,6 +208,7 @@ class TherapyBuilder:
                         sent_end=mention.sent_end,
                         section=mention.section,
                         entry="table_row" if in_history_row else "form" if in_form else None,
+                        generic=ingredient in self.generic,
                     )
                 )
         return out

@@ -409,3 +409,48 @@ def test_a_recap_before_the_history_told_again_stays_with_its_line() -> None:
         if t.assertion == "received" and not t.class_level and t.line is None
     }
     assert unplaced == set()
+
+
+@pytest.mark.parametrize(
+    ("history", "class_name", "line"),
+    [
+        # a transplant named by its class in a signature, a service or a summary
+        (
+            "Line 1: Dara-VRd 02/2021 - 06/2021, then high-dose melphalan and autologous SCT 08/2021.\n"
+            "Line 2: Isa-Pd 05/2023 - 09/2025.\n"
+            "Signed: attending physician, BMT and cellular therapy service\n",
+            "stem cell transplant",
+            1,
+        ),
+        (
+            "Prior therapies:\n1. KRd 03/2018 - 08/2018; auto-SCT 11/2018\n2. DPd 2020 - 2022\n"
+            "He tolerated his stem cell transplant well.\n",
+            "stem cell transplant",
+            1,
+        ),
+        # a CAR-T named by its class after the product's dated entry
+        (
+            "Treatment history:\n1. VRd 01/2017 - 06/2017\n2. DKd 2019 - 2021\n3. cilta-cel 04/2022\n"
+            "Relapse 14 months after CAR-T.\n",
+            "car-t cell therapy",
+            3,
+        ),
+    ],
+)
+def test_a_class_name_after_a_named_entry_joins_that_entry(history: str, class_name: str, line: int) -> None:
+    """Regression: "stem cell transplant" or "CAR-T" with no date, in a history whose entry
+    names the autologous transplant or the product, stood in no line: the history looked
+    as if it left a therapy out, and the line dates were called undocumented."""
+    facts = facts_of(history)
+    named = [t for t in facts.therapies if t.ingredient == class_name and t.assertion == "received"]
+    assert named and {t.line for t in named} == {line}
+    assert facts.history is not None and facts.history.status == "complete"
+
+
+def test_a_class_name_with_no_named_entry_of_its_class_stays_outside_the_lines() -> None:
+    """A transplant the entries do not hold is not put in a line by its class name."""
+    facts = facts_of(
+        "Prior therapies:\n1. VRd 01/2019 - 06/2019\n2. DPd 2020 - 2022\nHe had a stem cell transplant.\n"
+    )
+    sct = [t for t in facts.therapies if t.ingredient == "stem cell transplant"]
+    assert sct and all(t.line is None for t in sct)
