@@ -368,9 +368,7 @@ def _named_by_class(event: Event, entries: list[Event]) -> Event | None:
     if not core or not all(i.generic for i in core):
         return None
     classes = {i.therapy_class for i in core}
-    holding = [
-        e for e in entries if classes <= {i.therapy_class for i in e.items if not i.generic}
-    ]
+    holding = [e for e in entries if classes <= {i.therapy_class for i in e.items if not i.generic}]
     return holding[-1] if holding else None
 
 
