@@ -269,6 +269,7 @@ class Lexicon(BaseModel):
     car_t_generic: CarTGeneric
     car_t_receipt_cues: list[str]
     car_t_non_receipt_cues: list[str]
+    car_t_enrolment_cues: list[str] = []
     car_t_population_cues: list[str]
     regimens: list[RegimenRow]
     procedures: list[ProcedureRow]
@@ -349,6 +350,7 @@ def load_lexicon() -> Lexicon:
         car_t_generic=generic,
         car_t_receipt_cues=_string_list("car_t.json", car_t, "receipt_cues"),
         car_t_non_receipt_cues=_string_list("car_t.json", car_t, "non_receipt_cues"),
+        car_t_enrolment_cues=_string_list("car_t.json", car_t, "enrolment_cues"),
         car_t_population_cues=_string_list("car_t.json", car_t, "population_cues"),
         regimens=parse_rows("regimens.json", raw["regimens.json"].get("rows"), RegimenRow),
         procedures=parse_rows("procedures.json", raw["procedures.json"].get("rows"), ProcedureRow),

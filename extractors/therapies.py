@@ -100,6 +100,7 @@ class TherapyBuilder:
         self.car_t_receipt = cue_regex(tuple(lexicon.car_t_receipt_cues))
         self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
         self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
+        self.car_t_enrolment = cue_regex(tuple(lexicon.car_t_enrolment_cues))
         self.phase_patterns = [
             (
                 row.phase,
@@ -177,7 +178,10 @@ class TherapyBuilder:
                 # the answer is the class's; the drugs are the form's examples of it
                 assertion = "uncertain"
             if mention.label == CAR_T and assertion == "received":
-                assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
+                listed = in_history_row or _numbered_entry(line)
+                assertion = self._car_t_assertion(
+                    mention, line, rel, layout, sentence, bool(start or end), listed
+                )
                 asked = not in_form and _unanswered_question(line, rel + len(mention.text))
                 if assertion == "received" and asked:
                     # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
@@ -238,7 +242,14 @@ class TherapyBuilder:
         return []
 
     def _car_t_assertion(
-        self, mention: Mention, line: str, rel: int, layout: LineLayout, sentence: str, dated: bool
+        self,
+        mention: Mention,
+        line: str,
+        rel: int,
+        layout: LineLayout,
+        sentence: str,
+        dated: bool,
+        listed: bool = False,
     ) -> str:
         """A CAR-T is received only when the statement says it was given: a receipt cue that
         governs the mention (the nearest cue before it in its clause: "s/p cilta-cel",
@@ -258,18 +269,46 @@ class TherapyBuilder:
             # the mention names what follows it: "the completed CAR-T prior authorization
             # request form", "CAR-T evaluation", "CAR-T slot" - not a CAR-T given
             return "uncertain"
-        last_receipt = max((m.end() for m in self.car_t_receipt.finditer(before)), default=-1)
+        last_receipt = max((m.end() for m in self._receipts(before)), default=-1)
         last_against = max((m.end() for m in self.car_t_non_receipt.finditer(before)), default=-1)
         if last_receipt > last_against:
             return "received"
-        first_receipt = next((m.start() for m in self.car_t_receipt.finditer(after)), None)
+        first_receipt = next((m.start() for m in self._receipts(after)), None)
         first_against = next((m.start() for m in self.car_t_non_receipt.finditer(after)), None)
         if first_receipt is not None and (first_against is None or first_receipt < first_against):
             return "received"
         clause = line[lo:hi]
-        if dated and not self.car_t_non_receipt.search(clause) and mention.section not in _PLAN_SECTIONS:
+        # "Line 3: enrolled on KarMMa 9/2020" lists a line given; told in narrative, "in
+        # 8/2024 he enrolled in a trial of a CAR-T" is enrolment, and many enrolled are
+        # never infused
+        enrolment = not listed and self.car_t_enrolment.search(clause) is not None
+        if (
+            dated
+            and not enrolment
+            and not self.car_t_non_receipt.search(clause)
+            and mention.section not in _PLAN_SECTIONS
+        ):
             return "received"
         return "uncertain"
+
+    def _receipts(self, text: str) -> list[re.Match[str]]:
+        """The receipt words of ``text`` that no negation word right before denies: "never
+        infused", "not received" say the cells were not given."""
+        denied = cues.pattern("receipt_denied")
+
+        def is_denied(m: re.Match[str]) -> bool:
+            window = text[max(0, m.start() - _DENIAL_REACH) : m.start()]
+            words = list(denied.finditer(window))
+            return bool(words) and not window[words[-1].end() :].strip()
+
+        def names_other(m: re.Match[str]) -> bool:
+            # "underwent leukapheresis", "completed the evaluation": the receipt word's
+            # object is a step before infusion, not the CAR-T
+            window = text[m.end() : m.end() + _OBJECT_REACH]
+            other = self.car_t_non_receipt.search(window)
+            return other is not None and len(window[: other.start()].split()) <= 1
+
+        return [m for m in self.car_t_receipt.finditer(text) if not is_denied(m) and not names_other(m)]
 
     def _short_form_in_context(
         self,
@@ -445,6 +484,8 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     return lo, max(hi, lo)
 
 
+_OBJECT_REACH = 24  # "underwent apheresis", "completed the evaluation": the object right after
+_DENIAL_REACH = 16  # "were not yet infused": a denial stands right before its receipt word
 _MODIFIES_REACH = 22  # "CAR-T prior authorization": the noun a mention qualifies stands this close
 _QUESTION_END = re.compile(r"[^.;!?]*\?")
 
@@ -601,6 +642,13 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
         (i.line_no, i.assertion) for i in out if i.therapy_class == "car_t" and i.ingredient != GENERIC_CAR_T
     }
     return [i for i in out if not (i.ingredient == GENERIC_CAR_T and (i.line_no, i.assertion) in named)]
+
+
+def _numbered_entry(line: str) -> bool:
+    """The line is an entry of a numbered history ("Line 3: ...", "3rd line: ...")."""
+    from extractors.numbering import explicit_number  # numbering reads TherapyMention
+
+    return explicit_number(line) is not None
 
 
 def evidence_key(evidence: Evidence) -> tuple[object, ...]:

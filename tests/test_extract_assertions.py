@@ -286,6 +286,14 @@ def test_not_prior_car_t(text: str) -> None:
         # a fax-damaged "no" must not turn a denial into a prior CAR-T
         "Plan: Abecma (ide-cel); prior authorization requested.\nThere is nq prior CAR-T therapy.",
         "There is n0 prior CAR-T therapy.",
+        # enrolment is not infusion: a CAR-T trial enrols before collection and manufacture
+        "In 3/2022 she enrolled on a phase 1 study of an investigational CAR-T product and had"
+        " apheresis 3/28/22, then was taken off study for a line infection.",
+        # a receipt word a negation denies, the negation of the mention itself lost to fax OCR
+        "Her cells were not infused - she has nevar recieved any CAR-T product.",
+        # a receipt word whose object is a step before infusion
+        "In 2/2023 she enrolled on a CAR-T study at the cancer center and underwent apheresis;"
+        " manufacturing failed twice.",
     ],
 )
 def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
@@ -303,6 +311,9 @@ def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
         "Relapsed 9 months after cilta-cel.",
         "Notable for prior CAR-T with CRS grade 2 and ICANS.",
         "Ide-cel 2023 complicated by grade 2 CRS.",
+        # a trial entry in a numbered history, and an enrolment that says the cells were given
+        "Line 4: enrolled on an anti-BCMA CAR-T trial 05/2021.",
+        "She enrolled on a CAR-T study in 2021 and received the cells 07/2021.",
     ],
 )
 def test_car_t_reported_as_given_is_received(text: str) -> None:
