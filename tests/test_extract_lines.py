@@ -454,3 +454,18 @@ def test_a_class_name_with_no_named_entry_of_its_class_stays_outside_the_lines()
     )
     sct = [t for t in facts.therapies if t.ingredient == "stem cell transplant"]
     assert sct and all(t.line is None for t in sct)
+
+
+def test_the_requested_product_in_a_running_header_dated_at_the_request_is_no_line() -> None:
+    """Regression: a continuation page's header ("Roe, Jane - LMN ciltacabtagene autoleucel -
+    03/02/2027") dated the requested product at the letter's date; the product was set to
+    planned for the criteria, but only after it had opened a line of its own."""
+    facts = facts_of(
+        "March 2, 2027\n"
+        "RE: Letter of medical necessity - ciltacabtagene autoleucel (Carvykti)\n"
+        "Treatment history:\n1. KRd 2020 - 2021\n2. Isa-Pd 2022 - 2026\n"
+        "Roe, Jane - LMN ciltacabtagene autoleucel - 03/02/2027\n"
+        "She progressed on Isa-Pd in late 2026.\n"
+    )
+    assert len(facts.lines) == 2
+    assert not [t for t in facts.therapies if t.therapy_class == "car_t" and t.assertion == "received"]
