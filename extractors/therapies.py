@@ -53,7 +53,6 @@ _DISEASE_LIST = re.compile(
     r"(?i)\b(?:PMH|PMHx|past medical history|medical history|problem list|comorbidit(?:y|ies)|"
     r"diagnoses|dx)\s*:"
 )
-GENERIC_CAR_T = "car-t cell therapy"  # lexicons/car_t.json "generic"
 # In these sections a CAR-T mention is the request, not history, unless a receipt cue says so.
 _PLAN_SECTIONS = {"plan", "assessment_plan"}
 
@@ -636,12 +635,11 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
         kept.phase = kept.phase or item.phase
         kept.clinical_trial = kept.clinical_trial or item.clinical_trial
     out = list(merged.values())
-    # "CAR-T (cilta-cel) 2022", "BCMA CAR-T (ide-cel)": the generic phrase names the same
-    # infusion as the product beside it, not a second CAR-T line
-    named = {
-        (i.line_no, i.assertion) for i in out if i.therapy_class == "car_t" and i.ingredient != GENERIC_CAR_T
-    }
-    return [i for i in out if not (i.ingredient == GENERIC_CAR_T and (i.line_no, i.assertion) in named)]
+    # "CAR-T (cilta-cel) 2022", "BCMA CAR-T (ide-cel)", "autologous stem cell transplant
+    # on 2023-02-08 (University BMT)": the class name names the same therapy as the one
+    # of its class beside it, not a second line
+    named = {(i.line_no, i.assertion, i.therapy_class) for i in out if not i.generic}
+    return [i for i in out if not (i.generic and (i.line_no, i.assertion, i.therapy_class) in named)]
 
 
 def _numbered_entry(line: str) -> bool:

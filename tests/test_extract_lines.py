@@ -469,3 +469,15 @@ def test_the_requested_product_in_a_running_header_dated_at_the_request_is_no_li
     )
     assert len(facts.lines) == 2
     assert not [t for t in facts.therapies if t.therapy_class == "car_t" and t.assertion == "received"]
+
+
+def test_a_transplant_units_name_beside_the_transplant_is_not_a_second_transplant() -> None:
+    """Regression: "autologous stem cell transplant on 2023-02-08 (Lakeside BMT)" read the
+    unit's "BMT" as a second, further transplant: a line of its own."""
+    facts = facts_of(
+        "He received D-VRd x4 from 2022-08-29 to 2022-11-21, then melphalan 200 mg/m2 autologous"
+        " stem cell transplant on 2023-02-08 (Lakeside BMT) followed by lenalidomide maintenance.\n"
+        "He started Kd on 2025-07-14.\n"
+    )
+    assert len(facts.lines) == 2
+    assert not [t for t in facts.therapies if t.ingredient == "stem cell transplant"]
