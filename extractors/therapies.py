@@ -411,7 +411,11 @@ class TherapyBuilder:
             if line_no - back < 0:
                 return None
             previous = text.logical_text(line_no - back).rstrip()
-            if previous.endswith(":") and (found := find_dates(previous)):
+            # the heading is the line's last sentence: "... (2) KPd (07/2024-12/2025). She is
+            # triple-class exposed (IMiD:" ends in a label's colon, and its dates are another
+            # sentence's
+            heading = _SENTENCE_BREAK.split(previous)[-1]
+            if previous.endswith(":") and (found := find_dates(heading)):
                 return found[0]
             if not previous.endswith(":") and back == 1:
                 return None
@@ -483,6 +487,7 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     return lo, max(hi, lo)
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)\]%])\.\s+(?=[A-Z])")
 _OBJECT_REACH = 24  # "underwent apheresis", "completed the evaluation": the object right after
 _DENIAL_REACH = 16  # "were not yet infused": a denial stands right before its receipt word
 _MODIFIES_REACH = 22  # "CAR-T prior authorization": the noun a mention qualifies stands this close

@@ -481,3 +481,17 @@ def test_a_transplant_units_name_beside_the_transplant_is_not_a_second_transplan
     )
     assert len(facts.lines) == 2
     assert not [t for t in facts.therapies if t.ingredient == "stem cell transplant"]
+
+
+def test_a_label_colon_ending_a_wrapped_sentence_is_no_dated_heading() -> None:
+    """Regression: the recap "(IMiD:\\nlenalidomide, pomalidomide; PI: ...)" on the line after
+    "(2) KPd (07/2024-12/2025). She is triple-class exposed (IMiD:" took the dates of the
+    other sentence as a heading's, and its drugs became two dated lines."""
+    facts = facts_of(
+        "Assessment:\n"
+        "62M with RRMM after two prior lines: (1) KRd induction, ASCT, lenalidomide\n"
+        "maintenance (03/2019-05/2023), and (2) DPd (06/2023-02/2026). He is triple-class exposed (IMiD:\n"
+        "lenalidomide, pomalidomide; PI: carfilzomib; anti-CD38: daratumumab) and refractory to\n"
+        "pomalidomide and daratumumab.\n"
+    )
+    assert len(facts.lines) == 2
