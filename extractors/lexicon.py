@@ -149,6 +149,9 @@ class ContextAssertion(Row):
 class SectionRow(Row):
     literal: str = Field(min_length=1)
     category: str
+    # a token pattern (spaCy Matcher syntax) matched instead of the literal, as medspaCy's
+    # SectionRule allows: a lead-in sentence that opens a list ("We discussed the options:")
+    pattern: list[dict[str, Any]] | None = None
     source: str = Field(min_length=2)
 
 

@@ -398,6 +398,20 @@ def test_a_family_history_label_inline_does_not_make_the_members_own_statements_
     assert assertions(text, "ciltacabtagene autoleucel") & {"planned", "requested", "recommended"}
 
 
+def test_a_numbered_list_under_a_lead_in_of_options_is_options() -> None:
+    """Regression: under "We went over her options today:" the items "2. Bispecific antibodies
+    (teclistamab, talquetamab) ..." were read as received, and each opened a line."""
+    text = (
+        "Prior therapy:\n1. DRd 2020-2022\n2. KPd 2022-2025\n"
+        "We went over her options today:\n"
+        "1. Cilta-cel, if a slot opens.\n"
+        "2. Bispecific antibodies (teclistamab, talquetamab) - continuous dosing.\n"
+    )
+    assert assertions(text, "teclistamab") == {"discussed"}
+    assert assertions(text, "talquetamab") == {"discussed"}
+    assert len(facts_of(text).lines) == 2
+
+
 def test_a_collection_that_was_never_infused_is_not_a_statement_of_no_prior_car_t() -> None:
     """'no CAR-T was infused' tells how that episode ended; whether the member ever had a
     CAR-T stays for the documents to say."""
