@@ -24,6 +24,10 @@ IDE_CEL = "idecabtagene vicleucel"
         ("PI-naive: never received bortezomib, carfilzomib or ixazomib.", "ixazomib", "negated"),
         ("PI-naive: never received bortezomib, carfilzomib or ixazomib.", "bortezomib", "negated"),
         ("Transplant history: denies any prior melphalan.", "melphalan", "negated"),
+        # a clinic note's bare participle negates the drug right before it, no further
+        ("Pom avoided given his renal function; Kd 2023 instead.", "pomalidomide", "negated"),
+        ("Pom avoided given his renal function; Kd 2023 instead.", "carfilzomib", "received"),
+        ("KRd 2019, avoided transplant, then DPd 2021.", "carfilzomib", "received"),
         ("Offered enrollment in KarMMa-3 but the patient declined.", IDE_CEL, "negated"),
         ("Patient declined CAR-T.", CAR_T, "negated"),
         ("Selinexor: not tolerated and never started", "selinexor", "negated"),
