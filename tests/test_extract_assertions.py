@@ -107,6 +107,9 @@ IDE_CEL = "idecabtagene vicleucel"
             "daratumumab",
             "negated",
         ),
+        # a denial written after the drug: medspaCy's forward-only 'deny' pattern once took it
+        ("Isatuximab PA denied by the plan in 2022; KPd 2022 - 2024.", "isatuximab", "negated"),
+        ("Isatuximab PA denied by the plan in 2022; KPd 2022 - 2024.", "carfilzomib", "received"),
         ("Kyprolis contraindicated due to cardiomyopathy (EF 30%).", "carfilzomib", "negated"),
         ("Avoid carfilzomib.", "carfilzomib", "negated"),
         ("Unable to receive carfilzomib due to cardiac disease.", "carfilzomib", "negated"),
