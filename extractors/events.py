@@ -324,6 +324,12 @@ def place_mentions(events: list[Event]) -> Placed:
         if event.placement is Placement.ENTRY:
             kept.append(event)
             continue
+        if event.placement is Placement.MENTION and (named := _named_by_class(event, entries)) is not None:
+            # "stem cell transplant", "CAR-T" with no date, when an entry holds an
+            # autologous transplant or a CAR-T product: the class named, not a therapy
+            # the history left out
+            named.mentions.extend(event.carried)
+            continue
         holder = _holder(event, entries) if event.core and event.core <= placed_core else None
         if holder is not None and event.placement is Placement.MENTION:
             distribute(event, [(e.ingredients | e.core, e.mentions) for e in entries])
@@ -352,6 +358,18 @@ def _holder(event: Event, entries: list[Event]) -> Event | None:
         return None
     # every drug of the mention must be in some entry; the holder takes the evidence
     return best
+
+
+def _named_by_class(event: Event, entries: list[Event]) -> Event | None:
+    """The entry that holds, by name, the therapy a class-name mention speaks of: the latest
+    entry with a therapy of each of the mention's classes.  None unless every therapy of
+    the mention is a class name ("stem cell transplant", "CAR-T")."""
+    core = [i for i in event.items if i.ingredient in event.core]
+    if not core or not all(i.generic for i in core):
+        return None
+    classes = {i.therapy_class for i in core}
+    holding = [e for e in entries if classes <= {i.therapy_class for i in e.items if not i.generic}]
+    return holding[-1] if holding else None
 
 
 Holder = tuple[set[str], list[TherapyMention]]  # what an entry or line holds, and its re-mentions

@@ -57,6 +57,12 @@ def extract_facts(
 
     index = StructureIndex.build(structure, structure_pages or pages)
     items = _episode_negations(merge_mentions(builder.build(mentions, text, index)), text)
+    date_of_service, service_evidence = find_date_of_service(text)
+    request_date, request_date_evidence = find_request_date(text, date_of_service, service_evidence)
+    request = find_request(text) or infer_request(items)
+    # before the lines: the requested product dated at or after the request ("LMN
+    # idecabtagene vicleucel - 07/15/2026" in a page header) is the request, not a line
+    items = _requested_items_not_yet_given(items, request, date_of_service)
     built = build_lines(items, text)
     membership = built.membership
     lines = built.lines
@@ -66,9 +72,6 @@ def extract_facts(
     therapies = _supporting_phases(therapies, lexicon)
     therapies.extend(class_level_therapies(mentions, text, lexicon, index))
 
-    date_of_service, service_evidence = find_date_of_service(text)
-    request_date, request_date_evidence = find_request_date(text, date_of_service, service_evidence)
-    request = find_request(text) or infer_request(items)
     therapies = _requested_class_not_yet_given(therapies, request, date_of_service)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
     # Which lines treat another disease is the policy's to say; every listed line is part
@@ -148,6 +151,21 @@ def _requested_class_not_yet_given(
             t = t.model_copy(update={"assertion": "planned"})
         out.append(t)
     return out
+
+
+def _requested_items_not_yet_given(
+    items: list[TherapyMention], request: RequestFact | None, date_of_service: str | None
+) -> list[TherapyMention]:
+    """The mentions' side of ``_requested_class_not_yet_given``: a received mention of the
+    requested product's class dated on or after the request is planned, so it opens no line."""
+    if request is None or date_of_service is None or len(date_of_service) < 10:
+        return items
+    day = date.fromisoformat(date_of_service[:10])
+    classes = {i.therapy_class for i in items if i.ingredient == request.product}
+    for i in items:
+        if i.assertion == "received" and i.therapy_class in classes and i.start and _not_before(i.start, day):
+            i.assertion = "planned"
+    return items
 
 
 def _not_before(start: str, day: date) -> bool:

@@ -76,6 +76,9 @@ class ProcedureRow(Row):
     phrases: list[str] = []
     case_sensitive: list[str] = []
     phase: str | None = None
+    # the class's own name ("stem cell transplant", "BMT"): it says a transplant was had,
+    # not which; a line holding an autologous or allogeneic one already holds it
+    generic: bool = False
     source: str = Field(min_length=2)
 
 
@@ -146,6 +149,9 @@ class ContextAssertion(Row):
 class SectionRow(Row):
     literal: str = Field(min_length=1)
     category: str
+    # a token pattern (spaCy Matcher syntax) matched instead of the literal, as medspaCy's
+    # SectionRule allows: a lead-in sentence that opens a list ("We discussed the options:")
+    pattern: list[dict[str, Any]] | None = None
     source: str = Field(min_length=2)
 
 
@@ -266,6 +272,7 @@ class Lexicon(BaseModel):
     car_t_generic: CarTGeneric
     car_t_receipt_cues: list[str]
     car_t_non_receipt_cues: list[str]
+    car_t_enrolment_cues: list[str] = []
     car_t_population_cues: list[str]
     regimens: list[RegimenRow]
     procedures: list[ProcedureRow]
@@ -294,6 +301,14 @@ class Lexicon(BaseModel):
 
     def drug(self, ingredient: str) -> DrugRow | None:
         return next((d for d in self.drugs if d.ingredient == ingredient), None)
+
+    @property
+    def generic_ingredients(self) -> frozenset[str]:
+        """Names of a whole class ("CAR-T cell therapy", "stem cell transplant"): a mention
+        of one says a therapy of the class was had, not which."""
+        return frozenset(
+            {self.car_t_generic.ingredient} | {p.ingredient for p in self.procedures if p.generic}
+        )
 
     def cue(self, cue_id: str) -> CueList:
         try:
@@ -338,6 +353,7 @@ def load_lexicon() -> Lexicon:
         car_t_generic=generic,
         car_t_receipt_cues=_string_list("car_t.json", car_t, "receipt_cues"),
         car_t_non_receipt_cues=_string_list("car_t.json", car_t, "non_receipt_cues"),
+        car_t_enrolment_cues=_string_list("car_t.json", car_t, "enrolment_cues"),
         car_t_population_cues=_string_list("car_t.json", car_t, "population_cues"),
         regimens=parse_rows("regimens.json", raw["regimens.json"].get("rows"), RegimenRow),
         procedures=parse_rows("procedures.json", raw["procedures.json"].get("rows"), ProcedureRow),

@@ -516,7 +516,7 @@ def build_nlp() -> Language:
         "medspacy_sectionizer",
         config={"rules": None, "require_start_line": True, "span_attrs": None},
     )
-    sectionizer.add([SectionRule(s.literal, s.category) for s in lexicon.sections])
+    sectionizer.add([SectionRule(s.literal, s.category, pattern=s.pattern) for s in lexicon.sections])
 
     context = cast(ConText, nlp.add_pipe("medspacy_context", config={"rules": None}))
     # medspaCy's defaults, minus those our file drops or redefines (rules are keyed by literal)

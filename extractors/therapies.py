@@ -53,7 +53,6 @@ _DISEASE_LIST = re.compile(
     r"(?i)\b(?:PMH|PMHx|past medical history|medical history|problem list|comorbidit(?:y|ies)|"
     r"diagnoses|dx)\s*:"
 )
-GENERIC_CAR_T = "car-t cell therapy"  # lexicons/car_t.json "generic"
 # In these sections a CAR-T mention is the request, not history, unless a receipt cue says so.
 _PLAN_SECTIONS = {"plan", "assessment_plan"}
 
@@ -84,6 +83,8 @@ class TherapyMention:
     # how the history presents it: "table_row" (a row of a history table, with its dates
     # from the row's Start, Stop and Dates cells); None in running text
     entry: str | None = None
+    # the name of a whole class ("stem cell transplant", "CAR-T"), not of one therapy in it
+    generic: bool = False
 
 
 class TherapyBuilder:
@@ -94,9 +95,11 @@ class TherapyBuilder:
         for product in lexicon.car_t_products:
             self.targets[product.ingredient] = tuple(t for t in product.target.split("/") if t)
         self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
+        self.generic = lexicon.generic_ingredients
         self.car_t_receipt = cue_regex(tuple(lexicon.car_t_receipt_cues))
         self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
         self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
+        self.car_t_enrolment = cue_regex(tuple(lexicon.car_t_enrolment_cues))
         self.phase_patterns = [
             (
                 row.phase,
@@ -174,7 +177,10 @@ class TherapyBuilder:
                 # the answer is the class's; the drugs are the form's examples of it
                 assertion = "uncertain"
             if mention.label == CAR_T and assertion == "received":
-                assertion = self._car_t_assertion(mention, line, rel, layout, sentence, bool(start or end))
+                listed = in_history_row or _numbered_entry(line)
+                assertion = self._car_t_assertion(
+                    mention, line, rel, layout, sentence, bool(start or end), listed
+                )
             if assertion == "received" and not in_form and unanswered_question(line, rel + len(mention.text)):
                 # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
                 # whose boxes were not read asks; it does not say
@@ -204,6 +210,7 @@ class TherapyBuilder:
                         sent_end=mention.sent_end,
                         section=mention.section,
                         entry="table_row" if in_history_row else "form" if in_form else None,
+                        generic=ingredient in self.generic,
                     )
                 )
         return out
@@ -233,7 +240,14 @@ class TherapyBuilder:
         return []
 
     def _car_t_assertion(
-        self, mention: Mention, line: str, rel: int, layout: LineLayout, sentence: str, dated: bool
+        self,
+        mention: Mention,
+        line: str,
+        rel: int,
+        layout: LineLayout,
+        sentence: str,
+        dated: bool,
+        listed: bool = False,
     ) -> str:
         """A CAR-T is received only when the statement says it was given: a receipt cue that
         governs the mention (the nearest cue before it in its clause: "s/p cilta-cel",
@@ -253,18 +267,46 @@ class TherapyBuilder:
             # the mention names what follows it: "the completed CAR-T prior authorization
             # request form", "CAR-T evaluation", "CAR-T slot" - not a CAR-T given
             return "uncertain"
-        last_receipt = max((m.end() for m in self.car_t_receipt.finditer(before)), default=-1)
+        last_receipt = max((m.end() for m in self._receipts(before)), default=-1)
         last_against = max((m.end() for m in self.car_t_non_receipt.finditer(before)), default=-1)
         if last_receipt > last_against:
             return "received"
-        first_receipt = next((m.start() for m in self.car_t_receipt.finditer(after)), None)
+        first_receipt = next((m.start() for m in self._receipts(after)), None)
         first_against = next((m.start() for m in self.car_t_non_receipt.finditer(after)), None)
         if first_receipt is not None and (first_against is None or first_receipt < first_against):
             return "received"
         clause = line[lo:hi]
-        if dated and not self.car_t_non_receipt.search(clause) and mention.section not in _PLAN_SECTIONS:
+        # "Line 3: enrolled on KarMMa 9/2020" lists a line given; told in narrative, "in
+        # 8/2024 he enrolled in a trial of a CAR-T" is enrolment, and many enrolled are
+        # never infused
+        enrolment = not listed and self.car_t_enrolment.search(clause) is not None
+        if (
+            dated
+            and not enrolment
+            and not self.car_t_non_receipt.search(clause)
+            and mention.section not in _PLAN_SECTIONS
+        ):
             return "received"
         return "uncertain"
+
+    def _receipts(self, text: str) -> list[re.Match[str]]:
+        """The receipt words of ``text`` that no negation word right before denies: "never
+        infused", "not received" say the cells were not given."""
+        denied = cues.pattern("receipt_denied")
+
+        def is_denied(m: re.Match[str]) -> bool:
+            window = text[max(0, m.start() - _DENIAL_REACH) : m.start()]
+            words = list(denied.finditer(window))
+            return bool(words) and not window[words[-1].end() :].strip()
+
+        def names_other(m: re.Match[str]) -> bool:
+            # "underwent leukapheresis", "completed the evaluation": the receipt word's
+            # object is a step before infusion, not the CAR-T
+            window = text[m.end() : m.end() + _OBJECT_REACH]
+            other = self.car_t_non_receipt.search(window)
+            return other is not None and len(window[: other.start()].split()) <= 1
+
+        return [m for m in self.car_t_receipt.finditer(text) if not is_denied(m) and not names_other(m)]
 
     def _short_form_in_context(
         self,
@@ -365,7 +407,11 @@ class TherapyBuilder:
             if line_no - back < 0:
                 return None
             previous = text.logical_text(line_no - back).rstrip()
-            if previous.endswith(":") and (found := find_dates(previous)):
+            # the heading is the line's last sentence: "... (2) KPd (07/2024-12/2025). She is
+            # triple-class exposed (IMiD:" ends in a label's colon, and its dates are another
+            # sentence's
+            heading = _SENTENCE_BREAK.split(previous)[-1]
+            if previous.endswith(":") and (found := find_dates(heading)):
                 return found[0]
             if not previous.endswith(":") and back == 1:
                 return None
@@ -437,6 +483,9 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
     return lo, max(hi, lo)
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)\]%])\.\s+(?=[A-Z])")
+_OBJECT_REACH = 24  # "underwent apheresis", "completed the evaluation": the object right after
+_DENIAL_REACH = 16  # "were not yet infused": a denial stands right before its receipt word
 _MODIFIES_REACH = 22  # "CAR-T prior authorization": the noun a mention qualifies stands this close
 
 
@@ -573,12 +622,18 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
         kept.phase = kept.phase or item.phase
         kept.clinical_trial = kept.clinical_trial or item.clinical_trial
     out = list(merged.values())
-    # "CAR-T (cilta-cel) 2022", "BCMA CAR-T (ide-cel)": the generic phrase names the same
-    # infusion as the product beside it, not a second CAR-T line
-    named = {
-        (i.line_no, i.assertion) for i in out if i.therapy_class == "car_t" and i.ingredient != GENERIC_CAR_T
-    }
-    return [i for i in out if not (i.ingredient == GENERIC_CAR_T and (i.line_no, i.assertion) in named)]
+    # "CAR-T (cilta-cel) 2022", "BCMA CAR-T (ide-cel)", "autologous stem cell transplant
+    # on 2023-02-08 (University BMT)": the class name names the same therapy as the one
+    # of its class beside it, not a second line
+    named = {(i.line_no, i.assertion, i.therapy_class) for i in out if not i.generic}
+    return [i for i in out if not (i.generic and (i.line_no, i.assertion, i.therapy_class) in named)]
+
+
+def _numbered_entry(line: str) -> bool:
+    """The line is an entry of a numbered history ("Line 3: ...", "3rd line: ...")."""
+    from extractors.numbering import explicit_number  # numbering reads TherapyMention
+
+    return explicit_number(line) is not None
 
 
 def evidence_key(evidence: Evidence) -> tuple[object, ...]:

@@ -20,6 +20,14 @@ IDE_CEL = "idecabtagene vicleucel"
         ("- No prior CAR-T therapy of any kind, including on clinical trials.", CAR_T, "negated"),
         ("Patient has not received CAR-T cell therapy.", CAR_T, "negated"),
         ("He never received ide-cel.", IDE_CEL, "negated"),
+        # a class label's colon does not take the negation from the statement after it
+        ("PI-naive: never received bortezomib, carfilzomib or ixazomib.", "ixazomib", "negated"),
+        ("PI-naive: never received bortezomib, carfilzomib or ixazomib.", "bortezomib", "negated"),
+        ("Transplant history: denies any prior melphalan.", "melphalan", "negated"),
+        # a clinic note's bare participle negates the drug right before it, no further
+        ("Pom avoided given his renal function; Kd 2023 instead.", "pomalidomide", "negated"),
+        ("Pom avoided given his renal function; Kd 2023 instead.", "carfilzomib", "received"),
+        ("KRd 2019, avoided transplant, then DPd 2021.", "carfilzomib", "received"),
         ("Offered enrollment in KarMMa-3 but the patient declined.", IDE_CEL, "negated"),
         ("Patient declined CAR-T.", CAR_T, "negated"),
         ("Selinexor: not tolerated and never started", "selinexor", "negated"),
@@ -87,6 +95,14 @@ IDE_CEL = "idecabtagene vicleucel"
             "elranatamab",
             "discussed",
         ),
+        # a lettered list of options runs past a plain cue's reach: its last item is an option too
+        (
+            "Options weighed at the visit: (1) cilta-cel, (2) teclistamab with a step-up plan,"
+            " (3) a trial at the university if one opens, (4) carfilzomib and pomalidomide, or"
+            " (5) a selinexor-based regimen.",
+            "selinexor",
+            "discussed",
+        ),
         # a CAR-T naming what follows it is not a CAR-T given
         ("Please find attached the completed CAR-T prior authorization request form.", CAR_T, "uncertain"),
         ('Wants to "go straight to CAR-T".', CAR_T, "discussed"),
@@ -103,6 +119,9 @@ IDE_CEL = "idecabtagene vicleucel"
             "daratumumab",
             "negated",
         ),
+        # a denial written after the drug: medspaCy's forward-only 'deny' pattern once took it
+        ("Isatuximab PA denied by the plan in 2022; KPd 2022 - 2024.", "isatuximab", "negated"),
+        ("Isatuximab PA denied by the plan in 2022; KPd 2022 - 2024.", "carfilzomib", "received"),
         ("Kyprolis contraindicated due to cardiomyopathy (EF 30%).", "carfilzomib", "negated"),
         ("Avoid carfilzomib.", "carfilzomib", "negated"),
         ("Unable to receive carfilzomib due to cardiac disease.", "carfilzomib", "negated"),
@@ -286,6 +305,14 @@ def test_not_prior_car_t(text: str) -> None:
         # a fax-damaged "no" must not turn a denial into a prior CAR-T
         "Plan: Abecma (ide-cel); prior authorization requested.\nThere is nq prior CAR-T therapy.",
         "There is n0 prior CAR-T therapy.",
+        # enrolment is not infusion: a CAR-T trial enrols before collection and manufacture
+        "In 3/2022 she enrolled on a phase 1 study of an investigational CAR-T product and had"
+        " apheresis 3/28/22, then was taken off study for a line infection.",
+        # a receipt word a negation denies, the negation of the mention itself lost to fax OCR
+        "Her cells were not infused - she has nevar recieved any CAR-T product.",
+        # a receipt word whose object is a step before infusion
+        "In 2/2023 she enrolled on a CAR-T study at the cancer center and underwent apheresis;"
+        " manufacturing failed twice.",
     ],
 )
 def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
@@ -303,6 +330,9 @@ def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
         "Relapsed 9 months after cilta-cel.",
         "Notable for prior CAR-T with CRS grade 2 and ICANS.",
         "Ide-cel 2023 complicated by grade 2 CRS.",
+        # a trial entry in a numbered history, and an enrolment that says the cells were given
+        "Line 4: enrolled on an anti-BCMA CAR-T trial 05/2021.",
+        "She enrolled on a CAR-T study in 2021 and received the cells 07/2021.",
     ],
 )
 def test_car_t_reported_as_given_is_received(text: str) -> None:
@@ -385,6 +415,20 @@ def test_a_family_history_label_inline_does_not_make_the_members_own_statements_
     assert "negated" in assertions(text, CAR_T)
     assert "family" in assertions(text, CAR_T)
     assert assertions(text, "ciltacabtagene autoleucel") & {"planned", "requested", "recommended"}
+
+
+def test_a_numbered_list_under_a_lead_in_of_options_is_options() -> None:
+    """Regression: under "We went over her options today:" the items "2. Bispecific antibodies
+    (teclistamab, talquetamab) ..." were read as received, and each opened a line."""
+    text = (
+        "Prior therapy:\n1. DRd 2020-2022\n2. KPd 2022-2025\n"
+        "We went over her options today:\n"
+        "1. Cilta-cel, if a slot opens.\n"
+        "2. Bispecific antibodies (teclistamab, talquetamab) - continuous dosing.\n"
+    )
+    assert assertions(text, "teclistamab") == {"discussed"}
+    assert assertions(text, "talquetamab") == {"discussed"}
+    assert len(facts_of(text).lines) == 2
 
 
 def test_a_collection_that_was_never_infused_is_not_a_statement_of_no_prior_car_t() -> None:

@@ -409,3 +409,89 @@ def test_a_recap_before_the_history_told_again_stays_with_its_line() -> None:
         if t.assertion == "received" and not t.class_level and t.line is None
     }
     assert unplaced == set()
+
+
+@pytest.mark.parametrize(
+    ("history", "class_name", "line"),
+    [
+        # a transplant named by its class in a signature, a service or a summary
+        (
+            "Line 1: Dara-VRd 02/2021 - 06/2021, then high-dose melphalan and autologous SCT 08/2021.\n"
+            "Line 2: Isa-Pd 05/2023 - 09/2025.\n"
+            "Signed: attending physician, BMT and cellular therapy service\n",
+            "stem cell transplant",
+            1,
+        ),
+        (
+            "Prior therapies:\n1. KRd 03/2018 - 08/2018; auto-SCT 11/2018\n2. DPd 2020 - 2022\n"
+            "He tolerated his stem cell transplant well.\n",
+            "stem cell transplant",
+            1,
+        ),
+        # a CAR-T named by its class after the product's dated entry
+        (
+            "Treatment history:\n1. VRd 01/2017 - 06/2017\n2. DKd 2019 - 2021\n3. cilta-cel 04/2022\n"
+            "Relapse 14 months after CAR-T.\n",
+            "car-t cell therapy",
+            3,
+        ),
+    ],
+)
+def test_a_class_name_after_a_named_entry_joins_that_entry(history: str, class_name: str, line: int) -> None:
+    """Regression: "stem cell transplant" or "CAR-T" with no date, in a history whose entry
+    names the autologous transplant or the product, stood in no line: the history looked
+    as if it left a therapy out, and the line dates were called undocumented."""
+    facts = facts_of(history)
+    named = [t for t in facts.therapies if t.ingredient == class_name and t.assertion == "received"]
+    assert named and {t.line for t in named} == {line}
+    assert facts.history is not None and facts.history.status == "complete"
+
+
+def test_a_class_name_with_no_named_entry_of_its_class_stays_outside_the_lines() -> None:
+    """A transplant the entries do not hold is not put in a line by its class name."""
+    facts = facts_of(
+        "Prior therapies:\n1. VRd 01/2019 - 06/2019\n2. DPd 2020 - 2022\nHe had a stem cell transplant.\n"
+    )
+    sct = [t for t in facts.therapies if t.ingredient == "stem cell transplant"]
+    assert sct and all(t.line is None for t in sct)
+
+
+def test_the_requested_product_in_a_running_header_dated_at_the_request_is_no_line() -> None:
+    """Regression: a continuation page's header ("Roe, Jane - LMN ciltacabtagene autoleucel -
+    03/02/2027") dated the requested product at the letter's date; the product was set to
+    planned for the criteria, but only after it had opened a line of its own."""
+    facts = facts_of(
+        "March 2, 2027\n"
+        "RE: Letter of medical necessity - ciltacabtagene autoleucel (Carvykti)\n"
+        "Treatment history:\n1. KRd 2020 - 2021\n2. Isa-Pd 2022 - 2026\n"
+        "Roe, Jane - LMN ciltacabtagene autoleucel - 03/02/2027\n"
+        "She progressed on Isa-Pd in late 2026.\n"
+    )
+    assert len(facts.lines) == 2
+    assert not [t for t in facts.therapies if t.therapy_class == "car_t" and t.assertion == "received"]
+
+
+def test_a_transplant_units_name_beside_the_transplant_is_not_a_second_transplant() -> None:
+    """Regression: "autologous stem cell transplant on 2023-02-08 (Lakeside BMT)" read the
+    unit's "BMT" as a second, further transplant: a line of its own."""
+    facts = facts_of(
+        "He received D-VRd x4 from 2022-08-29 to 2022-11-21, then melphalan 200 mg/m2 autologous"
+        " stem cell transplant on 2023-02-08 (Lakeside BMT) followed by lenalidomide maintenance.\n"
+        "He started Kd on 2025-07-14.\n"
+    )
+    assert len(facts.lines) == 2
+    assert not [t for t in facts.therapies if t.ingredient == "stem cell transplant"]
+
+
+def test_a_label_colon_ending_a_wrapped_sentence_is_no_dated_heading() -> None:
+    """Regression: the recap "(IMiD:\\nlenalidomide, pomalidomide; PI: ...)" on the line after
+    "(2) KPd (07/2024-12/2025). She is triple-class exposed (IMiD:" took the dates of the
+    other sentence as a heading's, and its drugs became two dated lines."""
+    facts = facts_of(
+        "Assessment:\n"
+        "62M with RRMM after two prior lines: (1) KRd induction, ASCT, lenalidomide\n"
+        "maintenance (03/2019-05/2023), and (2) DPd (06/2023-02/2026). He is triple-class exposed (IMiD:\n"
+        "lenalidomide, pomalidomide; PI: carfilzomib; anti-CD38: daratumumab) and refractory to\n"
+        "pomalidomide and daratumumab.\n"
+    )
+    assert len(facts.lines) == 2
