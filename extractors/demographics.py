@@ -39,6 +39,11 @@ _DOS_LABELS = (
         r"(?im)(?:^|(?<=[|\t])|(?<=\s\s))[ \t]*(?:letter date|date of request|request date|date)\s*[:#]\s*"
     ),
 )
+# the service labels of _DOS_LABELS[0] standing alone at the end of their column's header
+_DOS_LABEL_ABOVE = re.compile(
+    r"(?i)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
+    r"date of encounter)\b(?![ \t]*[:#]?[ \t]*(?:\d|[A-Za-z]{3,9}\.?[ \t]+\d))"
+)
 _RELATIVE = (
     r"(?:mother|father|brother|sister|son|daughter|wife|husband|spouse|partner|sibling|aunt|uncle|"
     r"cousin|grandmother|grandfather|grandson|granddaughter|caregiver|niece|nephew)"
@@ -103,7 +108,7 @@ def _as_date(value: str | None) -> date | None:
 def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
     """A labelled date of service, else the letter's own date (a date alone near the top)."""
     claim = cues.pattern("claim_line")
-    for labels in _DOS_LABELS:
+    for n, labels in enumerate(_DOS_LABELS):
         for match in labels.finditer(text.text):
             if claim.search(text.line_text(text.line_of(match.start()))):
                 continue  # a claim's date of service ("Q2055 ... DOS 05/01/2024 denied"), not this one
@@ -111,6 +116,11 @@ def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
             dates = find_single_dates(tail)
             if dates and dates[0][0] <= 2:
                 return dates[0][2], text.evidence(match.start(), match.end() + dates[0][1])
+        if n == 0:
+            # "Date of service" over its value, in a form's or a header/value table's column
+            for match in _DOS_LABEL_ABOVE.finditer(text.text):
+                if (under := date_under(text, match.start(), match.end())) is not None:
+                    return under[0], text.evidence(under[1], under[2])
     for line_no in range(min(len(text.line_starts), 15)):
         line = text.line_text(line_no).strip()
         dates = find_single_dates(line)
@@ -143,6 +153,8 @@ def find_request_date(
         dates = find_single_dates(text.text[match.end() : match.end() + 30])
         if dates and dates[0][0] <= 3 and len(dates[0][2]) == 10:
             found.append((dates[0][2], match.start(), match.end() + dates[0][1]))
+        elif (under := date_under(text, match.start(), match.end())) is not None:
+            found.append(under)
     signature = cues.pattern("signature")
     for line_no in range(len(text.line_starts)):
         line = text.line_text(line_no)
@@ -194,3 +206,27 @@ def _transmission_stamps(text: PageText) -> list[tuple[str, int, int]]:
             start = text.line_starts[line_no]
             found.append((dates[0][2], start + dates[0][0], start + dates[0][1]))
     return found
+
+
+def date_under(text: PageText, start: int, end: int) -> tuple[str, int, int] | None:
+    """The full date printed under a label, in its column: a form or a header/value table
+    ("Date of request   Date of service" over "07/19/2026   08/02/2026")."""
+    label = text.words_in(start, end)
+    if not label:
+        return None
+    page, x0, x1 = label[0].page, min(w.word.bbox.x0 for w in label), max(w.word.bbox.x1 for w in label)
+    line_no = text.line_of(start)
+    for below in (line_no + 1, line_no + 2):
+        if below >= len(text.line_starts) or text.line_pages[below] != page:
+            return None
+        begin = text.line_starts[below]
+        line = text.line_text(below)
+        for s0, s1, value in find_single_dates(line):
+            if len(value) != 10:
+                continue
+            words = text.words_in(begin + s0, begin + s1)
+            if words and min(w.word.bbox.x1 for w in words) > x0 and max(w.word.bbox.x0 for w in words) < x1:
+                return value, begin + s0, begin + s1
+        if line.strip():
+            return None  # only the first line with text below the label holds its value
+    return None
