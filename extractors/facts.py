@@ -62,7 +62,7 @@ def extract_facts(
     request = find_request(text) or infer_request(items)
     # before the lines: the requested product dated at or after the request ("LMN
     # idecabtagene vicleucel - 07/15/2026" in a page header) is the request, not a line
-    items = _requested_items_not_yet_given(items, request, date_of_service)
+    items = _requested_items_not_yet_given(items, request, request_date)
     built = build_lines(items, text)
     membership = built.membership
     lines = built.lines
@@ -72,7 +72,7 @@ def extract_facts(
     therapies = _supporting_phases(therapies, lexicon)
     therapies.extend(class_level_therapies(mentions, text, lexicon, index))
 
-    therapies = _requested_class_not_yet_given(therapies, request, date_of_service)
+    therapies = _requested_class_not_yet_given(therapies, request, request_date)
     prior_lines, prior_evidence = clinical.stated_prior_lines(text)
     # Which lines treat another disease is the policy's to say; every listed line is part
     # of the history the documentation presents.
@@ -135,14 +135,14 @@ def _one_sentence(text: PageText, start: int, end: int) -> bool:
 
 
 def _requested_class_not_yet_given(
-    therapies: list[Therapy], request: RequestFact | None, date_of_service: str | None
+    therapies: list[Therapy], request: RequestFact | None, requested_on: str | None
 ) -> list[Therapy]:
     """A therapy of the requested product's class dated on or after the date of the request
     is the request or its plan, never a prior receipt: 'Submit PA for Abecma today
     (11/18/2025)', a form's 'Abecma ... 10/29/2026' under its date-of-request column."""
-    if request is None or date_of_service is None or len(date_of_service) < 10:
+    if request is None or requested_on is None or len(requested_on) < 10:
         return therapies
-    day = date.fromisoformat(date_of_service[:10])
+    day = date.fromisoformat(requested_on[:10])
     classes = {t.therapy_class for t in therapies if t.ingredient == request.product}
     out = []
     for t in therapies:
@@ -154,13 +154,14 @@ def _requested_class_not_yet_given(
 
 
 def _requested_items_not_yet_given(
-    items: list[TherapyMention], request: RequestFact | None, date_of_service: str | None
+    items: list[TherapyMention], request: RequestFact | None, requested_on: str | None
 ) -> list[TherapyMention]:
     """The mentions' side of ``_requested_class_not_yet_given``: a received mention of the
-    requested product's class dated on or after the request is planned, so it opens no line."""
-    if request is None or date_of_service is None or len(date_of_service) < 10:
+    requested product's class dated on or after the request (its own date, else the date of
+    service) is planned, so it opens no line."""
+    if request is None or requested_on is None or len(requested_on) < 10:
         return items
-    day = date.fromisoformat(date_of_service[:10])
+    day = date.fromisoformat(requested_on[:10])
     classes = {i.therapy_class for i in items if i.ingredient == request.product}
     for i in items:
         if i.assertion == "received" and i.therapy_class in classes and i.start and _not_before(i.start, day):

@@ -471,6 +471,19 @@ def test_the_requested_product_in_a_running_header_dated_at_the_request_is_no_li
     assert not [t for t in facts.therapies if t.therapy_class == "car_t" and t.assertion == "received"]
 
 
+def test_the_requested_product_dated_after_the_requests_own_date_is_no_line() -> None:
+    """A request form gives no date of service, only its own date (signed 11/04/2026): the
+    requested product dated on it is the request, not a CAR-T given."""
+    facts = facts_of(
+        "Product requested: Abecma (idecabtagene vicleucel) Q2055\n"
+        "Treatment history:\n1. VRd 2020 - 2021\n2. DPd 2022 - 2026\n"
+        "Abecma infusion 11/04/2026.\n"
+        "Signature: T. Prescriber MD   Date: 11/04/2026\n"
+    )
+    assert len(facts.lines) == 2
+    assert not [t for t in facts.therapies if t.therapy_class == "car_t" and t.assertion == "received"]
+
+
 def test_a_transplant_units_name_beside_the_transplant_is_not_a_second_transplant() -> None:
     """Regression: "autologous stem cell transplant on 2023-02-08 (Lakeside BMT)" read the
     unit's "BMT" as a second, further transplant: a line of its own."""
