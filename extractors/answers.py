@@ -31,9 +31,10 @@ def form_answer(option: OptionPlace | None, question: CheckboxGroup | None, asse
     if question is None:
         return assertion
     ticked = question.ticked
-    if any(cues.search("answer_no", o.option.text) for o in ticked):
+    said_texts = [_answer_text(o.option.text) for o in ticked]
+    if any(cues.search("answer_no", t) for t in said_texts):
         return "negated"
-    if any(cues.search("answer_yes", o.option.text) for o in ticked):
+    if any(cues.search("answer_yes", t) for t in said_texts):
         if assertion not in ("received", "uncertain"):
             return assertion
         # a Yes says "received" only to a question that asks it ("Has the member received
@@ -44,7 +45,19 @@ def form_answer(option: OptionPlace | None, question: CheckboxGroup | None, asse
         return "received" if asks_receipt else "uncertain"
     if not ticked:
         return "uncertain"  # unanswered, or its boxes unreadable
+    if assertion == "received":
+        # ticked options that are neither a yes nor a no ("☒ Abecma" under "Prior CAR-T
+        # product:"): the option's own words carry what it says; the question's are asked
+        return "uncertain"
     return assertion
+
+
+def _answer_text(label: str) -> str:
+    """An option's label without the box glyph OCR glued to its first letter ("INo", "|Yes")."""
+    label = label.strip()
+    if len(label) > 2 and label[0] in "Il|[](){}" and label[1].isupper():
+        return label[1:]
+    return label
 
 
 @cache

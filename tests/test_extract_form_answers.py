@@ -112,3 +112,34 @@ def test_a_square_over_a_questions_first_letter_is_not_an_option_of_it() -> None
     structure = read.model_copy(update={"pages": (page,)})
     facts = extract_facts(pages, structure=structure, structure_pages=pages)
     assert "received" not in {s.assertion for s in facts.target_statements if s.target == "BCMA"}
+
+
+def _question(options: list[tuple[str, str]]) -> CheckboxGroup:
+    box = BBox(x0=0.1, y0=0.1, x1=0.11, y1=0.11)
+    asked = WordSpan(
+        page=1, text="Has the member previously received CAR-T cell therapy?", word_ids=(0,), bbox=box
+    )
+    boxes = tuple(
+        Checkbox(
+            page=1,
+            option=WordSpan(page=1, text=label, word_ids=(i + 1,), bbox=box),
+            state=state,
+            glyph_bbox=box,
+        )
+        for i, (label, state) in enumerate(options)
+    )
+    return CheckboxGroup(page=1, question=asked, options=boxes)
+
+
+def test_a_box_glyph_glued_to_its_answer_still_answers() -> None:
+    """A fax read '[x] No' as one word 'INo': it is still the No."""
+    assert form_answer(None, _question([("Yes", "unticked"), ("INo", "ticked")]), "received") == "negated"
+    assert form_answer(None, _question([("|Yes", "ticked"), ("No", "unticked")]), "received") == "received"
+
+
+def test_a_ticked_option_that_is_no_answer_leaves_the_questions_words_asked() -> None:
+    """The question's own words say nothing when what is ticked reads as neither yes nor no."""
+    assert (
+        form_answer(None, _question([("OClYes", "unticked"), ("Abecma", "ticked")]), "received")
+        == "uncertain"
+    )
