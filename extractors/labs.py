@@ -186,19 +186,18 @@ class LabReader:
             written = match.group("unit")
             unit = self.unit_of.get(written.lower()) if written else header_unit
             misread = None
+            # the specimen word must be the value's own ("UPEP: M-spike 420"), not the last sentence's
+            clause = row_text[max(names[i - 1][1] if i else 0, start - 25) : end + match.end()]
             if unit is None and match.group("fuzzy"):
                 # "g/aL": a unit OCR damaged by one glyph is read, and flagged for review;
                 # first among the units of the member the line names (serum unless a urine
                 # word says otherwise: "g/daL" is g/dL there, not g/day), then the family's
-                clause = row_text[max(names[i - 1][1] if i else 0, start - 25) : end + match.end()]
                 fuzzy = match.group("fuzzy")
                 unit = self._near_unit(fuzzy, self._analyte_for(row, None, clause), family=False)
                 unit = unit or self._near_unit(fuzzy, row)
                 misread = fuzzy if unit else None
             if key in self.bare and (unit is None or unit not in row.units):
                 continue  # "IgG kappa 2.1": a bare name needs its own unit beside the value
-            # the specimen word must be the value's own ("UPEP: M-spike 420"), not the last sentence's
-            clause = row_text[max(names[i - 1][1] if i else 0, start - 25) : end + match.end()]
             analyte = self._analyte_for(row, unit, clause)
             note = ""
             if match.group("absent"):
@@ -283,8 +282,8 @@ class LabReader:
         return rows
 
     def _name_ends(self, line: str, names: list[tuple[int, int, str]]) -> bool:
-        """The line ends on a lab name (or a name cut by the line break: 'FLC' of 'FLC ratio')
-        with no value after it."""
+        """The line ends on a lab name with no value after it ("..., K/L ratio"); a name the
+        break cuts in two ("FLC" / "ratio") is joined by the logical line and the names' \\s+."""
         tail = line[names[-1][1] :]
         return not tail.strip(" \t\n:=,")
 
