@@ -27,12 +27,13 @@ _AGE = [
 _DOB = re.compile(r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born)\s*[:#]?\s*")
 # Labels of the service itself first; a letter's or a fax cover's own "Date:" only when
 # no service date is written ("Date: 10/20/2025" on the cover is when it was sent).
+_SERVICE_LABEL = (
+    r"(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
+    r"date of encounter)"
+)
 _DOS_LABELS = (
     # "Date of service: 10/14/2026", "DOS 11/20/2026", "Anticipated date of service 01-05-2027"
-    re.compile(
-        r"(?i)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
-        r"date of encounter)\s*[:#]?\s*(?=\d|[A-Za-z]{3,9}\.?\s+\d)"
-    ),
+    re.compile(rf"(?i)\b{_SERVICE_LABEL}\s*[:#]?\s*(?=\d|[A-Za-z]{{3,9}}\.?\s+\d)"),
     # a field of its own ("Date: 10/20/2025", "Date of request:"), never another thing's
     # date ("Diagnosis date: 01/2019", "Date of birth:")
     re.compile(
@@ -41,8 +42,7 @@ _DOS_LABELS = (
 )
 # the service labels of _DOS_LABELS[0] standing alone at the end of their column's header
 _DOS_LABEL_ABOVE = re.compile(
-    r"(?i)\b(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
-    r"date of encounter)\b(?![ \t]*[:#]?[ \t]*(?:\d|[A-Za-z]{3,9}\.?[ \t]+\d))"
+    rf"(?i)\b{_SERVICE_LABEL}\b(?![ \t]*[:#]?[ \t]*(?:\d|[A-Za-z]{{3,9}}\.?[ \t]+\d))"
 )
 _RELATIVE = (
     r"(?:mother|father|brother|sister|son|daughter|wife|husband|spouse|partner|sibling|aunt|uncle|"
