@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from common.errors import IntakeError
 from common.models import Document
@@ -55,20 +55,8 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 def levenshtein(a: str, b: str) -> int:
-    """Edit distance, one NumPy row at a time (insertions via a running minimum)."""
-    if not a:
-        return len(b)
-    if not b:
-        return len(a)
-    codes = np.array([ord(c) for c in b], dtype=np.int64)
-    cols = np.arange(len(b) + 1, dtype=np.int64)
-    prev = cols.copy()
-    cand = np.empty_like(prev)
-    for i, ch in enumerate(a, start=1):
-        cand[0] = i
-        np.minimum(prev[:-1] + (codes != ord(ch)), prev[1:] + 1, out=cand[1:])
-        prev = np.minimum.accumulate(cand - cols) + cols
-    return int(prev[-1])
+    """Edit distance (rapidfuzz, the project's edit-distance library since the OCR matcher)."""
+    return int(Levenshtein.distance(a, b))
 
 
 def normalise_ws(text: str) -> str:
