@@ -209,7 +209,9 @@ def _other_disease(line: LineOfTherapy, facts: ClinicalFacts, policy: Policy) ->
     if set(line.ingredients) & set(marks.ingredients_any):
         return True
     in_line = [t for t in facts.therapies if t.line == line.number and t.assertion == "received"]
-    return any(set(t.targets) & set(marks.targets_any) for t in in_line) or any(
+    # every target of the agent lies outside the disease: a CD19 CAR-T marks a lymphoma's
+    # line, a BCMA/CD19 dual CAR-T given for myeloma does not
+    return any(t.targets and set(t.targets) <= set(marks.targets_any) for t in in_line) or any(
         t.ingredient in marks.ingredients_any for t in in_line
     )
 

@@ -362,8 +362,13 @@ def no_prior_therapy(ctx: Context, rule: NoPriorTherapy) -> Outcome:
     denied_groups = [t.evidence for t in denied] + [
         s.evidence for s in statements if s.assertion == "negated"
     ]
-    # a whole-class denial must cover every class and target the rule bars
-    covered = {t.therapy_class for t in denied} | {s.target for s in statements if s.assertion == "negated"}
+    # a whole-class denial must cover every class and target the rule bars; a class named with
+    # an antigen ("no prior BCMA CAR-T") denies only the class's agents against it
+    covered = (
+        {t.therapy_class for t in denied if not t.targets}
+        | {target for t in denied for target in t.targets}
+        | {s.target for s in statements if s.assertion == "negated"}
+    )
     wanted = set(rule.therapy_classes) | set(rule.targets)
     # a target covers the classes whose members are all directed against it (CAR-T does not:
     # "no prior anti-BCMA therapy" says nothing of a CD19 CAR-T)
@@ -374,7 +379,15 @@ def no_prior_therapy(ctx: Context, rule: NoPriorTherapy) -> Outcome:
         groups = [t.evidence for t in prior] + [s.evidence for s in prior_stated]
         names = ", ".join(sorted({t.ingredient for t in prior} | {s.text for s in prior_stated}))
         trial = " in a clinical trial" if any(t.clinical_trial for t in prior) else ""
-        conflict = full_denial
+        # the documents contradict themselves only where a denial covers what was given:
+        # "no BCMA-targeted therapy, including BCMA CAR-T" beside a lymphoma's CD19 CAR-T does not
+        negated_targets = {s.target for s in statements if s.assertion == "negated"}
+        covers = (
+            bool(prior_stated)
+            or any(not d.targets or set(d.targets) & set(t.targets) for d in denied for t in prior)
+            or any(set(t.targets) & negated_targets for t in prior)
+        )
+        conflict = full_denial and covers
         note = (
             f" The documentation also says no prior {rule.label}: a reviewer must resolve this."
             if conflict
