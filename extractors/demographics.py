@@ -7,7 +7,7 @@ from datetime import date
 
 from common.models import AgeFact, Evidence
 from extractors import cues
-from extractors.dates import find_single_dates
+from extractors.dates import find_birth_dates, find_single_dates
 from extractors.labs import reader
 from extractors.pagetext import PageText
 
@@ -89,7 +89,7 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
                 return AgeFact(years=years, how="stated", evidence=(ev,) if ev else ())
     for match in _DOB.finditer(text.text):
         tail = text.text[match.end() : match.end() + 30]
-        dates = find_single_dates(tail)
+        dates = find_birth_dates(tail)
         if not dates or dates[0][0] > 2 or len(dates[0][2]) != 10:
             continue
         years = age_on(date.fromisoformat(dates[0][2]), reference)

@@ -92,7 +92,10 @@ def extract_facts(
     return ClinicalFacts(
         therapies=tuple(therapies),
         lines=tuple(lines),
-        age=find_age(text, date_of_service) or _member_age(structure, date_of_service),
+        # the age on the request's own date, as the reviewer judges it (the date of service
+        # may be weeks later)
+        age=find_age(text, request_date or date_of_service)
+        or _member_age(structure, request_date or date_of_service),
         date_of_service=date_of_service,
         request_date=request_date,
         request_date_evidence=(request_date_evidence,) if request_date_evidence else (),

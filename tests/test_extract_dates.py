@@ -170,6 +170,19 @@ def test_a_lone_garbled_date_is_no_date() -> None:
         ("Diagnosed at age 55 with MM.\nAge: 61", 61, "stated"),
         ("Date of service: 11/20/2026\nDOB: 04/12/1958", 68, "from_date_of_birth"),
         ("DOS: 03/01/2026\nDate of birth: 12/31/1960", 65, "from_date_of_birth"),
+        # a member born before 1950 (regression: dates of birth were read only from 1950 on)
+        ("DOS: 10/21/2026\nDate of birth: 06/11/1949", 77, "from_date_of_birth"),
+        (
+            "Re: Harold W. Kessinger - DOB 10/30/1946 - Humana ID H71650249\nDate of service: 10/13/2026",
+            79,
+            "from_date_of_birth",
+        ),
+        # on the request's own date, not a date of service weeks later
+        (
+            "Date of request: 10/01/2026\nAnticipated date of service: 11/20/2026\nDOB: 10/15/1958",
+            67,
+            "from_date_of_birth",
+        ),
     ],
 )
 def test_age(text: str, years: int, how: str) -> None:
