@@ -281,6 +281,10 @@ _DENIAL_REACH = 40
 def _answered_no(ent: Span, assertion: str) -> str:
     if assertion != "received" or ent.label_ not in _ANSWER_CHECKED:
         return assertion
+    if (ent._.concept or "").endswith(":naive"):
+        # "BCMA-naive (no belantamab, no bispecific)": the denial after a naive phrase
+        # agrees with it; it answers no question
+        return assertion
     text = doc_text(ent.doc)
     end = text.find("\n", ent.end_char)
     rest = text[ent.end_char : min(end if end >= 0 else len(text), ent.end_char + _DENIAL_REACH)]
