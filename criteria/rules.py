@@ -157,8 +157,16 @@ def min_age(ctx: Context, rule: MinAge) -> Outcome:
     age = ctx.facts.age
     if age is None:
         return Outcome("not_documented", "No age or date of birth found.")
-    how = "stated" if age.how == "stated" else "computed from the date of birth"
     where = pages_of(age.evidence)
+    if age.how == "at_least":
+        if age.years >= rule.years:
+            return Outcome(
+                "met",
+                f"At least {age.years}: a form's question answered yes ({where}); no age is given.",
+                support=(age.evidence,),
+            )
+        return Outcome("not_documented", f"Only 'at least {age.years}' is answered ({where}).")
+    how = "stated" if age.how == "stated" else "computed from the date of birth"
     if age.years >= rule.years:
         return Outcome("met", f"Age {age.years} ({how}, {where}).", support=(age.evidence,))
     return Outcome(

@@ -9,6 +9,7 @@ from common.models import AgeFact, Evidence
 from extractors import cues
 from extractors.dates import find_birth_dates, find_single_dates
 from extractors.labs import reader
+from extractors.mentions import checkbox_answer
 from extractors.pagetext import PageText
 
 _AGE = [
@@ -17,6 +18,8 @@ _AGE = [
     # "Age: 68", but not "diagnosed at age 55"
     re.compile(r"(?i)(?<!at )(?<!by )(?<!since )\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
     re.compile(r"(?i)\baged\s+(\d{2,3})\b"),
+    # "65 years of age"; "18 years of age or older" is a threshold (below)
+    re.compile(r"(?i)\b(\d{2,3})\s*(?:years?|yrs?)\s+of\s+age\b"),
     re.compile(r"\b(\d{2})\s?(?:M|F)\b(?=\s+(?:with|w/|who|presents|pt|patient|h/o|s/p))"),
     # "Pt: 68/F", "Age/Sex: 71 Y / M", "71 Y M"
     re.compile(r"\b(\d{2})\s*(?:y|yr|yrs|years?)?\s*/\s*(?:M|F|male|female)\b", re.I),
@@ -74,7 +77,16 @@ def age_from_identity(dob_iso: str, evidence: Evidence, reference: str | None) -
     return AgeFact(years=years, how="from_date_of_birth", evidence=(evidence,)) if 0 <= years <= 110 else None
 
 
+def _threshold_answer(text: PageText, after: int) -> str | None:
+    """The ticked answer of the question an age threshold stands in ("Is the member 18 years
+    of age or older? [X] Yes [ ] No"), read after the question's mark."""
+    line_end = text.text.find("\n", after)
+    mark = text.text.find("?", after, line_end if line_end >= 0 else len(text.text))
+    return checkbox_answer(text.text, mark + 1) if mark >= 0 else None
+
+
 def find_age(text: PageText, reference: str | None) -> AgeFact | None:
+    at_least: AgeFact | None = None
     for pattern in _AGE:
         for match in pattern.finditer(text.text):
             years = int(match.group(1))
@@ -83,7 +95,12 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
             if _RELATIVE_AFTER.match(after) or _RELATIVE_BEFORE.search(before):
                 continue  # "his 49-year-old mother", "His father, 52 years old"
             if _THRESHOLD_AFTER.match(after) or _THRESHOLD_BEFORE.search(before):
-                continue  # a form's or a policy's threshold: "Member age 18 or older? [X] Yes"
+                # a form's or a policy's threshold: "Member age 18 or older? [X] Yes" is no
+                # age, but answered yes it says the member is at least that old
+                if at_least is None and _threshold_answer(text, match.end()) == "received":
+                    ev = text.evidence(match.start(), match.end())
+                    at_least = AgeFact(years=years, how="at_least", evidence=(ev,) if ev else ())
+                continue
             if 1 <= years <= 110:
                 ev = text.evidence(match.start(), match.end())
                 return AgeFact(years=years, how="stated", evidence=(ev,) if ev else ())
@@ -96,7 +113,7 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
         if 0 <= years <= 110:
             ev = text.evidence(match.start(), match.end() + dates[0][1])
             return AgeFact(years=years, how="from_date_of_birth", evidence=(ev,) if ev else ())
-    return None
+    return at_least
 
 
 def _as_date(value: str | None) -> date | None:

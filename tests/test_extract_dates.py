@@ -177,6 +177,9 @@ def test_a_lone_garbled_date_is_no_date() -> None:
             79,
             "from_date_of_birth",
         ),
+        ("He is 67 years of age.", 67, "stated"),
+        # a form's age-threshold question answered yes: at least that old, no age told
+        ("3. Is the member 18 years of age or older? \u2612 Yes \u2610 No", 18, "at_least"),
         # on the request's own date, not a date of service weeks later
         (
             "Date of request: 10/01/2026\nAnticipated date of service: 11/20/2026\nDOB: 10/15/1958",
@@ -207,3 +210,15 @@ def test_age(text: str, years: int, how: str) -> None:
 )
 def test_date_of_service(text: str, expected: str | None) -> None:
     assert facts_of(text).date_of_service == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is the member 18 years of age or older? \u2610 Yes \u2612 No",  # answered no: no age
+        "Is the member 18 years of age or older? \u2610 Yes \u2610 No",  # not answered
+        "Criteria: the member must be 18 years of age or older.",  # the policy's words
+    ],
+)
+def test_an_age_threshold_not_answered_yes_gives_no_age(text: str) -> None:
+    assert facts_of(text).age is None
