@@ -53,10 +53,32 @@ def test_date_forms(text: str, begin: str | None, finish: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["x6 cycles", "Cycle 1/6", "melphalan 200 mg/m2", "C1D1", "BP 120/80", "pain 5/10", "pain 5/10-7/10"],
+    [
+        "x6 cycles",
+        "Cycle 1/6",
+        "melphalan 200 mg/m2",
+        "C1D1",
+        "BP 120/80",
+        "pain 5/10",
+        "pain 5/10-7/10",
+        # a year inside an identifier (regression: a trial protocol's id dated its CAR-T, a
+        # false prior CAR-T on a product-disposition notice of cells never infused)
+        "Protocol GLTC-2022-07 - Phase 1 investigational CAR-T",
+        "MRN A2019334",
+    ],
 )
 def test_not_dates(text: str) -> None:
     assert find_dates(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("s/p VTd 2016-2017 (PD)", ["2016", "2017"]), ("VTd early 2019 - mid-2019", ["2019", "2019"])],
+)
+def test_years_of_a_range_or_a_season_are_still_years(text: str, years: list[str]) -> None:
+    from extractors.dates import find_single_dates
+
+    assert [value for _, _, value in find_single_dates(text)] == years
 
 
 @pytest.mark.parametrize(
