@@ -57,7 +57,7 @@ _SINGLE = [
     # "Sept 2020 Jan 2021" stays two month-first dates.  "2019 may ..." is a verb.
     re.compile(rf"(?<![\d/.$-])(?P<y>{_YEAR})(?:\s+|-)(?P<mon>(?=[A-Z])(?i:{_MON}))(?![\w-])"),
     # a year alone, but not inside an identifier ("Protocol GLTC-2022-07", "MRN A2019")
-    re.compile(rf"(?<![\d/.$])(?<![A-Z]-)(?<![A-Za-z])(?P<y>{_YEAR})(?![\d])(?!-\d{1,2}(?!\d))"),
+    re.compile(rf"(?<![\d/.$])(?<![A-Z]-)(?<![A-Za-z])(?P<y>{_YEAR})(?![\d])(?!-\d{1, 2}(?!\d))"),
 ]
 # "Mar-Oct 2018": two month names sharing a year.
 _MONTH_PAIR = re.compile(rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|to|through)\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b")

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from common.models import Evidence, RequestFact, RequestHow
 from extractors.lexicon import Row, load_lexicon, read_json
+from extractors.mentions import unticked_box_before
 from extractors.ocr_fuzzy import FuzzyVocabulary
 from extractors.pagetext import PageText
 from extractors.therapies import TherapyMention
@@ -237,6 +238,8 @@ def _code_candidates(text: str, vocab: _Vocabulary) -> list[_Candidate]:
         line = text[line_start : line_end if line_end >= 0 else len(text)]
         if vocab.not_a_request and vocab.not_a_request.search(line):
             continue  # "Q2055 Idecabtagene vicleucel, claim paid 05/2024"
+        if unticked_box_before(text, match.start()):
+            continue  # "[ ] Abecma (idecabtagene vicleucel) Q2055  [X] Carvykti ... Q2056"
         code = match.group("code").upper()
         product = vocab.by_code.get(code)
         labelled = (

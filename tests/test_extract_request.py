@@ -155,3 +155,14 @@ def test_a_drug_field_whose_label_heads_a_column_names_the_request() -> None:
 def test_a_column_label_names_no_request_outside_a_requested_drugs_field(text: str) -> None:
     found = request_of(text)
     assert found is None or found.how != "form_field"
+
+
+def test_the_code_of_an_option_nobody_ticked_is_no_request() -> None:
+    """Regression: "[ ] Abecma (idecabtagene vicleucel) Q2055  [X] Carvykti ... Q2056": both
+    codes counted alike and the first written, Abecma's, chose the policy."""
+    text = (
+        "Product requested   Dose / units\n"
+        "[ ] Abecma (idecabtagene vicleucel) Q2055 [X] Carvykti (ciltacabtagene autoleucel) Q2056\n"
+    )
+    found = request_of(text)
+    assert found is not None and (found.product, found.hcpcs) == (CILTA, "Q2056")
