@@ -28,6 +28,7 @@ from common.vocabulary import LabAnalyte, LabVocabulary, lab_vocabulary, to_anal
 from extractors.dates import find_single_dates
 from extractors.ocr_fuzzy import bounded_distance
 from extractors.pagetext import PageText
+from extractors.structure.index import StructureIndex
 
 Comparator = Literal["<", ">", "<=", ">="]
 
@@ -44,6 +45,9 @@ class LabRow:
     unit: str | None = None  # a unit its column header gives ("Result (g/dL)")
     collected: str | None = None  # a date its column or its table gives
     collected_evidence: Evidence | None = None
+    # Spans of the document text the row's reading leaves out (the other dates' result
+    # cells of a trend report's row): blanked, so offsets and evidence stay the page's.
+    blank: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -423,6 +427,58 @@ def _without_noise(text: PageText, row: LabRow, low_confidence: float) -> str:
     return "".join(chars)
 
 
+def _blanked(row_text: str, row: LabRow) -> str:
+    chars = list(row_text)
+    for lo, hi in row.blank:
+        for i in range(max(lo - row.start, 0), min(hi - row.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def by_dated_column(text: PageText, row: LabRow, index: StructureIndex) -> list[LabRow]:
+    """A row of a cumulative (trend) report as one row per dated result column.
+
+    "kappa  63.0 H  805 H  mg/L" under "Test  05/08/2026  08/02/2026  Units" holds two
+    results, each collected on its column's date: read as one line, the first value would
+    take the row's unit from beyond the second and no date at all.  Each part keeps the row
+    whole (name, unit, range) with the other dates' result cells blanked, and takes its
+    column's date.  A row outside such a table is returned as it is.
+    """
+    words = text.words_in(row.start, row.end)
+    placed = [(w, index.cell_of(w.page, [w.word])) for w in words]
+    table = next((p.table for _, p in placed if p is not None), None)
+    if table is None:
+        return [row]
+    dated = {
+        c.index: (found[0][2], c.header.evidence())
+        for c in table.columns
+        if c.role == "result" and c.header is not None and len(found := find_single_dates(c.header.text)) == 1
+    }
+    if not dated:
+        return [row]
+    cells: dict[int, list[tuple[int, int]]] = {}
+    for w, p in placed:
+        if p is not None and p.table.id == table.id and p.cell.column in dated:
+            cells.setdefault(p.cell.column, []).append((w.start, w.end))
+    parts = []
+    for column, (day, evidence) in sorted(dated.items()):
+        if column not in cells:
+            continue  # no result that day
+        blank = tuple(span for other, spans in cells.items() if other != column for span in spans)
+        parts.append(
+            LabRow(
+                start=row.start,
+                end=row.end,
+                listing=True,
+                unit=row.unit,
+                collected=day,
+                collected_evidence=evidence,
+                blank=blank,
+            )
+        )
+    return parts or [row]
+
+
 _RANGE = re.compile(r"\d+(?:[.,]\d+)?\s*[-–]\s*\d+(?:[.,]\d+)?")
 
 
@@ -462,20 +518,25 @@ def read_labs(
     *,
     diagnoses: Sequence[DiagnosisFact] = (),
     low_confidence: float = 0.6,
+    index: StructureIndex | None = None,
 ) -> list[LabFact]:
-    """Every lab value of the rows (default: the text's own lines), with derived ones."""
+    """Every lab value of the rows (default: the text's own lines), with derived ones.
+    ``index``: the page structure's cells, so a trend report's row is read once per dated
+    result column."""
     lab = reader()
     rows = lab.rows(text) if rows is None else rows
+    if index is not None:
+        rows = [part for row in rows for part in by_dated_column(text, row, index)]
     headings = lab.headings(text, rows)
     facts: list[LabFact] = []
     seen: set[tuple[str, float, str | None, str | None]] = set()
     for row in rows:
-        row_text = _without_noise(text, row, low_confidence)
+        row_text = _blanked(_without_noise(text, row, low_confidence), row)
         readings = lab.read_row(row_text, row.unit)
         if not readings:
             continue
-        for index, r in enumerate(readings):
-            collected, date_text, date_ev = _date_for(text, row, row_text, readings, index, headings)
+        for n, r in enumerate(readings):
+            collected, date_text, date_ev = _date_for(text, row, row_text, readings, n, headings)
             key = (r.analyte, r.value, r.unit, collected)
             if key in seen:
                 continue  # the same value told twice (a table and the letter)
