@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from common.models import BBox, DiagnosisFact, Evidence, LabFact
+from common.models import BBox, DiagnosisFact, Evidence, LabFact, WordSource
 from common.vocabulary import LabAnalyte, LabVocabulary, lab_vocabulary, to_analyte_unit
 from extractors.dates import find_single_dates
-from extractors.ocr_fuzzy import bounded_distance
+from extractors.ocr_fuzzy import CONFUSION_FACTOR, bounded_distance, confusion_key
 from extractors.pagetext import PageText
 from extractors.structure.index import StructureIndex
 
@@ -48,6 +48,7 @@ class LabRow:
     # Spans of the document text the row's reading leaves out (the other dates' result
     # cells of a trend report's row): blanked, so offsets and evidence stay the page's.
     blank: tuple[tuple[int, int], ...] = ()
+    ocr: bool = False  # read by OCR: a test name damaged by a few glyphs is still its name
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,29 @@ class _Reading:
     note: str
     span: tuple[int, int]  # name .. end of the value's cells, in the row
     digits: tuple[int, int]  # the value's digits, in the row
-    misread_unit: bool = False  # the unit was read one glyph from its spelling: review it
+    misread_unit: bool = False  # the unit read one glyph from its spelling, or a zero as "O": review it
+    name_read: str | None = None  # the test name as OCR read it, when that was not its spelling
+    name_share: float = 1.0  # the share of the name that matched its spelling
     cells: tuple[tuple[int, int], ...] = ()  # name, value, flag and unit: what the evidence shows
 
 
 _NUMBER = r"\d{1,5}(?:[.,]\d{1,4})?"
+_WORD = re.compile(r"\S+")
+# A damaged test name may be this many characters per edit from its spelling: one in
+# "lambda PLC", four in "Rerum tree kappa Jiqht chain"; names shorter than the minimum
+# ("M-spike") must be read as spelled.
+_CHARS_PER_EDIT = 7
+_FUZZY_NAME_MIN = 8
+
+
+def _name_share(read: str, spelling: str) -> float:
+    """How much of a damaged name matched: its confidence is the value's times this, the
+    way a fuzzily read drug name's is (extractors/ocr_fuzzy.py)."""
+    key = confusion_key(spelling)
+    distance = bounded_distance(confusion_key(read), key, len(key))
+    return min(CONFUSION_FACTOR, 1.0 - distance / max(len(key), 1))
+
+
 _BULLET = re.compile(r"^[\s\-–•*·>]*")
 
 
@@ -104,6 +123,13 @@ class LabReader:
             rf"(?i){edge[0]}(?:{_alternation(folded).replace(chr(92) + ' ', chr(92) + 's+')}){edge[1]}"
         )
         self.names_cs = re.compile(rf"{edge[0]}(?:{_alternation(exact)}){edge[1]}") if exact else None
+        # OCR-tolerant names: the long spellings (never a bare one: "kappa" needs its unit)
+        self.fuzzy_names = [
+            (name.text.lower(), confusion_key(name.text), len(name.text.split()), row.analyte)
+            for row in vocab.analytes
+            for name in row.names
+            if not name.bare and not name.case_sensitive and len(name.text) >= _FUZZY_NAME_MIN
+        ]
         self.unit_of: dict[str, str] = {}
         for unit, spellings in vocab.unit_spellings.items():
             for spelling in (unit, *spellings):
@@ -123,7 +149,8 @@ class LabReader:
             rf"(?:(?:{fillers})\b[\s:=]*)*"
             rf"(?:(?P<absent>{absent})\b|"
             rf"(?:from\s+{_NUMBER}\s*(?:{units})?\s*(?:to|->|→|-->)\s*)?"
-            rf"(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER})(?![\d/]|[.,]\d)"
+            # "Q,08", "O.4": OCR reads the zero before a decimal separator as a letter
+            rf"(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER}|(?P<oh>[OoQ])[.,]\d{{1,4}})(?![\d/]|[.,]\d)"
             rf"(?:\s*(?:->|→|-->)\s*(?P<num2>{_NUMBER})(?![\d/]|[.,]\d))?"
             rf"{flag.format(n='flag1')}?"
             rf"(?:\s*(?P<unit>{units})(?![\w]))?"
@@ -146,12 +173,14 @@ class LabReader:
 
     # ------------------------------------------------------------------ names and values
 
-    def _names(self, row: str) -> list[tuple[int, int, str]]:
+    def _names(self, row: str, ocr: bool = False) -> list[tuple[int, int, str]]:
         hits = [
             (m.start(), m.end(), " ".join(m.group(0).lower().split())) for m in self.names_ci.finditer(row)
         ]
         if self.names_cs is not None:
             hits += [(m.start(), m.end(), m.group(0)) for m in self.names_cs.finditer(row)]
+        if ocr:
+            hits += self._damaged_names(row, hits)
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
         out: list[tuple[int, int, str]] = []
         for hit in hits:
@@ -160,6 +189,40 @@ class LabReader:
             if out and re.fullmatch(r"\s*\(\s*", row[out[-1][1] : hit[0]]):
                 continue  # "M-spike (SPEP)": a second name in brackets names the same test
             out.append(hit)
+        return out
+
+    def _damaged_names(self, row: str, exact: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Test names OCR damaged by a few glyphs ("lambda PLC", "FIC ratio", "serum fice
+        lambda light chain"): a run of as many words as a long spelling has, within one edit
+        per :data:`_CHARS_PER_EDIT` characters of it after the confusion key, nearer to one
+        analyte's spellings than to any other's, and not over a name read as spelled."""
+        if not any(ch.isdigit() for ch in row):
+            return []  # no value on the line: nothing a name would label
+        words = [(m.start(), m.end()) for m in _WORD.finditer(row)]
+        # a bare name ("kappa") inside the run does not stop it: "kappa PLC" is kappa FLC
+        spelled = [(a, b) for a, b, key in exact if key not in self.bare]
+        found: dict[tuple[int, int], list[tuple[int, str, str]]] = {}
+        for spelling, key, count, analyte in self.fuzzy_names:
+            budget = len(spelling) // _CHARS_PER_EDIT
+            for i in range(len(words) - count + 1):
+                lo, hi = words[i][0], words[i + count - 1][1]
+                while hi > lo and row[hi - 1] in ".,;:)":
+                    hi -= 1
+                window = row[lo:hi]
+                # a spelled name inside the run may be part of a longer damaged one ("Aerum
+                # free lambda light ehain"); one that runs across its edge may not
+                astride = any(a < hi and b > lo and not (lo <= a and b <= hi) for a, b in spelled)
+                if abs(len(window) - len(spelling)) > budget or astride:
+                    continue
+                distance = bounded_distance(confusion_key(window), key, budget)
+                if 0 < distance <= budget or (distance == 0 and window.lower() != spelling):
+                    found.setdefault((lo, hi), []).append((distance, analyte, spelling))
+        out: list[tuple[int, int, str]] = []
+        for (lo, hi), hits in found.items():
+            best = min(d for d, _, _ in hits)
+            nearest = {(a, s) for d, a, s in hits if d == best}
+            if len({a for a, _ in nearest}) == 1:
+                out.append((lo, hi, min(s for _, s in nearest)))
         return out
 
     def _analyte_for(self, row: LabAnalyte, unit: str | None, text: str) -> LabAnalyte:
@@ -178,9 +241,9 @@ class LabReader:
                 return member
         return row
 
-    def read_row(self, row_text: str, header_unit: str | None = None) -> list[_Reading]:
+    def read_row(self, row_text: str, header_unit: str | None = None, ocr: bool = False) -> list[_Reading]:
         readings: list[_Reading] = []
-        names = self._names(row_text)
+        names = self._names(row_text, ocr)
         for i, (start, end, key) in enumerate(names):
             stop = names[i + 1][0] if i + 1 < len(names) else len(row_text)
             match = self.value.match(row_text[end:stop])
@@ -204,6 +267,7 @@ class LabReader:
                 continue  # "IgG kappa 2.1": a bare name needs its own unit beside the value
             analyte = self._analyte_for(row, unit, clause)
             note = ""
+            zero_as_letter = False
             if match.group("absent"):
                 value, comparator, digits = (
                     0.0,
@@ -214,7 +278,14 @@ class LabReader:
                 unit = None
             else:
                 which = "num2" if match.group("num2") else "num"
-                value = _number(match.group(which))
+                if match.group("oh") and which == "num":
+                    if not ocr:
+                        continue  # typed text does not write a zero as a letter
+                    value = _number("0" + match.group("num")[1:])
+                    note = f"a zero read as \u201c{match.group('oh')}\u201d"
+                    zero_as_letter = True
+                else:
+                    value = _number(match.group(which))
                 digits = (end + match.start(which), end + match.end(which))
                 comparator = _comparator(match.group("cmp"))
                 if match.group("num2") or "from" in match.group(0).lower():
@@ -227,6 +298,10 @@ class LabReader:
             )
             if misread:
                 note = "; ".join(x for x in (note, f"unit read as \u201c{misread}\u201d") if x)
+            written_name = " ".join(row_text[start:end].split())
+            name_read = written_name if written_name.lower() != key.lower() else None
+            if name_read:
+                note = "; ".join(x for x in (note, f"test name read as \u201c{name_read}\u201d") if x)
             readings.append(
                 _Reading(
                     analyte=analyte.analyte,
@@ -239,7 +314,9 @@ class LabReader:
                     note=note,
                     span=(start, end + match.end()),
                     digits=digits,
-                    misread_unit=misread is not None,
+                    misread_unit=misread is not None or zero_as_letter,
+                    name_read=name_read,
+                    name_share=_name_share(written_name, key) if name_read else 1.0,
                     cells=tuple(
                         (end + match.start(g), end + match.end(g)) if g else (start, end)
                         for g in ("", "num", "num2", "absent", "flag1", "unit", "fuzzy")
@@ -269,9 +346,10 @@ class LabReader:
         rows: list[LabRow] = []
         spans = text.logical_spans()
         for n, span in enumerate(spans):
-            for start, end in self._listing_rows(text, *span):
+            ocr = any(w.word.source == WordSource.OCR for w in text.words_in(*span))
+            for start, end in self._listing_rows(text, *span, ocr=ocr):
                 line = text.text[start:end]
-                names = self._names(line)
+                names = self._names(line, ocr)
                 if not names:
                     continue
                 if end == span[1] and n + 1 < len(spans) and self._name_ends(line, names):
@@ -280,9 +358,9 @@ class LabReader:
                     if text.line_pages[text.line_of(nxt[0])] == text.line_pages[text.line_of(start)]:
                         end = nxt[1]
                         line = text.text[start:end]
-                        names = self._names(line)
+                        names = self._names(line, ocr)
                 opens = self._opens(line, names)
-                rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16))
+                rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16, ocr=ocr))
         return rows
 
     def _name_ends(self, line: str, names: list[tuple[int, int, str]]) -> bool:
@@ -295,14 +373,16 @@ class LabReader:
         lead = _BULLET.match(line)
         return names[0][0] <= (lead.end() if lead else 0) + 2
 
-    def _listing_rows(self, text: PageText, start: int, end: int) -> list[tuple[int, int]]:
+    def _listing_rows(
+        self, text: PageText, start: int, end: int, *, ocr: bool = False
+    ) -> list[tuple[int, int]]:
         """A listing's logical line cut where a physical line opens with a lab name: rows
         whose last cell ends without punctuation ("... mg/L 3.3-19.4") were joined into one
         run-on line.  A line that does not open with a lab name is prose and stays whole."""
         cuts = [start]
         first_end = text.text.find("\n", start, end)
         first = text.text[start : first_end if first_end >= 0 else end]
-        names = self._names(first)
+        names = self._names(first, ocr)
         if not names or not self._opens(first, names):
             return [(start, end)]  # a sentence that names labs ("Labs 02/20/2026: ..."), not a listing
         at = first_end
@@ -310,7 +390,7 @@ class LabReader:
             nxt = at + 1
             line_end = text.text.find("\n", nxt, end)
             physical = text.text[nxt : line_end if line_end >= 0 else end]
-            names = self._names(physical)
+            names = self._names(physical, ocr)
             if names and self._opens(physical, names):
                 cuts.append(nxt)
             at = line_end
@@ -474,6 +554,7 @@ def by_dated_column(text: PageText, row: LabRow, index: StructureIndex) -> list[
                 collected=day,
                 collected_evidence=evidence,
                 blank=blank,
+                ocr=row.ocr,
             )
         )
     return parts or [row]
@@ -532,7 +613,7 @@ def read_labs(
     seen: set[tuple[str, float, str | None, str | None]] = set()
     for row in rows:
         row_text = _blanked(_without_noise(text, row, low_confidence), row)
-        readings = lab.read_row(row_text, row.unit)
+        readings = lab.read_row(row_text, row.unit, row.ocr)
         if not readings:
             continue
         for n, r in enumerate(readings):
@@ -597,8 +678,10 @@ def _fact(
     low = bool(confs) and min(confs) < low_confidence
     if low:
         notes.append(f"digits read with low OCR confidence ({min(confs):.2f}): read them on the page")
-    low = low or r.misread_unit
+    low = low or r.misread_unit or r.name_read is not None
     ev = _cells_evidence(text, row.start, r.cells)
+    if ev is not None and r.name_share < 1.0 and ev.confidence is not None:
+        ev = ev.model_copy(update={"confidence": ev.confidence * r.name_share})
     return LabFact(
         analyte=r.analyte,
         value=r.value,
