@@ -11,6 +11,7 @@ all fall short, and nothing else on file that could still meet the rule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Literal
 
 from common.models import DatedEvent, LabFact
@@ -52,6 +53,18 @@ def recency(lab: LabFact, ctx: Context, within_days: int) -> Recency:
     if fewest > within_days:
         return "too_old"
     return "unsure"
+
+
+def _last_day(lab: LabFact, within_days: int) -> date | None:
+    """The last day of a request this result is recent enough for: its earliest possible
+    collection day, plus the window."""
+    span = date_span(lab.collected)
+    return span[0] + timedelta(days=within_days) if span else None
+
+
+def _until(lab: LabFact, within_days: int) -> str:
+    day = _last_day(lab, within_days)
+    return f"; it is recent enough if the request was made by {day.isoformat()}" if day else ""
 
 
 def describe(lab: LabFact) -> str:
@@ -100,9 +113,20 @@ def _gap_reason(label: str, labs: Sequence[LabFact], ctx: Context, within_days: 
             parts.append(f"{describe(lab)} may be older than {within_days} days")
             requests.append(f"The exact collection date of the {label} result on {pages_of(lab.evidence)}")
         elif state == "no_reference":
-            parts.append(f"{describe(lab)}: the date of the request is not known")
+            parts.append(
+                f"{describe(lab)}: the documents state no date of the request{_until(lab, within_days)}"
+            )
     if ctx.reference is None:
-        requests.append("The date of the request (to check how recent the laboratory results are)")
+        # A packet's newest document dates it no later than the request, so counting from
+        # it could only make a result look more recent than it is: the date the request was
+        # made or received is the reviewer's to give, and the report says what it decides.
+        latest = [_last_day(lab, within_days) for lab in labs if lab.collected is not None]
+        until = (
+            f" (results are recent enough if it was made by {max(d for d in latest if d)})"
+            if any(latest)
+            else ""
+        )
+        requests.append(f"The date the request was made or received{until}")
     return sentence("; ".join(parts)), requests
 
 

@@ -169,6 +169,22 @@ def test_recency_is_measured_against_the_date_of_the_request() -> None:
     assert status(late, "measurable_disease") == "not_documented"
 
 
+def test_a_request_with_no_date_is_not_dated_by_its_newest_document() -> None:
+    """The text rendering of a packet whose cover sheet alone gave the date: the newest
+    document (a tumor board two days after the labs) dates the packet no later than the
+    request, so counting from it could only make the labs look fresher than they are, a
+    wrong 'met' waiting to happen.  The gap names the one date the reviewer must supply
+    and the day until which the results are recent enough."""
+    facts = carvykti_facts(date_of_service=None, request_date=None)
+    r = result(facts, "measurable_disease")
+    assert r.status == "not_documented"
+    assert "it is recent enough if the request was made by 2026-11-01" in r.reason
+    report = evaluate(facts, POLICY)
+    assert report.determination == "needs_information"
+    asked = [m for m in report.missing if m.startswith("The date the request was made or received")]
+    assert asked and "2026-11-01" in asked[0]
+
+
 BCMA = [
     ("a target statement of none", (NO_BCMA,), (), "met"),
     ("belantamab received", (NO_BCMA,), (therapy("belantamab mafodotin", 3, start="2023-01"),), "not_met"),
