@@ -56,8 +56,10 @@ def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
 def _result(c: Criterion, outcome: Outcome, trusted: Trust) -> CriterionResult:
     decided = outcome.status in ("met", "not_met")
     shaky = [g for g in outcome.support if not trusted(g)]
-    needs_review = decided and (outcome.conflict or not outcome.support or bool(shaky))
+    needs_review = decided and (outcome.conflict or outcome.review or not outcome.support or bool(shaky))
     reason = outcome.reason
+    if decided and outcome.review and not shaky:
+        reason += " The value was read from a damaged print and flagged: a reviewer must confirm it."
     if decided and shaky:
         reason += (
             f" It rests on words read with low confidence or without a location ({pages_of(shaky[0])}):"

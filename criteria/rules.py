@@ -512,13 +512,17 @@ def any_of(ctx: Context, rule: AnyOf) -> Outcome:
     outcomes = [evaluate_rule(ctx, r) for r in rule.rules]
     met = [o for o in outcomes if o.status == "met"]
     if met:
-        chosen = next((o for o in met if not o.conflict and all(ctx.trusted(g) for g in o.support)), met[0])
+        chosen = next(
+            (o for o in met if not o.conflict and not o.review and all(ctx.trusted(g) for g in o.support)),
+            met[0],
+        )
         return Outcome(
             "met",
             f"{sentence(rule.label, stop=False)}: {chosen.reason}",
             support=chosen.support,
             context=chosen.context,
             conflict=chosen.conflict,
+            review=chosen.review,
         )
     parts = "; ".join(f"({chr(97 + i)}) {o.reason.rstrip('.')}" for i, o in enumerate(outcomes))
     if all(o.status == "not_met" for o in outcomes):
@@ -528,6 +532,7 @@ def any_of(ctx: Context, rule: AnyOf) -> Outcome:
             support=tuple(g for o in outcomes for g in o.support),
             context=flatten([o.context for o in outcomes]),
             conflict=any(o.conflict for o in outcomes),
+            review=any(o.review for o in outcomes),
         )
     return Outcome(
         "not_documented",
@@ -547,6 +552,7 @@ def all_of(ctx: Context, rule: AllOf) -> Outcome:
             support=tuple(g for o in failed for g in o.support),
             context=flatten([o.context for o in outcomes]),
             conflict=any(o.conflict for o in failed),
+            review=any(o.review for o in failed),
         )
     if all(o.status == "met" for o in outcomes):
         return Outcome(
@@ -555,6 +561,7 @@ def all_of(ctx: Context, rule: AllOf) -> Outcome:
             support=tuple(g for o in outcomes for g in o.support),
             context=flatten([o.context for o in outcomes]),
             conflict=any(o.conflict for o in outcomes),
+            review=any(o.review for o in outcomes),
         )
     gaps = [o for o in outcomes if o.status == "not_documented"]
     return Outcome(

@@ -106,7 +106,7 @@ def extract_facts(
         findings=tuple(clinical.findings(text, request.product if request else None)),
         history=history,
         request=request,
-        labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence)),
+        labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence, index=index)),
         events=(*progression_events(mentions, text, lexicon), *last_dose_events(text)),
         sites=tuple(site_findings(mentions, text, lexicon, index)),
         target_statements=tuple(target_statements(mentions, text, index)),
