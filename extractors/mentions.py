@@ -173,6 +173,7 @@ def checkbox_answer(text: str, after: int) -> str | None:
 
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-hA-H][.)]|[-*\u2022\u25aa\u25cf\u2013])\s")
 _SENTENCE_END = re.compile(r"[.!?:]\W*$")
+_INLINE_ITEM = re.compile(r"\(\s*(?:[a-hA-H]|\d{1,2})\s*\)|(?<![\w.])\d{1,2}\)")
 _ITEM_LOOKAHEAD = 6  # lines an item's wrapped sentences may run before the next item
 
 
@@ -192,7 +193,8 @@ def _in_list_under_title(ent: Span, text: str) -> bool:
     lines = text[start + 1 : line_end if line_end >= 0 else len(text)].split("\n")
     after = text[line_end + 1 :].split("\n", _ITEM_LOOKAHEAD)[:_ITEM_LOOKAHEAD] if line_end >= 0 else []
     previous = text[title.start_char : start]
-    items = 0
+    # a list that starts on the lead-in's own line ("Options: (a) ide-cel, (b) cilta-cel,")
+    items = 1 if _INLINE_ITEM.search(text, title.end_char, start) else 0
     for index, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:

@@ -494,3 +494,16 @@ def test_cellular_therapy_names_car_t_only_where_it_is_denied() -> None:
     assert assertions("He has had no other myeloma therapy and no cellular therapy.", CAR_T) == {"negated"}
     for text in ("Seen at the Cellular Therapy program for evaluation.", "s/p BMT/cellular therapy 2019."):
         assert not [t for t in therapies(text) if t.therapy_class == "car_t"]
+
+
+def test_options_named_after_a_few_words_or_lettered_on_the_lead_ins_line_are_options() -> None:
+    """Regression: "Other options remaining include ... linvoseltamab" and a bulleted
+    "- Discussed options at length: (a) ide-cel, ... (e) selinexor-based." wrapping onto the
+    next line left their later drugs received, each a drug in no listed line."""
+    named = "Other options remaining include BCMA bispecific antibodies (teclistamab,\nlinvoseltamab)."
+    assert assertions(named, "linvoseltamab") == {"discussed"}
+    lettered = (
+        "- Discussed options at length: (a) ide-cel (Abecma), (b) cilta-cel, (c) talquetamab\n"
+        "(GPRC5D), (d) clinical trial, (e) selinexor-based.\n"
+    )
+    assert assertions(lettered, "selinexor") == {"discussed"}
