@@ -167,10 +167,14 @@ def _placement(event: Event, text: PageText) -> Placement:
         # a form's checkbox list ("Prior agents received: [X] lenalidomide [X] bortezomib")
         # says what was received, not as a history: it opens no line
         return Placement.MENTION
-    if event.dated or event.explicit is not None or _list_item_head(event, text):
+    if event.dated or any(i.entry == "table_row" for i in event.items):
+        return Placement.ENTRY  # a dated statement, or a row of a history table dated or not
+    if event.explicit is not None and _recap_after_number(event, text):
+        # "... his first line, the carfilzomib, and DPd - he has been exposed to
+        # lenalidomide, bortezomib": the sentence's line number is not this recap's
+        return Placement.MENTION
+    if event.explicit is not None or _list_item_head(event, text):
         return Placement.ENTRY
-    if any(i.entry == "table_row" for i in event.items):
-        return Placement.ENTRY  # a row of a history table, dated or not
     if _summed_up(event, text):
         # "Refractory to lenalidomide, pomalidomide, carfilzomib, bortezomib", "having had
         # ...": a recap of exposure, whatever sequence words its sentence also holds
@@ -185,6 +189,18 @@ def _summed_up(event: Event, text: PageText) -> bool:
     sentence: the clause sums up exposure or refractoriness."""
     first = min(event.items, key=lambda item: item.offset)
     return cues.search("summary", text.text[first.sent_start : first.offset]) is not None
+
+
+def _recap_after_number(event: Event, text: PageText) -> bool:
+    """A summary cue between the sentence's line number and the event's first drug: "...
+    VCd/ASCT/len as his first line, the carfilzomib, and DPd - and he has been exposed to
+    lenalidomide, bortezomib": the number was the earlier clause's, the drugs are a recap."""
+    from extractors.numbering import explicit_number  # numbering builds on this module
+
+    first = min(event.items, key=lambda item: item.offset)
+    before = text.text[first.sent_start : first.offset]
+    found = list(cues.pattern("summary").finditer(before))
+    return bool(found) and explicit_number(before[found[-1].end() :]) is None
 
 
 def _same_event(last: Event, item: TherapyMention, text: PageText) -> bool:

@@ -535,3 +535,18 @@ def test_a_refractoriness_recap_with_sequence_words_opens_no_line_and_an_episode
     assert len(recap.lines) == 2
     episode = facts_of(history + "She then received DPd, to which she was refractory.\n")
     assert len(episode.lines) == 3
+
+
+def test_a_recap_in_a_sentence_that_names_a_line_opens_no_line() -> None:
+    """Regression: "... VCd/ASCT/len as his first line, the carfilzomib, and DPd - and he has
+    been exposed to lenalidomide, bortezomib ..." took the sentence's "first line" for the
+    recap's own number: the recap became line 1 and swallowed the history told before it."""
+    text = (
+        "He received bortezomib-based induction (Velcade, Cytoxan) and then an autologous stem cell"
+        " transplant in 2018, followed by lenalidomide maintenance.\n"
+        "He then had carfilzomib in Florida in 2021.\nHe started DPd with me in 10/2022.\n"
+        "So he has had three lines - VCd/ASCT/len as his first line,\nthe carfilzomib in Florida, and DPd"
+        " with me - and he has been exposed to lenalidomide, bortezomib,\ncarfilzomib, daratumumab and"
+        " pomalidomide.\n"
+    )
+    assert [line.start for line in facts_of(text).lines] == ["2018", "2021", "2022-10"]
