@@ -58,9 +58,6 @@ class CarTGeneric(Row):
     ingredient: str
     phrases: list[str]
     case_sensitive: list[str] = []
-    # Broader words that name CAR-T only in a denial: "no cellular therapy" says no CAR-T,
-    # but "seen at the Cellular Therapy program" or "BMT/cellular therapy" gave no CAR-T.
-    denial_only_phrases: list[str] = []
     source: str = Field(min_length=2)
 
 

@@ -119,7 +119,6 @@ def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
             yield CAR_T, f"car_t_trial:{product.ingredient}", term, False
     generic = lexicon.car_t_generic
     yield from _phrases(CAR_T, f"car_t:{generic.ingredient}", generic.phrases, generic.case_sensitive)
-    yield from _phrases(CAR_T, f"car_t_denial:{generic.ingredient}", generic.denial_only_phrases, [])
     for index, regimen in enumerate(lexicon.regimens):
         for name in regimen.names:
             for variant in _regimen_variants(name):

@@ -205,8 +205,6 @@ class TherapyBuilder:
                 # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
                 # whose boxes were not read asks; it does not say
                 assertion = "uncertain"
-            if mention.concept.startswith("car_t_denial:") and assertion != "negated":
-                continue  # "cellular therapy" names a CAR-T only where it is denied
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -255,7 +253,7 @@ class TherapyBuilder:
             letter = mention.text.split()[0].rstrip("-")
             regimen = letter if letter in drug.maintenance_letters else None
             return [(drug.ingredient, drug.therapy_class, drug.role, regimen, None, False)]
-        if kind in {"car_t", "car_t_trial", "car_t_denial"}:
+        if kind in {"car_t", "car_t_trial"}:
             return [(rest, "car_t", "systemic", None, None, kind == "car_t_trial")]
         if kind == "regimen":
             row = self.lexicon.regimens[int(rest)]
