@@ -228,22 +228,11 @@ def _transmission_stamps(text: PageText) -> list[tuple[str, int, int]]:
 def date_under(text: PageText, start: int, end: int) -> tuple[str, int, int] | None:
     """The full date printed under a label, in its column: a form or a header/value table
     ("Date of request   Date of service" over "07/19/2026   08/02/2026")."""
-    label = text.words_in(start, end)
-    if not label:
+    below = text.value_line_below(start, end)
+    if below is None:
         return None
-    page, x0, x1 = label[0].page, min(w.word.bbox.x0 for w in label), max(w.word.bbox.x1 for w in label)
-    line_no = text.line_of(start)
-    for below in (line_no + 1, line_no + 2):
-        if below >= len(text.line_starts) or text.line_pages[below] != page:
-            return None
-        begin = text.line_starts[below]
-        line = text.line_text(below)
-        for s0, s1, value in find_single_dates(line):
-            if len(value) != 10:
-                continue
-            words = text.words_in(begin + s0, begin + s1)
-            if words and min(w.word.bbox.x1 for w in words) > x0 and max(w.word.bbox.x0 for w in words) < x1:
-                return value, begin + s0, begin + s1
-        if line.strip():
-            return None  # only the first line with text below the label holds its value
+    begin, line, x0, x1 = below
+    for s0, s1, value in find_single_dates(line):
+        if len(value) == 10 and text.in_column(begin + s0, begin + s1, x0, x1):
+            return value, begin + s0, begin + s1
     return None

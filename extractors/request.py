@@ -164,28 +164,15 @@ def _under_header_candidates(text: PageText, vocab: _Vocabulary) -> list[_Candid
             # "Drug name" heads a medication list's column too: only a requested drug's
             # label, or one under a "Drug requested" heading, names the request
             continue
-        words = text.words_in(label.start(), label.end())
-        if not words:
+        below = text.value_line_below(label.start(), label.end())
+        if below is None:
             continue
-        page = words[0].page
-        x0, x1 = min(w.word.bbox.x0 for w in words), max(w.word.bbox.x1 for w in words)
-        for below in (line_no + 1, line_no + 2):
-            if below >= len(text.line_starts) or text.line_pages[below] != page:
-                break
-            begin = text.line_starts[below]
-            line = text.line_text(below)
-            if _BOX_GLYPH.search(line):
-                break  # "[ ] Abecma  [X] Carvykti": options, for the checkbox readers to read
-            for start, end, product, factor in _names_in(text.text, begin, begin + len(line), vocab):
-                under = text.words_in(start, end)
-                if (
-                    under
-                    and min(w.word.bbox.x1 for w in under) > x0
-                    and max(w.word.bbox.x0 for w in under) < x1
-                ):
-                    found.append(_Candidate(FORM, "form_field", product, None, start, end, factor))
-            if line.strip():
-                break  # only the first line with text below the label holds its value
+        begin, line, x0, x1 = below
+        if _BOX_GLYPH.search(line):
+            continue  # "[ ] Abecma  [X] Carvykti": options, for the checkbox readers to read
+        for start, end, product, factor in _names_in(text.text, begin, begin + len(line), vocab):
+            if text.in_column(start, end, x0, x1):
+                found.append(_Candidate(FORM, "form_field", product, None, start, end, factor))
     return found
 
 
