@@ -184,11 +184,16 @@ def _placement(event: Event, text: PageText) -> Placement:
     return Placement.MENTION
 
 
+def _sentence_before(event: Event, text: PageText) -> str:
+    """The words of its sentence before the event's first drug."""
+    first = min(event.items, key=lambda item: item.offset)
+    return text.text[first.sent_start : first.offset]
+
+
 def _summed_up(event: Event, text: PageText) -> bool:
     """A summary cue (lexicons/cues.json "summary") before the event's first drug in its
     sentence: the clause sums up exposure or refractoriness."""
-    first = min(event.items, key=lambda item: item.offset)
-    return cues.search("summary", text.text[first.sent_start : first.offset]) is not None
+    return cues.search("summary", _sentence_before(event, text)) is not None
 
 
 def _recap_after_number(event: Event, text: PageText) -> bool:
@@ -197,8 +202,7 @@ def _recap_after_number(event: Event, text: PageText) -> bool:
     lenalidomide, bortezomib": the number was the earlier clause's, the drugs are a recap."""
     from extractors.numbering import explicit_number  # numbering builds on this module
 
-    first = min(event.items, key=lambda item: item.offset)
-    before = text.text[first.sent_start : first.offset]
+    before = _sentence_before(event, text)
     found = list(cues.pattern("summary").finditer(before))
     return bool(found) and explicit_number(before[found[-1].end() :]) is None
 
