@@ -1,7 +1,6 @@
 """Cumulative (trend) lab reports: a row holds one result per collection date, the dates
 head the result columns.  Read as one line, the first value took the unit from beyond the
-second and no date.  (An EHR export's tab-separated table, which does not read as a table
-yet, waits on branch 'policy' for its reading change and the recordings it makes stale.)"""
+second and no date; an EHR export's tab-separated table did not even read as a table."""
 
 from __future__ import annotations
 
@@ -41,6 +40,16 @@ def trend_labs(text: str) -> list[LabFact]:
     return [f for f in read_labs(build_page_text(pages), index=index) if not f.derived]
 
 
+def test_tab_separated_cells_line_up_as_columns_however_long_a_cell() -> None:
+    """expandtabs(8) put '63.0 H' after a 28-character name at column 32 and '0.4' after a
+    14-character one at column 16: no column band, no table."""
+    pages = text_pages(TREND)
+    tables = document_structure(pages).tables
+    assert len(tables) == 1
+    assert [c.role for c in tables[0].columns] == ["test", "result", "result", "units", "reference_range"]
+    assert [c.header.text for c in tables[0].columns if c.header][1:3] == ["05/08/2026", "08/02/2026"]
+
+
 def test_each_dated_result_column_gives_its_own_value_unit_and_date() -> None:
     got = {(f.analyte, f.collected): (f.value, f.unit) for f in trend_labs(aligned(TREND))}
     assert got[("serum_m_protein", "2026-05-08")] == (0.4, "g/dL")
@@ -48,6 +57,14 @@ def test_each_dated_result_column_gives_its_own_value_unit_and_date() -> None:
     assert got[("kappa_flc", "2026-05-08")] == (63.0, "mg/L")
     assert got[("kappa_flc", "2026-08-02")] == (805.0, "mg/L")
     assert got[("flc_ratio", "2026-08-02")] == (143.75, None)
+
+
+def test_the_tab_separated_export_reads_as_its_printed_layout_does() -> None:
+    def read(text: str) -> set[tuple]:
+        return {(f.analyte, f.collected, f.value, f.unit) for f in trend_labs(text)}
+
+    assert read(TREND) == read(aligned(TREND))
+    assert ("kappa_flc", "2026-08-02", 805.0, "mg/L") in read(TREND)
 
 
 def test_an_empty_cell_of_a_date_is_no_value_that_day() -> None:
