@@ -258,6 +258,10 @@ class HistoryFact(Frozen):
     status: HistoryStatus
     reason: str
     evidence: tuple[Evidence, ...] = ()
+    # partial because the documentation itself says so (records to follow, pages missing
+    # against the cover sheet), not because this service's reading found lines or drugs
+    # that do not add up: only then is a count beyond the listed lines explained
+    said_partial: bool = False
 
 
 RequestHow = Literal["form_field", "request_wording", "billing_code", "mentioned"]

@@ -59,7 +59,8 @@ def _result(c: Criterion, outcome: Outcome, trusted: Trust) -> CriterionResult:
     needs_review = decided and (outcome.conflict or outcome.review or not outcome.support or bool(shaky))
     reason = outcome.reason
     if decided and outcome.review and not shaky:
-        reason += " The value was read from a damaged print and flagged: a reviewer must confirm it."
+        flagged = "The value was read from a damaged print and flagged: a reviewer must confirm it."
+        reason += " " + (outcome.review_why or flagged)
     if decided and shaky:
         reason += (
             f" It rests on words read with low confidence or without a location ({pages_of(shaky[0])}):"

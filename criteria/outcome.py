@@ -31,6 +31,8 @@ class Outcome:
     # the reader flagged a value the status rests on (a lab whose name or digits OCR
     # damaged): a human must confirm it before it counts
     review: bool = False
+    # why, when it is not a flagged value: the sentence the reviewer reads
+    review_why: str = ""
 
 
 @dataclass(frozen=True)

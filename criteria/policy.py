@@ -136,6 +136,11 @@ class LinesHaveDates(_Frozen):
     require: Literal["start"] = "start"
     per_line_request: str = Field(min_length=1)
     unlisted_lines_request: str = Field(min_length=1)
+    # Which lines must show their dates.  "listed": the lines the documentation describes
+    # (its history, table or list); a count it states beyond them ("3 prior LOT" beside one
+    # listed line) and a drug named in passing in no line are told to the reviewer, not
+    # required.  "every_line": those too, each as a request.
+    judges: Literal["listed", "every_line"] = "every_line"
     # a drug the documentation names as received but places in no line of therapy
     unplaced_request: str = Field(
         default="The line of therapy and the dates of {drugs}, named as received but in no listed line",

@@ -444,8 +444,13 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
     requests: list[str] = []
     stated = facts.stated_prior_lines
     listed = len(facts.lines)
-    if stated is not None and stated > listed:
+    beyond = stated is not None and stated > listed  # a count told beyond the lines described
+    outside = unplaced(facts)
+    every_line = rule.judges == "every_line"
+    if beyond and every_line:
         requests.append(rule.unlisted_lines_request.format(stated=stated, listed=listed))
+    # A line the numbering names but OCR could not read is a listed line: its dates are on
+    # the page, unread, under either scope.
     unread = unlisted_line_numbers(facts)
     for number in unread:
         requests.append(
@@ -456,8 +461,7 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
                 drugs="named in the documentation but not legible",
             )
         )
-    outside = unplaced(facts)
-    for name in sorted({t.ingredient for t in outside}):
+    for name in sorted({t.ingredient for t in outside} if every_line else ()):
         requests.append(rule.unplaced_request.format(drugs=name))
     undated = [line for line in facts.lines if not line.start and not line.start_unreadable]
     # Written but not legible to OCR: the documentation lists the date, the reviewer reads it.
@@ -474,13 +478,13 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
         parts = []
         if undated:
             parts.append(f"{len(undated)} of {listed} listed line(s) have no start date")
-        if stated is not None and stated > listed:
+        if beyond and every_line:
             parts.append(f"{stated} prior lines are stated but {listed} listed")
         if unread:
             parts.append(
                 "line(s) " + ", ".join(map(str, unread)) + " of the numbered history could not be read"
             )
-        if outside:
+        if outside and every_line:
             parts.append(
                 ", ".join(sorted({t.ingredient for t in outside}))
                 + " named as received but in no listed line"
@@ -496,10 +500,28 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
         " which is not a valid date: read it on the page."
         for line in illegible
     )
+    untold = []
+    if beyond:
+        untold.append(f"states {stated} prior lines and describes {listed}")
+    if outside:
+        drugs = ", ".join(sorted({t.ingredient for t in outside}))
+        untold.append(f"names {drugs} as received in no listed line")
+    explained = facts.history is not None and facts.history.said_partial
+    if untold and explained:
+        note += f" The documentation {' and '.join(untold)}; it says its history is partial."
     return Outcome(
         "met",
         f"All {listed} listed line(s) have a start date ({pages_of(_flatten(groups))}).{note}",
         support=groups,
+        # Lines the documentation does not describe need no dates, but where it does not
+        # say why they are missing, this reading may have lost a line: a human looks.
+        review=bool(untold) and not explained,
+        review_why=(
+            f"But the documentation {' and '.join(untold)}: a reviewer must confirm that no line"
+            " of the history went unread."
+            if untold and not explained
+            else ""
+        ),
     )
 
 

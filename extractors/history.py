@@ -51,9 +51,10 @@ def history_fact(
             status="partial",
             reason=f"The documentation says: \u201c{partial.text}\u201d.",
             evidence=(partial,),
+            said_partial=True,
         )
     if missing_pages:
-        return HistoryFact(status="partial", reason=missing_pages[0].message)
+        return HistoryFact(status="partial", reason=missing_pages[0].message, said_partial=True)
     if exposure_only:
         names = ", ".join(sorted({i.ingredient for i in exposure_only}))
         ev = tuple(e for i in exposure_only for e in i.evidence)[:4]

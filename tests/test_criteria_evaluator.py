@@ -22,6 +22,7 @@ from common.models import (
     ClinicalFacts,
     DiagnosisFact,
     Finding,
+    HistoryFact,
     LineOfTherapy,
     StatusFact,
 )
@@ -244,14 +245,14 @@ TRAPS = [
         "not_documented",
     ),
     (
-        "4 prior lines stated, 2 listed: dates of the rest are missing",
+        "4 prior lines stated, 2 listed: the listed lines carry the dates the policy asks for",
         "line_dates",
         complete_facts(
             **history((DRD, "2021-01", "2022-01"), (KD, "2022-03", None)),
             stated_prior_lines=4,
             stated_prior_lines_evidence=(ev(1, "4 prior LOT"),),
         ),
-        "not_documented",
+        "met",
     ),
     (
         "'1 prior line' stated, none listed",
@@ -507,15 +508,6 @@ MISSING = [
         complete_facts(**history((DRD, None, "2021"), (KPD, "2022-04", None))),
         "Start date of the first line of therapy (daratumumab, lenalidomide, dexamethasone)",
     ),
-    (
-        "4 stated, 2 listed",
-        complete_facts(
-            **history((DRD, "2021-01", "2022-01"), (KD, "2022-03", None)),
-            stated_prior_lines=4,
-            stated_prior_lines_evidence=(ev(1, "4 prior LOT"),),
-        ),
-        "the documentation states 4 prior lines but lists 2",
-    ),
     ("no R/R status", complete_facts(disease_status=()), "relapsed or refractory"),
 ]
 
@@ -706,3 +698,52 @@ def test_numbers_out_of_step_with_the_dates_are_misread_digits_not_missing_lines
     numbers = (1, 4, 5)
     renumbered = tuple(line.model_copy(update={"number": n}) for line, n in zip(lines, numbers, strict=True))
     assert unlisted_line_numbers(ClinicalFacts(lines=renumbered)) == []
+
+
+FOUR_STATED_TWO_LISTED = {
+    **history((DRD, "2021-01", "2022-01"), (KD, "2022-03", None)),
+    "stated_prior_lines": 4,
+    "stated_prior_lines_evidence": (ev(1, "4 prior LOT"),),
+}
+
+
+def test_a_count_beyond_the_listed_lines_goes_to_a_reviewer_unless_the_document_explains_it() -> None:
+    """'4 prior LOT' beside two described lines: the policy's dates are those of the lines the
+    documentation lists, but this reading may have lost the other two, so a human looks."""
+    report = evaluate(complete_facts(**FOUR_STATED_TWO_LISTED), CURRENT)
+    dates = next(c for c in report.criteria if c.id == "line_dates")
+    assert dates.status == "met" and dates.needs_review
+    assert "states 4 prior lines and describes 2" in dates.reason
+    assert report.determination == "needs_information"
+
+
+def test_a_history_the_document_calls_partial_explains_the_lines_it_does_not_list() -> None:
+    said = HistoryFact(
+        status="partial",
+        reason="The documentation says: records have been requested.",
+        evidence=(ev(1, "records have been requested"),),
+        said_partial=True,
+    )
+    report = evaluate(complete_facts(**FOUR_STATED_TWO_LISTED, history=said), CURRENT)
+    dates = next(c for c in report.criteria if c.id == "line_dates")
+    assert dates.status == "met" and not dates.needs_review
+    assert "says its history is partial" in dates.reason
+
+
+def test_a_drug_named_in_no_listed_line_goes_to_a_reviewer() -> None:
+    passing = therapy("carfilzomib", None)
+    report = evaluate(complete_facts(therapies=(*complete_facts().therapies, passing)), CURRENT)
+    dates = next(c for c in report.criteria if c.id == "line_dates")
+    assert dates.status == "met" and dates.needs_review and "carfilzomib" in dates.reason
+
+
+def test_a_policy_that_asks_for_every_line_requests_the_unlisted_ones() -> None:
+    """The scope is the policy file's: 'every_line' asks for the lines only counted."""
+    raw = CURRENT.model_dump(mode="json")
+    for c in raw["criteria"]:
+        if c["id"] == "line_dates":
+            c["rule"]["judges"] = "every_line"
+    strict = type(CURRENT).model_validate(raw)
+    report = evaluate(complete_facts(**FOUR_STATED_TWO_LISTED), strict)
+    assert next(c.status for c in report.criteria if c.id == "line_dates") == "not_documented"
+    assert any("the documentation states 4 prior lines but lists 2" in m for m in report.missing)

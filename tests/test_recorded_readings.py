@@ -77,4 +77,4 @@ def test_a_plain_text_export_is_never_recorded_so_its_layout_is_outside_the_fing
     pages = tuple(text_pages("Test\t05/08/2026\tUnits\nSPEP M-protein\t0.4\tg/dL\n"))
     document = Document(sha256="cd" * 32, source_type="text", pages=pages)
     assert not needs_ocr(document)
-    assert _NOT_IN_IMAGE_READINGS == {"text.py"}
+    assert {"text.py"} == _NOT_IN_IMAGE_READINGS
