@@ -206,3 +206,66 @@ def test_each_reading_is_scored_once(
     readings = engine.calls - (1 if any(r.conf < 30 for r in rows) else 0)  # less the doubtful words' strip
     assert len(calls) == scorings
     assert readings >= scorings
+
+
+class _BySize:
+    """An engine whose reading depends on the image: the whole page reads ``page``, any
+    smaller image (a sample, a strip) reads ``sample``.  Records the sizes it was given."""
+
+    def __init__(self, size: tuple[int, int], page: Sequence[RawWord], sample: Sequence[RawWord]) -> None:
+        self.size, self.page, self.sample = size, page, sample
+        self.sizes: list[tuple[int, int]] = []
+
+    def recognise(self, image: Image.Image, *, dpi: int, timeout: float) -> Sequence[RawWord]:
+        self.sizes.append(image.size)
+        return self.page if image.size == self.size else self.sample
+
+    def orientation(self, image: Image.Image, *, dpi: int, timeout: float) -> OsdResult | None:
+        return None
+
+
+def _band_rows(texts: Sequence[str], conf: float, top: int) -> list[RawWord]:
+    return [RawWord(t, 120 + 220 * i, top, 200, 40, conf, 1, 1, 1) for i, t in enumerate(texts)]
+
+
+GOOD = ["Multiple", "myeloma", "relapsed", "refractory"]
+GARBLED = ["multiple", "myctonia.", "molapred", "ictraciinvy"]
+
+
+@pytest.mark.parametrize(
+    ("sample", "whole_read"),
+    [
+        (_band_rows(GARBLED, 40, 30), False),  # the sample reads worse: the page is not read again
+        (_band_rows(GOOD, 96, 30), True),  # the sample reads better: the whole plain page is read
+    ],
+)
+def test_the_plain_image_is_read_whole_only_when_its_sample_reads_better(
+    sample: list[RawWord], whole_read: bool
+) -> None:
+    image = _page(table=False, boxes=False)
+    plain = normalise.plain(image, (300.0, 300.0), 300, 0)
+    rows = _band_rows(GOOD[:2] + GARBLED[2:], 70, 700)  # in the middle third
+    engine = _BySize(plain.image.size, rows, sample)
+    assert ocr.plain_may_win(engine, plain, plain, rows, timeout=60) is whole_read
+    assert len(engine.sizes) == 1 and engine.sizes[0][0] == plain.image.width
+    assert engine.sizes[0][1] < plain.image.height // 2  # a third of the page, cut between lines
+
+
+def test_a_page_with_no_words_in_the_sample_band_is_read_whole_without_a_sample() -> None:
+    image = _page(table=False, boxes=False)
+    plain = normalise.plain(image, (300.0, 300.0), 300, 0)
+    rows = _band_rows(GARBLED, 70, 100)  # all in the top third
+    engine = _BySize(plain.image.size, rows, [])
+    assert ocr.plain_may_win(engine, plain, plain, rows, timeout=60)
+    assert engine.sizes == []
+
+
+def test_a_fair_page_whose_plain_sample_reads_worse_costs_one_sample_not_a_second_page() -> None:
+    image = _page(table=False, boxes=False)
+    page = ocr.PageImage(image=image, dpi=(300.0, 300.0), width=1800, height=1500)
+    fair = _band_rows(GOOD[:2] + GARBLED[2:], 75, 700)
+    engine = _BySize(image.size, fair, _band_rows(GARBLED, 40, 30))
+    out = ocr.ocr_page(page, 1, engine, Settings(workers=1))
+    whole = [s for s in engine.sizes if s == image.size]
+    assert len(whole) == 1  # the prepared page only; the plain page was sampled, not read
+    assert {r.text for r in fair} <= {w.text for w in out.words}  # the prepared reading kept
