@@ -211,7 +211,9 @@ class LineOfTherapy(Frozen):
 
 class AgeFact(Frozen):
     years: int
-    how: Literal["stated", "from_date_of_birth"]
+    # "at_least": a form's age-threshold question answered yes ("18 years of age or older?
+    # [X] Yes"): the member is at least ``years`` old, the age itself is not told
+    how: Literal["stated", "from_date_of_birth", "at_least"]
     evidence: tuple[Evidence, ...] = ()
 
 

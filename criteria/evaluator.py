@@ -56,8 +56,10 @@ def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
 def _result(c: Criterion, outcome: Outcome, trusted: Trust) -> CriterionResult:
     decided = outcome.status in ("met", "not_met")
     shaky = [g for g in outcome.support if not trusted(g)]
-    needs_review = decided and (outcome.conflict or not outcome.support or bool(shaky))
+    needs_review = decided and (outcome.conflict or outcome.review or not outcome.support or bool(shaky))
     reason = outcome.reason
+    if decided and outcome.review and not shaky:
+        reason += " The value was read from a damaged print and flagged: a reviewer must confirm it."
     if decided and shaky:
         reason += (
             f" It rests on words read with low confidence or without a location ({pages_of(shaky[0])}):"
@@ -209,7 +211,9 @@ def _other_disease(line: LineOfTherapy, facts: ClinicalFacts, policy: Policy) ->
     if set(line.ingredients) & set(marks.ingredients_any):
         return True
     in_line = [t for t in facts.therapies if t.line == line.number and t.assertion == "received"]
-    return any(set(t.targets) & set(marks.targets_any) for t in in_line) or any(
+    # every target of the agent lies outside the disease: a CD19 CAR-T marks a lymphoma's
+    # line, a BCMA/CD19 dual CAR-T given for myeloma does not
+    return any(t.targets and set(t.targets) <= set(marks.targets_any) for t in in_line) or any(
         t.ingredient in marks.ingredients_any for t in in_line
     )
 

@@ -11,6 +11,7 @@ all fall short, and nothing else on file that could still meet the rule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Literal
 
 from common.models import DatedEvent, LabFact
@@ -52,6 +53,18 @@ def recency(lab: LabFact, ctx: Context, within_days: int) -> Recency:
     if fewest > within_days:
         return "too_old"
     return "unsure"
+
+
+def _last_day(lab: LabFact, within_days: int) -> date | None:
+    """The last day of a request this result is recent enough for: its earliest possible
+    collection day, plus the window."""
+    span = date_span(lab.collected)
+    return span[0] + timedelta(days=within_days) if span else None
+
+
+def _until(lab: LabFact, within_days: int) -> str:
+    day = _last_day(lab, within_days)
+    return f"; it is recent enough if the request was made by {day.isoformat()}" if day else ""
 
 
 def describe(lab: LabFact) -> str:
@@ -100,9 +113,20 @@ def _gap_reason(label: str, labs: Sequence[LabFact], ctx: Context, within_days: 
             parts.append(f"{describe(lab)} may be older than {within_days} days")
             requests.append(f"The exact collection date of the {label} result on {pages_of(lab.evidence)}")
         elif state == "no_reference":
-            parts.append(f"{describe(lab)}: the date of the request is not known")
+            parts.append(
+                f"{describe(lab)}: the documents state no date of the request{_until(lab, within_days)}"
+            )
     if ctx.reference is None:
-        requests.append("The date of the request (to check how recent the laboratory results are)")
+        # A packet's newest document dates it no later than the request, so counting from
+        # it could only make a result look more recent than it is: the date the request was
+        # made or received is the reviewer's to give, and the report says what it decides.
+        latest = [_last_day(lab, within_days) for lab in labs if lab.collected is not None]
+        until = (
+            f" (results are recent enough if it was made by {max(d for d in latest if d)})"
+            if any(latest)
+            else ""
+        )
+        requests.append(f"The date the request was made or received{until}")
     return sentence("; ".join(parts)), requests
 
 
@@ -117,6 +141,8 @@ def lab_threshold(ctx: Context, rule: LabThreshold) -> Outcome:
     inside = [lab for lab in labs if window[id(lab)] == "within" and lab.value_std is not None]
     reaching = [lab for lab in inside if _at_least(lab, rule.threshold) is True]
     if reaching:
+        # a value no reader flagged first: a tenfold misread ("570" for "57.0") must not pass
+        reaching.sort(key=lambda lab: lab.needs_review)
         groups = [lab.evidence for lab in reaching]
         best = next(lab for lab in reaching if lab.evidence == first_trusted(groups, ctx.trusted))
         return Outcome(
@@ -125,6 +151,7 @@ def lab_threshold(ctx: Context, rule: LabThreshold) -> Outcome:
             f" within {rule.within_days} days of the request.",
             support=(best.evidence,),
             context=_shown(labs),
+            review=best.needs_review,
         )
     # anything else on file that could still reach it keeps the question open
     open_ = [
@@ -142,6 +169,7 @@ def lab_threshold(ctx: Context, rule: LabThreshold) -> Outcome:
             f"{number(rule.at_least)} {rule.unit}: " + "; ".join(describe(lab) for lab in short) + ".",
             support=tuple(lab.evidence for lab in short),
             context=_shown(labs),
+            review=any(lab.needs_review for lab in short),
         )
     reason, requests = _gap_reason(label, [lab for lab in labs if lab not in short], ctx, rule.within_days)
     if short:
@@ -181,6 +209,7 @@ def lab_abnormal(ctx: Context, rule: LabAbnormal) -> Outcome:
     inside = [lab for lab in labs if window[id(lab)] == "within"]
     abnormal = [lab for lab in inside if _abnormal(lab, rule) is True]
     if abnormal:
+        abnormal.sort(key=lambda lab: lab.needs_review)
         groups = [lab.evidence for lab in abnormal]
         best = next(lab for lab in abnormal if lab.evidence == first_trusted(groups, ctx.trusted))
         how = f"flagged {best.flag}" if best.flag else "outside its reference range"
@@ -189,6 +218,7 @@ def lab_abnormal(ctx: Context, rule: LabAbnormal) -> Outcome:
             f"{sentence(label, stop=False)} {describe(best)} is abnormal ({how}).",
             support=(best.evidence,),
             context=_shown(labs),
+            review=best.needs_review,
         )
     normal = [lab for lab in inside if _abnormal(lab, rule) is False]
     open_ = [lab for lab in labs if lab not in normal and window[id(lab)] != "too_old"]
@@ -200,6 +230,7 @@ def lab_abnormal(ctx: Context, rule: LabAbnormal) -> Outcome:
             + ".",
             support=tuple(lab.evidence for lab in normal),
             context=_shown(labs),
+            review=any(lab.needs_review for lab in normal),
         )
     reason, requests = _gap_reason(label, [lab for lab in labs if lab not in normal], ctx, rule.within_days)
     return Outcome("not_documented", reason, context=_shown(labs), requests=tuple(requests))

@@ -28,6 +28,9 @@ class Outcome:
     # the criterion's own missing_request is added for every gap.
     requests: tuple[str, ...] = ()
     conflict: bool = False  # the documentation contradicts itself: a human must look
+    # the reader flagged a value the status rests on (a lab whose name or digits OCR
+    # damaged): a human must confirm it before it counts
+    review: bool = False
 
 
 @dataclass(frozen=True)

@@ -374,7 +374,8 @@ class Provenance(_Frozen):
 
 class OtherDiseaseLines(_Frozen):
     """What marks a line of therapy as treating another disease than the policy's: a drug
-    never given for it (rituximab in a lymphoma's R-CHOP), by name or by target."""
+    never given for it (rituximab in a lymphoma's R-CHOP), by name, or an agent all of whose
+    targets are never the disease's (a CD19 CAR-T for a lymphoma)."""
 
     ingredients_any: tuple[str, ...] = ()
     targets_any: tuple[Target, ...] = ()

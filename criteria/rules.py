@@ -157,8 +157,16 @@ def min_age(ctx: Context, rule: MinAge) -> Outcome:
     age = ctx.facts.age
     if age is None:
         return Outcome("not_documented", "No age or date of birth found.")
-    how = "stated" if age.how == "stated" else "computed from the date of birth"
     where = pages_of(age.evidence)
+    if age.how == "at_least":
+        if age.years >= rule.years:
+            return Outcome(
+                "met",
+                f"At least {age.years}: a form's question answered yes ({where}); no age is given.",
+                support=(age.evidence,),
+            )
+        return Outcome("not_documented", f"Only 'at least {age.years}' is answered ({where}).")
+    how = "stated" if age.how == "stated" else "computed from the date of birth"
     if age.years >= rule.years:
         return Outcome("met", f"Age {age.years} ({how}, {where}).", support=(age.evidence,))
     return Outcome(
@@ -362,8 +370,13 @@ def no_prior_therapy(ctx: Context, rule: NoPriorTherapy) -> Outcome:
     denied_groups = [t.evidence for t in denied] + [
         s.evidence for s in statements if s.assertion == "negated"
     ]
-    # a whole-class denial must cover every class and target the rule bars
-    covered = {t.therapy_class for t in denied} | {s.target for s in statements if s.assertion == "negated"}
+    # a whole-class denial must cover every class and target the rule bars; a class named with
+    # an antigen ("no prior BCMA CAR-T") denies only the class's agents against it
+    covered = (
+        {t.therapy_class for t in denied if not t.targets}
+        | {target for t in denied for target in t.targets}
+        | {s.target for s in statements if s.assertion == "negated"}
+    )
     wanted = set(rule.therapy_classes) | set(rule.targets)
     # a target covers the classes whose members are all directed against it (CAR-T does not:
     # "no prior anti-BCMA therapy" says nothing of a CD19 CAR-T)
@@ -374,7 +387,15 @@ def no_prior_therapy(ctx: Context, rule: NoPriorTherapy) -> Outcome:
         groups = [t.evidence for t in prior] + [s.evidence for s in prior_stated]
         names = ", ".join(sorted({t.ingredient for t in prior} | {s.text for s in prior_stated}))
         trial = " in a clinical trial" if any(t.clinical_trial for t in prior) else ""
-        conflict = full_denial
+        # the documents contradict themselves only where a denial covers what was given:
+        # "no BCMA-targeted therapy, including BCMA CAR-T" beside a lymphoma's CD19 CAR-T does not
+        negated_targets = {s.target for s in statements if s.assertion == "negated"}
+        covers = (
+            bool(prior_stated)
+            or any(not d.targets or set(d.targets) & set(t.targets) for d in denied for t in prior)
+            or any(set(t.targets) & negated_targets for t in prior)
+        )
+        conflict = full_denial and covers
         note = (
             f" The documentation also says no prior {rule.label}: a reviewer must resolve this."
             if conflict
@@ -491,13 +512,17 @@ def any_of(ctx: Context, rule: AnyOf) -> Outcome:
     outcomes = [evaluate_rule(ctx, r) for r in rule.rules]
     met = [o for o in outcomes if o.status == "met"]
     if met:
-        chosen = next((o for o in met if not o.conflict and all(ctx.trusted(g) for g in o.support)), met[0])
+        chosen = next(
+            (o for o in met if not o.conflict and not o.review and all(ctx.trusted(g) for g in o.support)),
+            met[0],
+        )
         return Outcome(
             "met",
             f"{sentence(rule.label, stop=False)}: {chosen.reason}",
             support=chosen.support,
             context=chosen.context,
             conflict=chosen.conflict,
+            review=chosen.review,
         )
     parts = "; ".join(f"({chr(97 + i)}) {o.reason.rstrip('.')}" for i, o in enumerate(outcomes))
     if all(o.status == "not_met" for o in outcomes):
@@ -507,6 +532,7 @@ def any_of(ctx: Context, rule: AnyOf) -> Outcome:
             support=tuple(g for o in outcomes for g in o.support),
             context=flatten([o.context for o in outcomes]),
             conflict=any(o.conflict for o in outcomes),
+            review=any(o.review for o in outcomes),
         )
     return Outcome(
         "not_documented",
@@ -526,6 +552,7 @@ def all_of(ctx: Context, rule: AllOf) -> Outcome:
             support=tuple(g for o in failed for g in o.support),
             context=flatten([o.context for o in outcomes]),
             conflict=any(o.conflict for o in failed),
+            review=any(o.review for o in failed),
         )
     if all(o.status == "met" for o in outcomes):
         return Outcome(
@@ -534,6 +561,7 @@ def all_of(ctx: Context, rule: AllOf) -> Outcome:
             support=tuple(g for o in outcomes for g in o.support),
             context=flatten([o.context for o in outcomes]),
             conflict=any(o.conflict for o in outcomes),
+            review=any(o.review for o in outcomes),
         )
     gaps = [o for o in outcomes if o.status == "not_documented"]
     return Outcome(

@@ -269,7 +269,8 @@ def score_blind(
             score.problems.append("prior CAR-T missed")
     elif car_t:
         score.problems.append("false prior CAR-T")
-    age = facts.age.years if facts and facts.age else None
+    # "at least 18" from a form is no age to score against the member's
+    age = facts.age.years if facts and facts.age and facts.age.how != "at_least" else None
     t["age"].add(age == truth.age)
     if age != truth.age:
         score.problems.append(f"age {age}, truth {truth.age}")

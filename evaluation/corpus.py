@@ -340,7 +340,8 @@ def _score_lines(score: DocumentScore, truth: Truth, report: Report | None) -> N
 
 
 def _score_facts(score: DocumentScore, truth: Truth, facts: ClinicalFacts | None) -> None:
-    age = facts.age.years if facts and facts.age else None
+    # "at least 18" from a form is no age to score against the member's
+    age = facts.age.years if facts and facts.age and facts.age.how != "at_least" else None
     score.tallies["age"].add(age == truth.age)
     score.counts["age"].add(
         {str(truth.age)} if truth.age is not None else set(), {str(age)} if age is not None else set()

@@ -18,7 +18,8 @@ _NUMBERS = {
     "nine": 9, "ten": 10, "multiple": 0, "several": 0,
 }  # fmt: skip
 _PRIOR_LINES = re.compile(
-    r"(?i)\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\+?\s*"
+    # "four (4) prior lines": a legal letter's number written out, then in digits
+    r"(?i)\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s*\(\d{1,2}\))?\+?\s*"
     r"(?:prior|previous|preceding|lines? of prior|total)?\s*"
     r"(?:lines?|LOTs?|regimens?)(?:\s+of\s+(?:prior\s+)?(?:therapy|therapies|treatment|treatments))?\b"
 )

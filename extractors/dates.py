@@ -20,19 +20,32 @@ _MON = (
     r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _YEAR = r"(?:19[5-9]\d|20[0-4]\d)"
+# A date of birth may lie before 1950 (a member of 77 on Medicare); a therapy's date may not,
+# so that a number such as "1946" in a dose table is no year of treatment.
+_BIRTH_YEAR = r"(?:19\d\d|20[0-4]\d)"
+
+
+def _full_dates(year: str) -> list[re.Pattern[str]]:
+    """The patterns of a full date (day, month and year), for years matching ``year``."""
+    return [
+        re.compile(rf"(?<![\d/.-])(?P<y>{year})-(?P<m>0?[1-9]|1[0-2])-(?P<d>0?[1-9]|[12]\d|3[01])(?![\d])"),
+        re.compile(
+            rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<d>0?[1-9]|[12]\d|3[01])[/.-](?P<y>{year}|\d{{2}})(?![\d/])"
+        ),
+        re.compile(
+            rf"(?i)\b(?P<mon>{_MON})(?:\s+|-)(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?,?(?:\s+|-)(?P<y>{year})\b"
+        ),
+        # "15 Mar 2019", and the EHR's "15-Mar-2019" / "15-Mar-19"
+        re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])\s+(?P<mon>{_MON})\s+(?P<y>{year})\b"),
+        re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])-(?P<mon>{_MON})-(?P<y>{year}|\d{{2}})\b"),
+    ]
+
+
+_BIRTH = _full_dates(_BIRTH_YEAR)
 
 # Single dates, most specific first; named groups give the parts.
 _SINGLE = [
-    re.compile(rf"(?<![\d/.-])(?P<y>{_YEAR})-(?P<m>0?[1-9]|1[0-2])-(?P<d>0?[1-9]|[12]\d|3[01])(?![\d])"),
-    re.compile(
-        rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<d>0?[1-9]|[12]\d|3[01])[/.-](?P<y>{_YEAR}|\d{{2}})(?![\d/])"
-    ),
-    re.compile(
-        rf"(?i)\b(?P<mon>{_MON})(?:\s+|-)(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?,?(?:\s+|-)(?P<y>{_YEAR})\b"
-    ),
-    # "15 Mar 2019", and the EHR's "15-Mar-2019" / "15-Mar-19"
-    re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])\s+(?P<mon>{_MON})\s+(?P<y>{_YEAR})\b"),
-    re.compile(rf"(?i)\b(?P<d>[12]\d|3[01]|0?[1-9])-(?P<mon>{_MON})-(?P<y>{_YEAR}|\d{{2}})\b"),
+    *_full_dates(_YEAR),
     re.compile(rf"(?<![\d/.-])(?P<y>{_YEAR})-(?P<m>0[1-9]|1[0-2])(?![\d-])"),
     re.compile(rf"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])[/.-](?P<y>{_YEAR})(?![\d/])"),
     re.compile(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\w/])"),
@@ -43,7 +56,8 @@ _SINGLE = [
     # "2019 Jan" (year first, as some EHR exports sort them); after "Jan 2019" so that
     # "Sept 2020 Jan 2021" stays two month-first dates.  "2019 may ..." is a verb.
     re.compile(rf"(?<![\d/.$-])(?P<y>{_YEAR})(?:\s+|-)(?P<mon>(?=[A-Z])(?i:{_MON}))(?![\w-])"),
-    re.compile(rf"(?<![\d/.$])(?P<y>{_YEAR})(?![\d])"),
+    # a year alone, but not inside an identifier ("Protocol GLTC-2022-07", "MRN A2019")
+    re.compile(rf"(?<![\d/.$])(?<![A-Z]-)(?<![A-Za-z])(?P<y>{_YEAR})(?![\d])(?!-\d{1, 2}(?!\d))"),
 ]
 # "Mar-Oct 2018": two month names sharing a year.
 _MONTH_PAIR = re.compile(rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|to|through)\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b")
@@ -140,11 +154,18 @@ def _format(match: re.Match[str], today: date) -> str | None:
     return f"{year:04d}-{month:02d}"
 
 
-def find_single_dates(text: str, today: date | None = None) -> list[tuple[int, int, str]]:
+def find_birth_dates(text: str, today: date | None = None) -> list[tuple[int, int, str]]:
+    """Full dates as a date of birth is written, the 1900s included."""
+    return find_single_dates(text, today, patterns=_BIRTH)
+
+
+def find_single_dates(
+    text: str, today: date | None = None, *, patterns: list[re.Pattern[str]] | None = None
+) -> list[tuple[int, int, str]]:
     today = today or date.today()
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, int, str]] = []
-    for pattern in _SINGLE:
+    for pattern in patterns or _SINGLE:
         for match in pattern.finditer(text):
             if any(match.start() < e and match.end() > s for s, e in taken):
                 continue

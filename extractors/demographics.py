@@ -7,8 +7,9 @@ from datetime import date
 
 from common.models import AgeFact, Evidence
 from extractors import cues
-from extractors.dates import find_single_dates
+from extractors.dates import find_birth_dates, find_single_dates
 from extractors.labs import reader
+from extractors.mentions import checkbox_answer
 from extractors.pagetext import PageText
 
 _AGE = [
@@ -17,6 +18,8 @@ _AGE = [
     # "Age: 68", but not "diagnosed at age 55"
     re.compile(r"(?i)(?<!at )(?<!by )(?<!since )\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
     re.compile(r"(?i)\baged\s+(\d{2,3})\b"),
+    # "65 years of age"; "18 years of age or older" is a threshold (below)
+    re.compile(r"(?i)\b(\d{2,3})\s*(?:years?|yrs?)\s+of\s+age\b"),
     re.compile(r"\b(\d{2})\s?(?:M|F)\b(?=\s+(?:with|w/|who|presents|pt|patient|h/o|s/p))"),
     # "Pt: 68/F", "Age/Sex: 71 Y / M", "71 Y M"
     re.compile(r"\b(\d{2})\s*(?:y|yr|yrs|years?)?\s*/\s*(?:M|F|male|female)\b", re.I),
@@ -74,7 +77,16 @@ def age_from_identity(dob_iso: str, evidence: Evidence, reference: str | None) -
     return AgeFact(years=years, how="from_date_of_birth", evidence=(evidence,)) if 0 <= years <= 110 else None
 
 
+def _threshold_answer(text: PageText, after: int) -> str | None:
+    """The ticked answer of the question an age threshold stands in ("Is the member 18 years
+    of age or older? [X] Yes [ ] No"), read after the question's mark."""
+    line_end = text.text.find("\n", after)
+    mark = text.text.find("?", after, line_end if line_end >= 0 else len(text.text))
+    return checkbox_answer(text.text, mark + 1) if mark >= 0 else None
+
+
 def find_age(text: PageText, reference: str | None) -> AgeFact | None:
+    at_least: AgeFact | None = None
     for pattern in _AGE:
         for match in pattern.finditer(text.text):
             years = int(match.group(1))
@@ -83,20 +95,25 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
             if _RELATIVE_AFTER.match(after) or _RELATIVE_BEFORE.search(before):
                 continue  # "his 49-year-old mother", "His father, 52 years old"
             if _THRESHOLD_AFTER.match(after) or _THRESHOLD_BEFORE.search(before):
-                continue  # a form's or a policy's threshold: "Member age 18 or older? [X] Yes"
+                # a form's or a policy's threshold: "Member age 18 or older? [X] Yes" is no
+                # age, but answered yes it says the member is at least that old
+                if at_least is None and _threshold_answer(text, match.end()) == "received":
+                    ev = text.evidence(match.start(), match.end())
+                    at_least = AgeFact(years=years, how="at_least", evidence=(ev,) if ev else ())
+                continue
             if 1 <= years <= 110:
                 ev = text.evidence(match.start(), match.end())
                 return AgeFact(years=years, how="stated", evidence=(ev,) if ev else ())
     for match in _DOB.finditer(text.text):
         tail = text.text[match.end() : match.end() + 30]
-        dates = find_single_dates(tail)
+        dates = find_birth_dates(tail)
         if not dates or dates[0][0] > 2 or len(dates[0][2]) != 10:
             continue
         years = age_on(date.fromisoformat(dates[0][2]), reference)
         if 0 <= years <= 110:
             ev = text.evidence(match.start(), match.end() + dates[0][1])
             return AgeFact(years=years, how="from_date_of_birth", evidence=(ev,) if ev else ())
-    return None
+    return at_least
 
 
 def _as_date(value: str | None) -> date | None:
@@ -211,22 +228,11 @@ def _transmission_stamps(text: PageText) -> list[tuple[str, int, int]]:
 def date_under(text: PageText, start: int, end: int) -> tuple[str, int, int] | None:
     """The full date printed under a label, in its column: a form or a header/value table
     ("Date of request   Date of service" over "07/19/2026   08/02/2026")."""
-    label = text.words_in(start, end)
-    if not label:
+    below = text.value_line_below(start, end)
+    if below is None:
         return None
-    page, x0, x1 = label[0].page, min(w.word.bbox.x0 for w in label), max(w.word.bbox.x1 for w in label)
-    line_no = text.line_of(start)
-    for below in (line_no + 1, line_no + 2):
-        if below >= len(text.line_starts) or text.line_pages[below] != page:
-            return None
-        begin = text.line_starts[below]
-        line = text.line_text(below)
-        for s0, s1, value in find_single_dates(line):
-            if len(value) != 10:
-                continue
-            words = text.words_in(begin + s0, begin + s1)
-            if words and min(w.word.bbox.x1 for w in words) > x0 and max(w.word.bbox.x0 for w in words) < x1:
-                return value, begin + s0, begin + s1
-        if line.strip():
-            return None  # only the first line with text below the label holds its value
+    begin, line, x0, x1 = below
+    for s0, s1, value in find_single_dates(line):
+        if len(value) == 10 and text.in_column(begin + s0, begin + s1, x0, x1):
+            return value, begin + s0, begin + s1
     return None

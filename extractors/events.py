@@ -114,6 +114,24 @@ _NAME_JOIN = re.compile(r"[\s\-\u2013\u2014/+&(]{1,4}")
 # The line number the text gives an item (extractors/numbering.py reads it).
 ExplicitFor = Callable[[TherapyMention, str], int | None]
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦‣>]|\(?\d{1,2}[.):]|\(?[a-z][.)])\s+")
+_SENTENCE_BREAK = re.compile(r"[.;!?]\)?\s+[A-Z]")
+
+
+def _list_item_head(event: Event, text: PageText) -> bool:
+    """A list item's therapy that the item is about: in the item's first sentence.  An
+    assessment's numbered problem ("1. Relapsed/refractory MM, progression on XVd.
+    Refractory to lenalidomide, pomalidomide, carfilzomib.") is a list item too, but the
+    drugs of its later sentences recap a history; they open no line of their own."""
+    marker = _LIST_ITEM.match(event.text)
+    if marker is None:
+        return False
+    first = min(item.offset for item in event.items)
+    # the item may wrap: its text starts on the line of its marker, at or before the drug
+    head = event.text.split("\n", 1)[0]
+    item_start = text.text.rfind(head, 0, first + len(head))
+    if item_start < 0:
+        item_start = text.text.rfind("\n", 0, first) + 1
+    return not _SENTENCE_BREAK.search(text.text[item_start + marker.end() : first])
 
 
 # ------------------------------------------------------------------ forming events
@@ -149,13 +167,44 @@ def _placement(event: Event, text: PageText) -> Placement:
         # a form's checkbox list ("Prior agents received: [X] lenalidomide [X] bortezomib")
         # says what was received, not as a history: it opens no line
         return Placement.MENTION
-    if event.dated or event.explicit is not None or _LIST_ITEM.match(event.text):
+    if event.dated or any(i.entry == "table_row" for i in event.items):
+        return Placement.ENTRY  # a dated statement, or a row of a history table dated or not
+    if event.explicit is not None and _recap_after_number(event, text):
+        # "... his first line, the carfilzomib, and DPd - he has been exposed to
+        # lenalidomide, bortezomib": the sentence's line number is not this recap's
+        return Placement.MENTION
+    if event.explicit is not None or _list_item_head(event, text):
         return Placement.ENTRY
-    if any(i.entry == "table_row" for i in event.items):
-        return Placement.ENTRY  # a row of a history table, dated or not
+    if _summed_up(event, text):
+        # "Refractory to lenalidomide, pomalidomide, carfilzomib, bortezomib", "having had
+        # ...": a recap of exposure, whatever sequence words its sentence also holds
+        return Placement.MENTION
     if cues.search("episode", event.sentences) or cues.search("retreatment", event.sentences):
         return Placement.EPISODE
     return Placement.MENTION
+
+
+def _sentence_before(event: Event, text: PageText) -> str:
+    """The words of its sentence before the event's first drug."""
+    first = min(event.items, key=lambda item: item.offset)
+    return text.text[first.sent_start : first.offset]
+
+
+def _summed_up(event: Event, text: PageText) -> bool:
+    """A summary cue (lexicons/cues.json "summary") before the event's first drug in its
+    sentence: the clause sums up exposure or refractoriness."""
+    return cues.search("summary", _sentence_before(event, text)) is not None
+
+
+def _recap_after_number(event: Event, text: PageText) -> bool:
+    """A summary cue between the sentence's line number and the event's first drug: "...
+    VCd/ASCT/len as his first line, the carfilzomib, and DPd - and he has been exposed to
+    lenalidomide, bortezomib": the number was the earlier clause's, the drugs are a recap."""
+    from extractors.numbering import explicit_number  # numbering builds on this module
+
+    before = _sentence_before(event, text)
+    found = list(cues.pattern("summary").finditer(before))
+    return bool(found) and explicit_number(before[found[-1].end() :]) is None
 
 
 def _same_event(last: Event, item: TherapyMention, text: PageText) -> bool:

@@ -92,7 +92,10 @@ def extract_facts(
     return ClinicalFacts(
         therapies=tuple(therapies),
         lines=tuple(lines),
-        age=find_age(text, date_of_service) or _member_age(structure, date_of_service),
+        # the age on the request's own date, as the reviewer judges it (the date of service
+        # may be weeks later)
+        age=find_age(text, request_date or date_of_service)
+        or _member_age(structure, request_date or date_of_service),
         date_of_service=date_of_service,
         request_date=request_date,
         request_date_evidence=(request_date_evidence,) if request_date_evidence else (),
@@ -103,7 +106,7 @@ def extract_facts(
         findings=tuple(clinical.findings(text, request.product if request else None)),
         history=history,
         request=request,
-        labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence)),
+        labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence, index=index)),
         events=(*progression_events(mentions, text, lexicon), *last_dose_events(text)),
         sites=tuple(site_findings(mentions, text, lexicon, index)),
         target_statements=tuple(target_statements(mentions, text, index)),

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from common.models import BBox, DiagnosisFact, Evidence, LabFact
+from common.models import BBox, DiagnosisFact, Evidence, LabFact, WordSource
 from common.vocabulary import LabAnalyte, LabVocabulary, lab_vocabulary, to_analyte_unit
 from extractors.dates import find_single_dates
-from extractors.ocr_fuzzy import bounded_distance
+from extractors.ocr_fuzzy import CONFUSION_FACTOR, bounded_distance, confusion_key
 from extractors.pagetext import PageText
+from extractors.structure.index import StructureIndex
 
 Comparator = Literal["<", ">", "<=", ">="]
 
@@ -44,6 +45,10 @@ class LabRow:
     unit: str | None = None  # a unit its column header gives ("Result (g/dL)")
     collected: str | None = None  # a date its column or its table gives
     collected_evidence: Evidence | None = None
+    # Spans of the document text the row's reading leaves out (the other dates' result
+    # cells of a trend report's row): blanked, so offsets and evidence stay the page's.
+    blank: tuple[tuple[int, int], ...] = ()
+    ocr: bool = False  # read by OCR: a test name damaged by a few glyphs is still its name
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,29 @@ class _Reading:
     note: str
     span: tuple[int, int]  # name .. end of the value's cells, in the row
     digits: tuple[int, int]  # the value's digits, in the row
-    misread_unit: bool = False  # the unit was read one glyph from its spelling: review it
+    misread_unit: bool = False  # the unit read one glyph from its spelling, or a zero as "O": review it
+    name_read: str | None = None  # the test name as OCR read it, when that was not its spelling
+    name_share: float = 1.0  # the share of the name that matched its spelling
     cells: tuple[tuple[int, int], ...] = ()  # name, value, flag and unit: what the evidence shows
 
 
 _NUMBER = r"\d{1,5}(?:[.,]\d{1,4})?"
+_WORD = re.compile(r"\S+")
+# A damaged test name may be this many characters per edit from its spelling: one in
+# "lambda PLC", four in "Rerum tree kappa Jiqht chain"; names shorter than the minimum
+# ("M-spike") must be read as spelled.
+_CHARS_PER_EDIT = 7
+_FUZZY_NAME_MIN = 8
+
+
+def _name_share(read: str, spelling: str) -> float:
+    """How much of a damaged name matched: its confidence is the value's times this, the
+    way a fuzzily read drug name's is (extractors/ocr_fuzzy.py)."""
+    key = confusion_key(spelling)
+    distance = bounded_distance(confusion_key(read), key, len(key))
+    return min(CONFUSION_FACTOR, 1.0 - distance / max(len(key), 1))
+
+
 _BULLET = re.compile(r"^[\s\-–•*·>]*")
 
 
@@ -100,6 +123,13 @@ class LabReader:
             rf"(?i){edge[0]}(?:{_alternation(folded).replace(chr(92) + ' ', chr(92) + 's+')}){edge[1]}"
         )
         self.names_cs = re.compile(rf"{edge[0]}(?:{_alternation(exact)}){edge[1]}") if exact else None
+        # OCR-tolerant names: the long spellings (never a bare one: "kappa" needs its unit)
+        self.fuzzy_names = [
+            (name.text.lower(), confusion_key(name.text), len(name.text.split()), row.analyte)
+            for row in vocab.analytes
+            for name in row.names
+            if not name.bare and not name.case_sensitive and len(name.text) >= _FUZZY_NAME_MIN
+        ]
         self.unit_of: dict[str, str] = {}
         for unit, spellings in vocab.unit_spellings.items():
             for spelling in (unit, *spellings):
@@ -119,7 +149,8 @@ class LabReader:
             rf"(?:(?:{fillers})\b[\s:=]*)*"
             rf"(?:(?P<absent>{absent})\b|"
             rf"(?:from\s+{_NUMBER}\s*(?:{units})?\s*(?:to|->|→|-->)\s*)?"
-            rf"(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER})(?![\d/]|[.,]\d)"
+            # "Q,08", "O.4": OCR reads the zero before a decimal separator as a letter
+            rf"(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER}|(?P<oh>[OoQ])[.,]\d{{1,4}})(?![\d/]|[.,]\d)"
             rf"(?:\s*(?:->|→|-->)\s*(?P<num2>{_NUMBER})(?![\d/]|[.,]\d))?"
             rf"{flag.format(n='flag1')}?"
             rf"(?:\s*(?P<unit>{units})(?![\w]))?"
@@ -142,12 +173,14 @@ class LabReader:
 
     # ------------------------------------------------------------------ names and values
 
-    def _names(self, row: str) -> list[tuple[int, int, str]]:
+    def _names(self, row: str, ocr: bool = False) -> list[tuple[int, int, str]]:
         hits = [
             (m.start(), m.end(), " ".join(m.group(0).lower().split())) for m in self.names_ci.finditer(row)
         ]
         if self.names_cs is not None:
             hits += [(m.start(), m.end(), m.group(0)) for m in self.names_cs.finditer(row)]
+        if ocr:
+            hits += self._damaged_names(row, hits)
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
         out: list[tuple[int, int, str]] = []
         for hit in hits:
@@ -156,6 +189,40 @@ class LabReader:
             if out and re.fullmatch(r"\s*\(\s*", row[out[-1][1] : hit[0]]):
                 continue  # "M-spike (SPEP)": a second name in brackets names the same test
             out.append(hit)
+        return out
+
+    def _damaged_names(self, row: str, exact: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Test names OCR damaged by a few glyphs ("lambda PLC", "FIC ratio", "serum fice
+        lambda light chain"): a run of as many words as a long spelling has, within one edit
+        per :data:`_CHARS_PER_EDIT` characters of it after the confusion key, nearer to one
+        analyte's spellings than to any other's, and not over a name read as spelled."""
+        if not any(ch.isdigit() for ch in row):
+            return []  # no value on the line: nothing a name would label
+        words = [(m.start(), m.end()) for m in _WORD.finditer(row)]
+        # a bare name ("kappa") inside the run does not stop it: "kappa PLC" is kappa FLC
+        spelled = [(a, b) for a, b, key in exact if key not in self.bare]
+        found: dict[tuple[int, int], list[tuple[int, str, str]]] = {}
+        for spelling, key, count, analyte in self.fuzzy_names:
+            budget = len(spelling) // _CHARS_PER_EDIT
+            for i in range(len(words) - count + 1):
+                lo, hi = words[i][0], words[i + count - 1][1]
+                while hi > lo and row[hi - 1] in ".,;:)":
+                    hi -= 1
+                window = row[lo:hi]
+                # a spelled name inside the run may be part of a longer damaged one ("Aerum
+                # free lambda light ehain"); one that runs across its edge may not
+                astride = any(a < hi and b > lo and not (lo <= a and b <= hi) for a, b in spelled)
+                if abs(len(window) - len(spelling)) > budget or astride:
+                    continue
+                distance = bounded_distance(confusion_key(window), key, budget)
+                if 0 < distance <= budget or (distance == 0 and window.lower() != spelling):
+                    found.setdefault((lo, hi), []).append((distance, analyte, spelling))
+        out: list[tuple[int, int, str]] = []
+        for (lo, hi), hits in found.items():
+            best = min(d for d, _, _ in hits)
+            nearest = {(a, s) for d, a, s in hits if d == best}
+            if len({a for a, _ in nearest}) == 1:
+                out.append((lo, hi, min(s for _, s in nearest)))
         return out
 
     def _analyte_for(self, row: LabAnalyte, unit: str | None, text: str) -> LabAnalyte:
@@ -174,9 +241,9 @@ class LabReader:
                 return member
         return row
 
-    def read_row(self, row_text: str, header_unit: str | None = None) -> list[_Reading]:
+    def read_row(self, row_text: str, header_unit: str | None = None, ocr: bool = False) -> list[_Reading]:
         readings: list[_Reading] = []
-        names = self._names(row_text)
+        names = self._names(row_text, ocr)
         for i, (start, end, key) in enumerate(names):
             stop = names[i + 1][0] if i + 1 < len(names) else len(row_text)
             match = self.value.match(row_text[end:stop])
@@ -200,6 +267,7 @@ class LabReader:
                 continue  # "IgG kappa 2.1": a bare name needs its own unit beside the value
             analyte = self._analyte_for(row, unit, clause)
             note = ""
+            zero_as_letter = False
             if match.group("absent"):
                 value, comparator, digits = (
                     0.0,
@@ -210,7 +278,14 @@ class LabReader:
                 unit = None
             else:
                 which = "num2" if match.group("num2") else "num"
-                value = _number(match.group(which))
+                if match.group("oh") and which == "num":
+                    if not ocr:
+                        continue  # typed text does not write a zero as a letter
+                    value = _number("0" + match.group("num")[1:])
+                    note = f"a zero read as \u201c{match.group('oh')}\u201d"
+                    zero_as_letter = True
+                else:
+                    value = _number(match.group(which))
                 digits = (end + match.start(which), end + match.end(which))
                 comparator = _comparator(match.group("cmp"))
                 if match.group("num2") or "from" in match.group(0).lower():
@@ -223,6 +298,10 @@ class LabReader:
             )
             if misread:
                 note = "; ".join(x for x in (note, f"unit read as \u201c{misread}\u201d") if x)
+            written_name = " ".join(row_text[start:end].split())
+            name_read = written_name if written_name.lower() != key.lower() else None
+            if name_read:
+                note = "; ".join(x for x in (note, f"test name read as \u201c{name_read}\u201d") if x)
             readings.append(
                 _Reading(
                     analyte=analyte.analyte,
@@ -235,7 +314,9 @@ class LabReader:
                     note=note,
                     span=(start, end + match.end()),
                     digits=digits,
-                    misread_unit=misread is not None,
+                    misread_unit=misread is not None or zero_as_letter,
+                    name_read=name_read,
+                    name_share=_name_share(written_name, key) if name_read else 1.0,
                     cells=tuple(
                         (end + match.start(g), end + match.end(g)) if g else (start, end)
                         for g in ("", "num", "num2", "absent", "flag1", "unit", "fuzzy")
@@ -265,9 +346,10 @@ class LabReader:
         rows: list[LabRow] = []
         spans = text.logical_spans()
         for n, span in enumerate(spans):
-            for start, end in self._listing_rows(text, *span):
+            ocr = any(w.word.source == WordSource.OCR for w in text.words_in(*span))
+            for start, end in self._listing_rows(text, *span, ocr=ocr):
                 line = text.text[start:end]
-                names = self._names(line)
+                names = self._names(line, ocr)
                 if not names:
                     continue
                 if end == span[1] and n + 1 < len(spans) and self._name_ends(line, names):
@@ -276,9 +358,9 @@ class LabReader:
                     if text.line_pages[text.line_of(nxt[0])] == text.line_pages[text.line_of(start)]:
                         end = nxt[1]
                         line = text.text[start:end]
-                        names = self._names(line)
+                        names = self._names(line, ocr)
                 opens = self._opens(line, names)
-                rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16))
+                rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16, ocr=ocr))
         return rows
 
     def _name_ends(self, line: str, names: list[tuple[int, int, str]]) -> bool:
@@ -291,14 +373,16 @@ class LabReader:
         lead = _BULLET.match(line)
         return names[0][0] <= (lead.end() if lead else 0) + 2
 
-    def _listing_rows(self, text: PageText, start: int, end: int) -> list[tuple[int, int]]:
+    def _listing_rows(
+        self, text: PageText, start: int, end: int, *, ocr: bool = False
+    ) -> list[tuple[int, int]]:
         """A listing's logical line cut where a physical line opens with a lab name: rows
         whose last cell ends without punctuation ("... mg/L 3.3-19.4") were joined into one
         run-on line.  A line that does not open with a lab name is prose and stays whole."""
         cuts = [start]
         first_end = text.text.find("\n", start, end)
         first = text.text[start : first_end if first_end >= 0 else end]
-        names = self._names(first)
+        names = self._names(first, ocr)
         if not names or not self._opens(first, names):
             return [(start, end)]  # a sentence that names labs ("Labs 02/20/2026: ..."), not a listing
         at = first_end
@@ -306,7 +390,7 @@ class LabReader:
             nxt = at + 1
             line_end = text.text.find("\n", nxt, end)
             physical = text.text[nxt : line_end if line_end >= 0 else end]
-            names = self._names(physical)
+            names = self._names(physical, ocr)
             if names and self._opens(physical, names):
                 cuts.append(nxt)
             at = line_end
@@ -423,6 +507,59 @@ def _without_noise(text: PageText, row: LabRow, low_confidence: float) -> str:
     return "".join(chars)
 
 
+def _blanked(row_text: str, row: LabRow) -> str:
+    chars = list(row_text)
+    for lo, hi in row.blank:
+        for i in range(max(lo - row.start, 0), min(hi - row.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def by_dated_column(text: PageText, row: LabRow, index: StructureIndex) -> list[LabRow]:
+    """A row of a cumulative (trend) report as one row per dated result column.
+
+    "kappa  63.0 H  805 H  mg/L" under "Test  05/08/2026  08/02/2026  Units" holds two
+    results, each collected on its column's date: read as one line, the first value would
+    take the row's unit from beyond the second and no date at all.  Each part keeps the row
+    whole (name, unit, range) with the other dates' result cells blanked, and takes its
+    column's date.  A row outside such a table is returned as it is.
+    """
+    words = text.words_in(row.start, row.end)
+    placed = [(w, index.cell_of(w.page, [w.word])) for w in words]
+    table = next((p.table for _, p in placed if p is not None), None)
+    if table is None:
+        return [row]
+    dated = {
+        c.index: (found[0][2], c.header.evidence())
+        for c in table.columns
+        if c.role == "result" and c.header is not None and len(found := find_single_dates(c.header.text)) == 1
+    }
+    if not dated:
+        return [row]
+    cells: dict[int, list[tuple[int, int]]] = {}
+    for w, p in placed:
+        if p is not None and p.table.id == table.id and p.cell.column in dated:
+            cells.setdefault(p.cell.column, []).append((w.start, w.end))
+    parts = []
+    for column, (day, evidence) in sorted(dated.items()):
+        if column not in cells:
+            continue  # no result that day
+        blank = tuple(span for other, spans in cells.items() if other != column for span in spans)
+        parts.append(
+            LabRow(
+                start=row.start,
+                end=row.end,
+                listing=True,
+                unit=row.unit,
+                collected=day,
+                collected_evidence=evidence,
+                blank=blank,
+                ocr=row.ocr,
+            )
+        )
+    return parts or [row]
+
+
 _RANGE = re.compile(r"\d+(?:[.,]\d+)?\s*[-–]\s*\d+(?:[.,]\d+)?")
 
 
@@ -462,20 +599,25 @@ def read_labs(
     *,
     diagnoses: Sequence[DiagnosisFact] = (),
     low_confidence: float = 0.6,
+    index: StructureIndex | None = None,
 ) -> list[LabFact]:
-    """Every lab value of the rows (default: the text's own lines), with derived ones."""
+    """Every lab value of the rows (default: the text's own lines), with derived ones.
+    ``index``: the page structure's cells, so a trend report's row is read once per dated
+    result column."""
     lab = reader()
     rows = lab.rows(text) if rows is None else rows
+    if index is not None:
+        rows = [part for row in rows for part in by_dated_column(text, row, index)]
     headings = lab.headings(text, rows)
     facts: list[LabFact] = []
     seen: set[tuple[str, float, str | None, str | None]] = set()
     for row in rows:
-        row_text = _without_noise(text, row, low_confidence)
-        readings = lab.read_row(row_text, row.unit)
+        row_text = _blanked(_without_noise(text, row, low_confidence), row)
+        readings = lab.read_row(row_text, row.unit, row.ocr)
         if not readings:
             continue
-        for index, r in enumerate(readings):
-            collected, date_text, date_ev = _date_for(text, row, row_text, readings, index, headings)
+        for n, r in enumerate(readings):
+            collected, date_text, date_ev = _date_for(text, row, row_text, readings, n, headings)
             key = (r.analyte, r.value, r.unit, collected)
             if key in seen:
                 continue  # the same value told twice (a table and the letter)
@@ -536,8 +678,10 @@ def _fact(
     low = bool(confs) and min(confs) < low_confidence
     if low:
         notes.append(f"digits read with low OCR confidence ({min(confs):.2f}): read them on the page")
-    low = low or r.misread_unit
+    low = low or r.misread_unit or r.name_read is not None
     ev = _cells_evidence(text, row.start, r.cells)
+    if ev is not None and r.name_share < 1.0 and ev.confidence is not None:
+        ev = ev.model_copy(update={"confidence": ev.confidence * r.name_share})
     return LabFact(
         analyte=r.analyte,
         value=r.value,

@@ -135,6 +135,10 @@ class ContextRuleRow(Row):
     pattern: list[dict[str, Any]] | str | None = None
     allowed_types: list[str] | None = None
     excluded_types: list[str] | None = None
+    # medspaCy's "terminated_by": the categories whose triggers end this rule's scope, as
+    # TERMINATE does for all ("If it is denied, my recommendation would be Vd": the
+    # recommendation opens a new statement, the denial does not reach past it).
+    terminated_by: list[str] | None = None
     source: str = Field(min_length=2)
 
 
@@ -164,6 +168,9 @@ class SectionAssertion(Row):
     # list are usually something else, and medspaCy runs a section to the next header.
     same_line: bool = False
     inline_line_only: bool = False  # a title with content on its own line covers that line only
+    # A lead-in sentence ("The board discussed options for relapse:") covers the list under
+    # it: its items and their wrapped lines, not the prose after the list ends.
+    list_only: bool = False
 
 
 class FindingRow(Row):

@@ -59,6 +59,7 @@ class AssertionResolver:
                 set(rule.applies_to),
                 rule.same_line,
                 rule.inline_line_only,
+                rule.list_only,
             )
             for rule in lexicon.section_assertions
         ]
@@ -77,10 +78,12 @@ class AssertionResolver:
         if answer is not None:
             # a form's question answered by a ticked box: "received prior CAR-T? [ ] Yes [X] No"
             return answer
-        for category, assertion, unless, applies, same_line, inline_only in self.section_rules:
+        for category, assertion, unless, applies, same_line, inline_only, list_only in self.section_rules:
             if section != category or kind not in applies:
                 continue
             if same_line and not _on_header_line(ent, text):
+                continue
+            if list_only and not _in_list_under_title(ent, text):
                 continue
             if inline_only and _inline_title(ent, text) and not _title_line(ent, text):
                 continue  # "Family history: his sister ..." labelled that line, not what follows
@@ -168,6 +171,46 @@ def checkbox_answer(text: str, after: int) -> str | None:
     return "received" if ticked.group(1).lower() == "yes" else "negated"
 
 
+_LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-hA-H][.)]|[-*\u2022\u25aa\u25cf\u2013])\s")
+_SENTENCE_END = re.compile(r"[.!?:]\W*$")
+_INLINE_ITEM = re.compile(r"\(\s*(?:[a-hA-H]|\d{1,2})\s*\)|(?<![\w.])\d{1,2}\)")
+_ITEM_LOOKAHEAD = 6  # lines an item's wrapped sentences may run before the next item
+
+
+def _in_list_under_title(ent: Span, text: str) -> bool:
+    """Whether the mention lies in the list its section's lead-in opens.  The list runs over
+    lines that start with a list marker and the lines that wrap them.  A line that opens a
+    sentence without a marker, after a line that ended one, may still wrap an item ("1. Cilta-cel
+    (CARTITUDE-4)." / "Highest depth of response ..."): it is in the list when another item
+    follows within a few lines, else the list has ended there."""
+    title = getattr(ent._, "section_title", None)
+    if title is None:
+        return True
+    start = text.find("\n", title.end_char)
+    if start < 0 or start >= ent.start_char:
+        return True  # on the lead-in's own line
+    line_end = text.find("\n", ent.start_char)
+    lines = text[start + 1 : line_end if line_end >= 0 else len(text)].split("\n")
+    after = text[line_end + 1 :].split("\n", _ITEM_LOOKAHEAD)[:_ITEM_LOOKAHEAD] if line_end >= 0 else []
+    previous = text[title.start_char : start]
+    # a list that starts on the lead-in's own line ("Options: (a) ide-cel, (b) cilta-cel,")
+    items = 1 if _INLINE_ITEM.search(text, title.end_char, start) else 0
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if _LIST_MARKER.match(line):
+            items += 1
+        elif items == 0:
+            return False
+        elif _SENTENCE_END.search(previous) and stripped[:1].isupper():
+            ahead = lines[index + 1 :] + after
+            if not any(_LIST_MARKER.match(later) for later in ahead[:_ITEM_LOOKAHEAD]):
+                return False
+        previous = stripped
+    return True
+
+
 def _on_header_line(ent: Span, text: str) -> bool:
     """The mention is in the header's own field: same line, no sentence end or other label
     between ("Allergies: NKDA    Current meds: lenalidomide" is not an allergy)."""
@@ -239,6 +282,10 @@ _DENIAL_REACH = 40
 
 def _answered_no(ent: Span, assertion: str) -> str:
     if assertion != "received" or ent.label_ not in _ANSWER_CHECKED:
+        return assertion
+    if (ent._.concept or "").endswith(":naive"):
+        # "BCMA-naive (no belantamab, no bispecific)": the denial after a naive phrase
+        # agrees with it; it answers no question
         return assertion
     text = doc_text(ent.doc)
     end = text.find("\n", ent.end_char)

@@ -534,6 +534,7 @@ def build_nlp() -> Language:
                 pattern=r.pattern,
                 allowed_types=set(r.allowed_types) if r.allowed_types else None,
                 excluded_types=set(r.excluded_types) if r.excluded_types else None,
+                terminated_by=set(r.terminated_by) if r.terminated_by else None,
             )
             for r in lexicon.context_rules
         ]

@@ -93,6 +93,34 @@ class PageText:
         end = self.line_starts[line_no + 1] - 1 if line_no + 1 < len(self.line_starts) else len(self.text)
         return self.text[start:end]
 
+    def value_line_below(self, start: int, end: int) -> tuple[int, str, float, float] | None:
+        """The line that holds the value of a label printed over its value ("Date of request"
+        over "07/20/2026", "Drug name" over "ELREXFIO"): the first line with text in the two
+        below the label, on its page.  Returns that line's offset and text and the label's
+        horizontal extent, for ``in_column``."""
+        label = self.words_in(start, end)
+        if not label:
+            return None
+        page = label[0].page
+        x0, x1 = min(w.word.bbox.x0 for w in label), max(w.word.bbox.x1 for w in label)
+        line_no = self.line_of(start)
+        for below in (line_no + 1, line_no + 2):
+            if below >= len(self.line_starts) or self.line_pages[below] != page:
+                return None
+            line = self.line_text(below)
+            if line.strip():
+                return self.line_starts[below], line, x0, x1
+        return None
+
+    def in_column(self, start: int, end: int, x0: float, x1: float) -> bool:
+        """Whether the words of text[start:end] overlap the horizontal extent [x0, x1]."""
+        words = self.words_in(start, end)
+        return (
+            bool(words)
+            and min(w.word.bbox.x1 for w in words) > x0
+            and max(w.word.bbox.x0 for w in words) < x1
+        )
+
     def evidence(self, start: int, end: int, *, confidence_factor: float = 1.0) -> Evidence | None:
         """Evidence for a character range: the words it touches on the first page it touches."""
         words = self.words_in(start, end)

@@ -78,7 +78,10 @@ def _date_near(
     dates = find_single_dates(sentence)
     after = [d for d in dates if d[0] + sent_start >= end]
     if after:
-        return after[0]
+        # "refractory to Isa-Kd, which was discontinued in December 2025": a date that a
+        # last-dose cue governs is when the therapy stopped, not when progression was seen
+        between = text[end : after[0][0] + sent_start]
+        return None if _cues().last_dose.search(between) else after[0]
     before = [
         d
         for d in dates

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from common.models import Evidence, RequestFact, RequestHow
 from extractors.lexicon import Row, load_lexicon, read_json
+from extractors.mentions import unticked_box_before
 from extractors.ocr_fuzzy import FuzzyVocabulary
 from extractors.pagetext import PageText
 from extractors.therapies import TherapyMention
@@ -61,6 +62,7 @@ class _Vocabulary:
     by_name: dict[str, _Product]
     by_code: dict[str, _Product]
     form: re.Pattern[str]
+    form_header: re.Pattern[str]
     before: re.Pattern[str]
     after: re.Pattern[str]
     code: re.Pattern[str]
@@ -104,6 +106,10 @@ def vocabulary() -> _Vocabulary:
             + _alternation(cues.form_labels)
             + r")\s*[:#=]\s*(?P<value>[^\n|]*)"
         ),
+        # the same labels as a form's column header, the value printed under them
+        form_header=re.compile(
+            r"(?i)(?<![\w-])(?:" + _alternation(cues.form_labels) + r")(?![\w-])(?!\s*[:#=])"
+        ),
         before=re.compile(r"(?i)(?:" + _alternation(cues.before_cues) + r")\W"),
         after=re.compile(r"(?i)\W(?:" + _alternation(cues.after_cues) + r")\b"),
         code=re.compile(rf"(?<![\w-])(?P<code>{cues.code_pattern})(?![\w-])"),
@@ -134,6 +140,39 @@ def _form_candidates(text: str, vocab: _Vocabulary) -> list[_Candidate]:
     for field in vocab.form.finditer(text):
         for start, end, product, factor in _names_in(text, field.start("value"), field.end("value"), vocab):
             found.append(_Candidate(FORM, "form_field", product, None, start, end, factor))
+    return found
+
+
+_PROSE = re.compile(r"[.;]\s+[A-Z]|[.;]\s*$")
+# a box of a checkbox list, whole or half read ("[ ]", "[X}", "] Abecma", "☒")
+_BOX_GLYPH = re.compile(r"[\[\]☐☒☑□■✅]|\(\s*[xX✓✔]?\s*\)")
+
+
+def _under_header_candidates(text: PageText, vocab: _Vocabulary) -> list[_Candidate]:
+    """A form's field whose label heads a column, the value on the first line with text under
+    it ("Drug name / strength   Date of request" over "ELREXFIO (elranatamab-bcmm) 44 mg   07/20/2026"):
+    the product named in the label's column."""
+    found: list[_Candidate] = []
+    for label in vocab.form_header.finditer(text.text):
+        line_no = text.line_of(label.start())
+        own = text.line_text(line_no)
+        lead = text.text[text.line_starts[line_no] : label.start()]
+        if lead.strip(" \t[]xX☐☒■|") or _PROSE.search(own):
+            continue  # a field label opens its line of labels; prose is no form
+        heading = text.line_text(line_no - 1) if line_no > 0 else ""
+        if "request" not in label.group(0).lower() and "request" not in heading.lower():
+            # "Drug name" heads a medication list's column too: only a requested drug's
+            # label, or one under a "Drug requested" heading, names the request
+            continue
+        below = text.value_line_below(label.start(), label.end())
+        if below is None:
+            continue
+        begin, line, x0, x1 = below
+        if _BOX_GLYPH.search(line):
+            continue  # "[ ] Abecma  [X] Carvykti": options, for the checkbox readers to read
+        for start, end, product, factor in _names_in(text.text, begin, begin + len(line), vocab):
+            if text.in_column(start, end, x0, x1):
+                found.append(_Candidate(FORM, "form_field", product, None, start, end, factor))
     return found
 
 
@@ -186,6 +225,8 @@ def _code_candidates(text: str, vocab: _Vocabulary) -> list[_Candidate]:
         line = text[line_start : line_end if line_end >= 0 else len(text)]
         if vocab.not_a_request and vocab.not_a_request.search(line):
             continue  # "Q2055 Idecabtagene vicleucel, claim paid 05/2024"
+        if unticked_box_before(text, match.start()):
+            continue  # "[ ] Abecma (idecabtagene vicleucel) Q2055  [X] Carvykti ... Q2056"
         code = match.group("code").upper()
         product = vocab.by_code.get(code)
         labelled = (
@@ -203,6 +244,7 @@ def find_request(text: PageText) -> RequestFact | None:
     vocab = vocabulary()
     candidates = (
         _form_candidates(text.text, vocab)
+        + _under_header_candidates(text, vocab)
         + _wording_candidates(text.text, vocab)
         + _code_candidates(text.text, vocab)
     )

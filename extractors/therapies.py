@@ -96,6 +96,26 @@ class TherapyBuilder:
             self.targets[product.ingredient] = tuple(t for t in product.target.split("/") if t)
         self.procedures = {(p.ingredient, p.phase or ""): p for p in lexicon.procedures}
         self.generic = lexicon.generic_ingredients
+        # "BCMA CAR-T", "CD19-directed CAR-T": a class's name qualified by the antigen before
+        # it names only the class's agents against that antigen
+        names: dict[str, str] = {}
+        for row in lexicon.targets:
+            for name in (row.target, *row.names):
+                names[name.lower()] = row.target
+        for agents in self.targets.values():
+            for target in agents:
+                names.setdefault(target.lower(), target)
+        self.target_names = names
+        self.target_before = re.compile(
+            r"(?i)(?<![\w-])("
+            + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            + r")(?:[- ]?(?:directed|targeted|targeting|specific))?[- ]?$"
+        )
+        self.target_within = re.compile(
+            r"(?i)(?<![A-Za-z0-9])("
+            + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            + r")(?![A-Za-z0-9])"
+        )
         self.car_t_receipt = cue_regex(tuple(lexicon.car_t_receipt_cues))
         self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
         self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
@@ -205,7 +225,8 @@ class TherapyBuilder:
                         label=mention.label,
                         regimen_group=position,
                         start_unreadable=unread,
-                        targets=self.targets.get(ingredient, ()),
+                        targets=self.targets.get(ingredient, ())
+                        or self._qualified_by(line, rel, mention.text),
                         sent_start=mention.sent_start,
                         sent_end=mention.sent_end,
                         section=mention.section,
@@ -214,6 +235,15 @@ class TherapyBuilder:
                     )
                 )
         return out
+
+    def _qualified_by(self, line: str, rel: int, text: str) -> tuple[str, ...]:
+        """The antigen a class's name is qualified by, in the name ("BCMA CAR-T", a synonym
+        of the lexicon) or right before it ("CD19-directed CAR-T"), if any."""
+        inside = self.target_within.search(text)
+        if inside:
+            return (self.target_names[inside.group(1).lower()],)
+        hit = self.target_before.search(line[max(0, rel - 30) : rel])
+        return (self.target_names[hit.group(1).lower()],) if hit else ()
 
     def _expand(self, mention: Mention) -> list[tuple[str, str, str, str | None, str | None, bool]]:
         kind, _, rest = mention.concept.partition(":")

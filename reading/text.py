@@ -20,6 +20,41 @@ PAGE_WIDTH, PAGE_HEIGHT = 612.0, 792.0
 _MARGIN = 36.0
 
 _TOKEN = re.compile(r"\S+")
+_CELL_GAP = 2  # spaces between the columns of a tab-separated block
+
+
+def _lay_out_tabs(lines: list[str]) -> list[str]:
+    """Lines as printed, with each run of lines that hold tabs laid out as one table.
+
+    An EHR export separates a table's cells with tabs; the tab is a cell boundary, not a
+    tab stop: with stops every 8 characters a cell longer than the stop ("serum free kappa
+    light chain") pushes the rest of its row out of its column, and the page-structure
+    stage, which reads columns from word positions, sees no table.  A column is as wide as
+    its widest cell in the run (elastic tab stops), so every row's cells line up.
+    """
+    out = list(lines)
+    n = 0
+    while n < len(lines):
+        if "\t" not in lines[n]:
+            n += 1
+            continue
+        end = n
+        while end < len(lines) and "\t" in lines[end]:
+            end += 1
+        rows = [line.split("\t") for line in lines[n:end]]
+        widths: list[int] = []
+        for cells in rows:
+            for i, cell in enumerate(cells[:-1]):
+                if i == len(widths):
+                    widths.append(0)
+                widths[i] = max(widths[i], len(cell.rstrip()))
+        for k, cells in enumerate(rows):
+            out[n + k] = (
+                "".join(cell.rstrip().ljust(widths[i] + _CELL_GAP) for i, cell in enumerate(cells[:-1]))
+                + cells[-1]
+            ).rstrip()
+        n = end
+    return out
 
 
 def _split_pages(text: str) -> list[list[str]]:
@@ -41,7 +76,7 @@ def text_pages(text: str) -> list[Page]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     pages: list[Page] = []
     for index, lines in enumerate(_split_pages(text), start=1):
-        expanded = [line.expandtabs(8) for line in lines]
+        expanded = _lay_out_tabs(lines)
         columns = max([COLUMNS, *(len(line) for line in expanded)])
         cell_w = (PAGE_WIDTH - 2 * _MARGIN) / columns / PAGE_WIDTH
         cell_h = (PAGE_HEIGHT - 2 * _MARGIN) / LINES_PER_PAGE / PAGE_HEIGHT

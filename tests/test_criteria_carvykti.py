@@ -156,6 +156,19 @@ def test_a_value_read_with_low_confidence_needs_review_and_never_meets_silently(
     assert evaluate(facts, POLICY).determination == "needs_information"
 
 
+def test_a_value_the_reader_flagged_needs_review_however_confident_its_words() -> None:
+    """A lab whose name OCR damaged ("M-spjke 10") is read and flagged; its words may be
+    confident and its decimal point lost, so it never makes "criteria met" on its own."""
+    flagged = lab("serum_m_protein", 10.0, "g/dL", conf=0.95).model_copy(update={"needs_review": True})
+    facts = carvykti_facts(labs=(flagged,))
+    r = result(facts, "measurable_disease")
+    assert r.status == "met" and r.needs_review and "flagged" in r.reason
+    assert evaluate(facts, POLICY).determination == "needs_information"
+    # an unflagged value beside it is the one the criterion rests on
+    both = carvykti_facts(labs=(flagged, lab("serum_m_protein", 2.1, "g/dL", conf=0.95)))
+    assert not result(both, "measurable_disease").needs_review
+
+
 def test_a_gap_names_what_to_send() -> None:
     report = evaluate(carvykti_facts(labs=(lab("serum_m_protein", 2.1, "g/dL", None),)), POLICY)
     assert any("collection date of the serum M-protein result" in m for m in report.missing)
@@ -167,6 +180,22 @@ def test_recency_is_measured_against_the_date_of_the_request() -> None:
     late = carvykti_facts(date_of_service="2026-12-14")
     assert status(fresh, "measurable_disease") == "met"
     assert status(late, "measurable_disease") == "not_documented"
+
+
+def test_a_request_with_no_date_is_not_dated_by_its_newest_document() -> None:
+    """The text rendering of a packet whose cover sheet alone gave the date: the newest
+    document (a tumor board two days after the labs) dates the packet no later than the
+    request, so counting from it could only make the labs look fresher than they are, a
+    wrong 'met' waiting to happen.  The gap names the one date the reviewer must supply
+    and the day until which the results are recent enough."""
+    facts = carvykti_facts(date_of_service=None, request_date=None)
+    r = result(facts, "measurable_disease")
+    assert r.status == "not_documented"
+    assert "it is recent enough if the request was made by 2026-11-01" in r.reason
+    report = evaluate(facts, POLICY)
+    assert report.determination == "needs_information"
+    asked = [m for m in report.missing if m.startswith("The date the request was made or received")]
+    assert asked and "2026-11-01" in asked[0]
 
 
 BCMA = [

@@ -122,6 +122,12 @@ TRAPS = [
         complete_facts(age=AgeFact(years=18, how="from_date_of_birth", evidence=(ev(1, "DOB"),))),
         "met",
     ),
+    (
+        "a form's 'at least 18' answered yes",
+        "age",
+        complete_facts(age=AgeFact(years=18, how="at_least", evidence=(ev(1, "18 years of age"),))),
+        "met",
+    ),
     ("no age", "age", complete_facts(age=None), "not_documented"),
     ("lymphoma only", "diagnosis", complete_facts(diagnoses=(LYMPHOMA,)), "not_met"),
     ("myeloma with a lymphoma history", "diagnosis", complete_facts(diagnoses=(MYELOMA, LYMPHOMA)), "met"),

@@ -248,6 +248,21 @@ IDE_CEL = "idecabtagene vicleucel"
         ),
         ("No CRS or ICANS after ide-cel in 2023.", IDE_CEL, "received"),
         ("No prior BCMA-directed therapy other than ide-cel in 2022.", IDE_CEL, "received"),
+        # a condition's consequent is a plan, also after an arrow, which there means "then"
+        ("- If delay > 4 wks or rapid progression -> bridge w/ Kd. Avoid BCMA.", "carfilzomib", "planned"),
+        ("Kd (would start after apheresis ideally)", "carfilzomib", "planned"),
+        # a denial ends where a recommendation begins: the PA may be denied, the drug is advised
+        ("The request was denied; my recommendation would be teclistamab.", "teclistamab", "recommended"),
+        # a subject list long enough to outrun a 16-token reach is still what was discussed
+        (
+            "Cilta-cel (longer slot wait), teclistamab/elranatamab (which would be expected to reduce the"
+            " benefit of a later BCMA CAR-T) and pomalidomide-based salvage were discussed.",
+            "elranatamab",
+            "discussed",
+        ),
+        # a contraindication: the drug was not given
+        ("Neuropathy made bortezomib unacceptable; LVEF made carfilzomib unsafe.", "carfilzomib", "negated"),
+        ("Neuropathy made bortezomib unacceptable; LVEF made carfilzomib unsafe.", "bortezomib", "negated"),
         # received
         ("S/p ide-cel 03/2023 with CRS grade 1.", IDE_CEL, "received"),
         ("Received cilta-cel on CARTITUDE-4 in 2022.", "ciltacabtagene autoleucel", "received"),
@@ -431,6 +446,36 @@ def test_a_numbered_list_under_a_lead_in_of_options_is_options() -> None:
     assert len(facts_of(text).lines) == 2
 
 
+def test_a_lead_in_with_a_subject_and_a_topic_opens_a_list_of_options() -> None:
+    """Regression: "The board discussed options for relapse after BCMA CAR-T with retained BCMA
+    expression:" was no lead-in (a subject other than a pronoun, a topic with a hyphen), so its
+    items "3. Teclistamab or elranatamab" were read as received and opened two undated lines."""
+    text = (
+        "Treatment history:\n1. VRd 2016-2019\n2. DKd 2019-2020\n"
+        "The board discussed options for relapse after BCMA CAR-T with retained BCMA expression:\n"
+        "1. Re-treatment with a second product (ide-cel). Limited experience.\n"
+        "Payer coverage for a second product is uncertain.\n"
+        "2. Teclistamab or elranatamab - BCMA-directed bispecific; lower activity.\n"
+    )
+    assert assertions(text, "elranatamab") == {"discussed"}
+    assert len(facts_of(text).lines) == 2
+
+
+def test_the_list_under_a_lead_in_ends_where_prose_resumes() -> None:
+    """The items of a list of options are options; the prose after the list is history again
+    ("She then received Kd in 2024" is not an option), while a sentence that wraps an item and
+    has another item after it stays in the list."""
+    text = (
+        "We discussed at length the options at this point:\n"
+        "1. Cilta-cel (CARTITUDE-4).\n"
+        "Highest depth of response; teclistamab was also named.\n"
+        "2. Ide-cel, slot in February.\n"
+        "She then received Kd in 03/2024 with a partial response.\n"
+    )
+    assert assertions(text, "teclistamab") == {"discussed"}
+    assert "received" in assertions(text, "carfilzomib")
+
+
 def test_a_collection_that_was_never_infused_is_not_a_statement_of_no_prior_car_t() -> None:
     """'no CAR-T was infused' tells how that episode ended; whether the member ever had a
     CAR-T stays for the documents to say."""
@@ -440,3 +485,16 @@ def test_a_collection_that_was_never_infused_is_not_a_statement_of_no_prior_car_
     # another sentence on the line is the member's history again
     told = "She has never been treated with CAR-T cells. Plan: ide-cel with apheresis planned 12/2026."
     assert "negated" in assertions(told, CAR_T)
+
+
+def test_options_named_after_a_few_words_or_lettered_on_the_lead_ins_line_are_options() -> None:
+    """Regression: "Other options remaining include ... linvoseltamab" and a bulleted
+    "- Discussed options at length: (a) ide-cel, ... (e) selinexor-based." wrapping onto the
+    next line left their later drugs received, each a drug in no listed line."""
+    named = "Other options remaining include BCMA bispecific antibodies (teclistamab,\nlinvoseltamab)."
+    assert assertions(named, "linvoseltamab") == {"discussed"}
+    lettered = (
+        "- Discussed options at length: (a) ide-cel (Abecma), (b) cilta-cel, (c) talquetamab\n"
+        "(GPRC5D), (d) clinical trial, (e) selinexor-based.\n"
+    )
+    assert assertions(lettered, "selinexor") == {"discussed"}

@@ -157,6 +157,8 @@ def test_no_repeat_infusion_request(text: str) -> None:
         ("He is a candidate for 5th line therapy with Abecma.", 4),
         # a form's field, the number after the label
         ("Number of prior lines of therapy: 5", 5),
+        # the number written out, then in digits
+        ("He has been treated with four (4) prior lines of therapy, including lenalidomide.", 4),
         ("Member has had 3 prior regimens; 2 prior lines per IMWG.", 2),  # lines beat regimens
         ("Prior lines of therapy: 12/2018 VRd x4", None),  # a date, not a count
         ("Prior LOT: 4\nDiagnosis: multiple myeloma", 4),

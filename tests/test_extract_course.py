@@ -44,6 +44,12 @@ NOT_PROGRESSIONS = [
     # the regimen's dates, not the progression's: when was it assessed?
     ("a history row's stop reason", "4 KPd 06/2025 03/2026 9 PD"),
     ("a regimen's range, then PD", "Line 4: KPd 06/2025 - 03/2026, PD."),
+    # the date a last-dose cue governs is when the therapy stopped (a wrong "met" on a
+    # Carvykti request: the progression's own date is not told)
+    (
+        "refractory, then when the regimen stopped",
+        "He was most recently refractory to Isa-Kd, which was discontinued in December 2025.",
+    ),
 ]
 
 

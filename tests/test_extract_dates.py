@@ -53,10 +53,32 @@ def test_date_forms(text: str, begin: str | None, finish: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["x6 cycles", "Cycle 1/6", "melphalan 200 mg/m2", "C1D1", "BP 120/80", "pain 5/10", "pain 5/10-7/10"],
+    [
+        "x6 cycles",
+        "Cycle 1/6",
+        "melphalan 200 mg/m2",
+        "C1D1",
+        "BP 120/80",
+        "pain 5/10",
+        "pain 5/10-7/10",
+        # a year inside an identifier (regression: a trial protocol's id dated its CAR-T, a
+        # false prior CAR-T on a product-disposition notice of cells never infused)
+        "Protocol GLTC-2022-07 - Phase 1 investigational CAR-T",
+        "MRN A2019334",
+    ],
 )
 def test_not_dates(text: str) -> None:
     assert find_dates(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("s/p VTd 2016-2017 (PD)", ["2016", "2017"]), ("VTd early 2019 - mid-2019", ["2019", "2019"])],
+)
+def test_years_of_a_range_or_a_season_are_still_years(text: str, years: list[str]) -> None:
+    from extractors.dates import find_single_dates
+
+    assert [value for _, _, value in find_single_dates(text)] == years
 
 
 @pytest.mark.parametrize(
@@ -170,6 +192,22 @@ def test_a_lone_garbled_date_is_no_date() -> None:
         ("Diagnosed at age 55 with MM.\nAge: 61", 61, "stated"),
         ("Date of service: 11/20/2026\nDOB: 04/12/1958", 68, "from_date_of_birth"),
         ("DOS: 03/01/2026\nDate of birth: 12/31/1960", 65, "from_date_of_birth"),
+        # a member born before 1950 (regression: dates of birth were read only from 1950 on)
+        ("DOS: 10/21/2026\nDate of birth: 06/11/1949", 77, "from_date_of_birth"),
+        (
+            "Re: Harold W. Kessinger - DOB 10/30/1946 - Humana ID H71650249\nDate of service: 10/13/2026",
+            79,
+            "from_date_of_birth",
+        ),
+        ("He is 67 years of age.", 67, "stated"),
+        # a form's age-threshold question answered yes: at least that old, no age told
+        ("3. Is the member 18 years of age or older? \u2612 Yes \u2610 No", 18, "at_least"),
+        # on the request's own date, not a date of service weeks later
+        (
+            "Date of request: 10/01/2026\nAnticipated date of service: 11/20/2026\nDOB: 10/15/1958",
+            67,
+            "from_date_of_birth",
+        ),
     ],
 )
 def test_age(text: str, years: int, how: str) -> None:
@@ -194,3 +232,15 @@ def test_age(text: str, years: int, how: str) -> None:
 )
 def test_date_of_service(text: str, expected: str | None) -> None:
     assert facts_of(text).date_of_service == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is the member 18 years of age or older? \u2610 Yes \u2612 No",  # answered no: no age
+        "Is the member 18 years of age or older? \u2610 Yes \u2610 No",  # not answered
+        "Criteria: the member must be 18 years of age or older.",  # the policy's words
+    ],
+)
+def test_an_age_threshold_not_answered_yes_gives_no_age(text: str) -> None:
+    assert facts_of(text).age is None

@@ -56,6 +56,11 @@ TARGETS = [
     ("has not received BCMA-targeted therapy", "She has not received BCMA-targeted therapy.", "negated"),
     ("refractory to BCMA-directed therapy", "Refractory to prior BCMA-directed therapy.", "received"),
     ("a BCMA bispecific on a trial", "Received a BCMA bispecific on a trial in 2024.", "received"),
+    # the denial after a naive phrase agrees with it (it was read as a form's answer, uncertain)
+    ("naive, then the drugs denied", "He is BCMA-naive (no belantamab, no bispecific antibody).", "negated"),
+    # the agents called drugs or medicines
+    ("never a BCMA-targeted drug", "Has never had a BCMA-targeted drug (no belantamab).", "negated"),
+    ("no BCMA-targeted medicines", "She has not had any BCMA-targeted medicines such as Blenrep.", "negated"),
 ]
 
 

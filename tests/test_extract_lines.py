@@ -508,3 +508,45 @@ def test_a_label_colon_ending_a_wrapped_sentence_is_no_dated_heading() -> None:
         "pomalidomide and daratumumab.\n"
     )
     assert len(facts.lines) == 2
+
+
+def test_the_later_sentences_of_a_numbered_problem_open_no_line() -> None:
+    """Regression: an assessment's "1. Relapsed/refractory MM, progression on XVd. Refractory
+    to lenalidomide, pomalidomide, carfilzomib." is a numbered item, but only its first sentence
+    is what the item is about; the refractoriness recap after it opened an undated line."""
+    text = (
+        "Oncology history:\n"
+        "10/2018 VRd x4, then lenalidomide maintenance until 02/2021.\n"
+        "03/2021 - 06/2023 KPd (carfilzomib, pomalidomide, dexamethasone).\n"
+        "Assessment:\n"
+        "1. Relapsed/refractory MM, progression on 2nd line. Refractory to lenalidomide, pomalidomide,\n"
+        "carfilzomib, bortezomib. Anti-CD38 naive.\n"
+    )
+    facts = facts_of(text)
+    assert [line.start for line in facts.lines] == ["2018-10", "2021-03"]
+
+
+def test_a_refractoriness_recap_with_sequence_words_opens_no_line_and_an_episode_still_does() -> None:
+    """A summary cue before the drugs ("refractory to", "having had") makes the clause a recap,
+    even with an episode word in its sentence; after them it does not ("then DPd, to which
+    she was refractory" tells an episode)."""
+    history = "Treatment history:\n2019-03 VRd x4\n2021-05 KPd\n"
+    recap = facts_of(history + "At progression on 2nd line, refractory to lenalidomide and bortezomib.\n")
+    assert len(recap.lines) == 2
+    episode = facts_of(history + "She then received DPd, to which she was refractory.\n")
+    assert len(episode.lines) == 3
+
+
+def test_a_recap_in_a_sentence_that_names_a_line_opens_no_line() -> None:
+    """Regression: "... VCd/ASCT/len as his first line, the carfilzomib, and DPd - and he has
+    been exposed to lenalidomide, bortezomib ..." took the sentence's "first line" for the
+    recap's own number: the recap became line 1 and swallowed the history told before it."""
+    text = (
+        "He received bortezomib-based induction (Velcade, Cytoxan) and then an autologous stem cell"
+        " transplant in 2018, followed by lenalidomide maintenance.\n"
+        "He then had carfilzomib in Florida in 2021.\nHe started DPd with me in 10/2022.\n"
+        "So he has had three lines - VCd/ASCT/len as his first line,\nthe carfilzomib in Florida, and DPd"
+        " with me - and he has been exposed to lenalidomide, bortezomib,\ncarfilzomib, daratumumab and"
+        " pomalidomide.\n"
+    )
+    assert [line.start for line in facts_of(text).lines] == ["2018", "2021", "2022-10"]

@@ -124,3 +124,45 @@ def test_an_ocr_damaged_name_lowers_the_evidence_confidence() -> None:
     found = request_of("writing to request coverage of Abeema for this patient", confidence=0.95)
     assert found is not None and found.evidence[0].confidence is not None
     assert found.evidence[0].confidence < 0.95
+
+
+def test_a_drug_field_whose_label_heads_a_column_names_the_request() -> None:
+    """Regression: a payer form printed "Drug name / strength   Date of request" over
+    "ELREXFIO (elranatamab-bcmm) 44 mg   07/20/2026" under a "DRUG REQUESTED" heading; no
+    colon, so the field went unread and the request was taken from a prior cilta-cel."""
+    text = (
+        "DRUG REQUESTED\n"
+        "Drug name / strength          Date of request\n"
+        "ELREXFIO (elranatamab-bcmm)   07/20/2026\n"
+        "PRIOR THERAPIES\n"
+        "Carvykti (ciltacabtagene autoleucel), infused 03/2024\n"
+    )
+    found = request_of(text)
+    assert found is not None and (found.product, found.how) == ("elranatamab", "form_field")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a medication list's column, no request heading above it
+        "Current medications\nDrug name        Dose\nRevlimid         10 mg daily\n",
+        # options under the label are the checkbox readers' to read, ticked or not
+        "Product requested   Dose\n[ ] Abecma (idecabtagene vicleucel) Q2055\n",
+        # a sentence that ends on 'request' is prose, not a label
+        "I support that request. Should the plan require it\nwe would give dexamethasone\n",
+    ],
+)
+def test_a_column_label_names_no_request_outside_a_requested_drugs_field(text: str) -> None:
+    found = request_of(text)
+    assert found is None or found.how != "form_field"
+
+
+def test_the_code_of_an_option_nobody_ticked_is_no_request() -> None:
+    """Regression: "[ ] Abecma (idecabtagene vicleucel) Q2055  [X] Carvykti ... Q2056": both
+    codes counted alike and the first written, Abecma's, chose the policy."""
+    text = (
+        "Product requested   Dose / units\n"
+        "[ ] Abecma (idecabtagene vicleucel) Q2055 [X] Carvykti (ciltacabtagene autoleucel) Q2056\n"
+    )
+    found = request_of(text)
+    assert found is not None and (found.product, found.hcpcs) == (CILTA, "Q2056")

@@ -45,3 +45,38 @@ def test_a_policy_without_other_disease_markers_counts_every_line() -> None:
     )
     shown = lines_under_policy(facts_of(LYMPHOMA_THEN_MYELOMA), bare)
     assert [line.other_disease for line in shown.lines] == [False, False]
+
+
+LYMPHOMA_CAR_T_THEN_MYELOMA = (
+    "Lymphoma: DLBCL 2017, axicabtagene ciloleucel (Yescarta) infused 03/2018, in remission.\n"
+    "Myeloma treatment: VRd 05/2021 - 06/2023; DPd 07/2023 - 02/2025; Kd 03/2025 - 10/2026.\n"
+    "He has not previously received any BCMA-targeted therapy, including BCMA CAR-T."
+)
+
+
+def test_a_cd19_car_t_is_a_lymphomas_line_and_still_a_prior_car_t() -> None:
+    """Regression: a lymphoma's axi-cel (CD19) was a fourth myeloma line.  Every target of
+    the agent lies outside the disease (the policy's targets_any), so the line is another
+    disease's; the policy bars any prior CAR-T, so it is still one."""
+    report = evaluate(facts_of(LYMPHOMA_CAR_T_THEN_MYELOMA), ABECMA)
+    assert [line.other_disease for line in report.lines] == [False, False, False, True]
+    car_t = next(c for c in report.criteria if c.id == "no_prior_car_t")
+    assert car_t.status == "not_met"
+    # "no BCMA CAR-T" does not contradict a CD19 CAR-T: no conflict for a reviewer to resolve
+    assert "resolve" not in car_t.reason
+    assert report.determination == "criteria_not_met"
+
+
+def test_a_car_t_denied_for_one_antigen_is_no_denial_of_every_car_t() -> None:
+    """A CAR-T named with an antigen ("no prior BCMA CAR-T") leaves a CD19 CAR-T open."""
+    report = evaluate(facts_of("Prior therapy: VRd 2021; DPd 2023. No prior BCMA CAR-T."), ABECMA)
+    assert next(c for c in report.criteria if c.id == "no_prior_car_t").status == "not_documented"
+    report = evaluate(facts_of("Prior therapy: VRd 2021; DPd 2023. No prior CAR-T."), ABECMA)
+    assert next(c for c in report.criteria if c.id == "no_prior_car_t").status == "met"
+
+
+def test_a_dual_target_car_t_given_for_the_disease_is_not_another_diseases_line() -> None:
+    """A BCMA/CD19 dual CAR-T (GC012F) has a target of the disease: its line counts."""
+    text = "Treatment history: VRd 2019-2021; DPd 2021-2023; GC012F infused 05/2024 on trial."
+    shown = lines_under_policy(facts_of(text), ABECMA)
+    assert not any(line.other_disease for line in shown.lines)

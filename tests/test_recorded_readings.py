@@ -66,3 +66,15 @@ def test_corpus_recordings_are_current() -> None:
         d.path.name for d in image_docs if hashlib.sha256(d.path.read_bytes()).hexdigest() not in recorded
     ]
     assert not missing, f"not recorded: {missing}"
+
+
+def test_a_plain_text_export_is_never_recorded_so_its_layout_is_outside_the_fingerprint() -> None:
+    """text.py lays out EHR exports on every run; were a text document recorded, a change to
+    that layout could replay an old reading, so the fingerprint's exclusion rests on this."""
+    from reading.recorded import _NOT_IN_IMAGE_READINGS, needs_ocr
+    from reading.text import text_pages
+
+    pages = tuple(text_pages("Test\t05/08/2026\tUnits\nSPEP M-protein\t0.4\tg/dL\n"))
+    document = Document(sha256="cd" * 32, source_type="text", pages=pages)
+    assert not needs_ocr(document)
+    assert _NOT_IN_IMAGE_READINGS == {"text.py"}

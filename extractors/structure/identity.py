@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from common.models import Evidence, Notice
 from common.structure import FormField, IdentityItem, IdentityKind, PacketMember, PageRole, PatientMatch
-from extractors.dates import find_single_dates
+from extractors.dates import find_birth_dates
 from extractors.ocr_fuzzy import bounded_distance, confusion_key
 from extractors.structure.geometry import PageGeometry, Placed
 from extractors.structure.rows import Row, phrase_gap, span
@@ -59,7 +59,7 @@ def _after(row: Row, last: int) -> list[Placed]:
 def _date_value(words: Sequence[Placed]) -> tuple[str, list[Placed]] | None:
     head = [w for w in words if w.text not in {":", "#"}][:3]
     text = " ".join(w.text for w in head)
-    found = find_single_dates(text)
+    found = find_birth_dates(text)
     if not found or found[0][0] > 2 or len(found[0][2]) != 10:
         return None
     end = found[0][1]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from common.models import BBox
 from common.structure import Table, TableCell, TableColumn, TablePart, TableRow
+from extractors.dates import find_single_dates
 from extractors.structure.geometry import Line, PageGeometry, Placed
 from extractors.structure.rows import Row, char_width, phrases, span
 from extractors.structure.vocabulary import StructureLexicon, normalise
@@ -51,6 +52,7 @@ class HeaderCell:
     words: list[Placed]
     role: str | None
     band: tuple[float, float] | None = None
+    dated: bool = False  # the cell is one whole date: a trend report's result column
 
     @property
     def x0(self) -> float:
@@ -166,7 +168,8 @@ def _is_header(cells: list[HeaderCell], header_rows: list[Row], named_runs: int)
     if main.text.rstrip().endswith((":", ".")):
         return False
     words = _alnum([w for r in header_rows for w in r.words])
-    if any(_DATE_LIKE.search(w.text) for w in words):
+    dated = {id(w) for c in cells if c.dated for w in c.words}
+    if any(_DATE_LIKE.search(w.text) for w in words if id(w) not in dated):
         return False
     if len(words) > _HEADER_WORDS_PER_CELL * len(cells):
         # a sentence naming two roles ("...dispensed by this pharmacy only; drugs given in
@@ -199,10 +202,28 @@ def _header_at(
         cells = joined
         header_rows.append(rows[j])
         j += 1
+    _date_result_columns(cells, lexicon)
     named_runs = sum(
         1 for run in runs if any(c.role and min(c.x1, run[-1].x1) > max(c.x0, run[0].x0) for c in cells)
     )
     return (cells, header_rows) if _is_header(cells, header_rows, named_runs) else None
+
+
+def _date_result_columns(cells: list[HeaderCell], lexicon: StructureLexicon) -> None:
+    """Header cells that are one whole date take the dated-column role ("Test  05/08/2026
+    08/02/2026  Units": a cumulative report's result columns) when the header also names
+    the column beside them (the tests'); the date stays in the column's header words."""
+    rule = lexicon.dated_columns
+    if rule is None or not any(c.role in rule.beside for c in cells):
+        return
+    for cell in cells:
+        if cell.role is None and cell.words and _one_date(" ".join(w.text for w in cell.words)):
+            cell.role, cell.dated = rule.role, True
+
+
+def _one_date(text: str) -> bool:
+    found = find_single_dates(text.strip())
+    return len(found) == 1 and found[0][0] == 0 and found[0][1] == len(text.strip())
 
 
 def _vocabulary_share(row: Row, lexicon: StructureLexicon) -> float:

@@ -49,6 +49,16 @@ class ColumnRow(Row):
     source: str = Field(min_length=2)
 
 
+class DatedColumns(Row):
+    """A header cell that is one whole date names a column of this role (a trend report's
+    result columns), in a header that names one of the ``beside`` roles too."""
+
+    role: str = Field(pattern=r"^[a-z_]+$")
+    beside: list[str] = Field(min_length=1)
+    why: str = Field(min_length=2)
+    source: str = Field(min_length=2)
+
+
 class GlyphReading(Row):
     text: str = Field(min_length=1)
     state: Literal["ticked", "unticked"]
@@ -195,6 +205,7 @@ class StructureLexicon(BaseModel):
     name_stops: frozenset[str]
     id_fillers: frozenset[str]
     wrap_joiners: frozenset[str]
+    dated_columns: DatedColumns | None
     roles: list[RoleRow]
     page_count: PageCountWords
     versions: dict[str, str]
@@ -258,6 +269,10 @@ def load_structure_lexicon() -> StructureLexicon:
         raise LexiconError(f"lexicons/{COLUMNS}: a role is listed twice; use one row per role")
     column_pairs = [(p, c.role) for c in columns for p in (*c.phrases, *c.whole_cell)]
     _unique(COLUMNS, column_pairs, "header phrase")
+    dated = raw[COLUMNS].get("dated_columns")
+    dated_columns = _model(COLUMNS, dated, DatedColumns, "dated_columns") if dated is not None else None
+    if dated_columns is not None and not {dated_columns.role, *dated_columns.beside} <= set(roles_seen):
+        raise LexiconError(f"lexicons/{COLUMNS}: dated_columns names a role no row defines")
 
     boxes = raw[BOXES]
     readings = parse_rows(BOXES, boxes.get("readings"), GlyphReading, "readings")
@@ -287,6 +302,7 @@ def load_structure_lexicon() -> StructureLexicon:
         name_stops=frozenset(normalise(w) for w in _words(IDENTITY, ident, "name_stops")),
         id_fillers=frozenset(normalise(w) for w in _words(IDENTITY, ident, "id_fillers")),
         wrap_joiners=frozenset(normalise(w) for w in _words(COLUMNS, raw[COLUMNS], "wrap_joiners")),
+        dated_columns=dated_columns,
         roles=roles,
         page_count=count,
         versions={name: data["version"] for name, data in raw.items()},
