@@ -420,6 +420,7 @@ def main(
     long: int = 0,
     startup: bool = False,
     against: Path | None = None,
+    only: Sequence[str] = (),
 ) -> int:
     from reading.ocr import engine_version
 
@@ -438,6 +439,8 @@ def main(
             else:
                 if corpus is None:
                     files = make_inputs(tmp)
+                    if only:
+                        files = [f for f in files if any(o in f.label for o in only)]
                 elif not corpus.is_dir():
                     print(f"error: {corpus} is not a folder", file=sys.stderr)
                     return 66
@@ -446,7 +449,7 @@ def main(
                 rows = compare(files, tmp, rounds=rounds)
                 _print_rows(("document", "contender", "wall s", "CPU s", "reads", "note"), rows)
                 print()
-                if corpus is None:
+                if corpus is None and not only:
                     extra = workers_and_text(files)
                     if long:
                         extra += long_fax(files, tmp, long)
@@ -470,7 +473,21 @@ if __name__ == "__main__":
     ap.add_argument("--limit", type=int, default=3)
     ap.add_argument("--startup", action="store_true", help="the whole job outside the OCR, stage by stage")
     ap.add_argument("--against", type=Path, help="with --startup: another checkout, side by side")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="only the documents whose label holds this (fine, normal, scanned, text); repeatable",
+    )
     a = ap.parse_args()
     sys.exit(
-        main(a.folder, limit=a.limit, rounds=a.rounds, long=a.long, startup=a.startup, against=a.against)
+        main(
+            a.folder,
+            limit=a.limit,
+            rounds=a.rounds,
+            long=a.long,
+            startup=a.startup,
+            against=a.against,
+            only=a.only,
+        )
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from reading.normalise import row_bands
 from reading.tesseract import TsvWord
 
 # A glyph: 0.05 to 0.5 inch tall (a 6-point lower-case letter to a 36-point title),
@@ -56,7 +57,7 @@ def _glyph_mask(ink: np.ndarray, dpi: int, skip: Sequence[tuple[int, int, int, i
     w = stats[:, cv2.CC_STAT_WIDTH]
     keep = (h >= _GLYPH_H_IN[0] * dpi) & (h <= _GLYPH_H_IN[1] * dpi) & (w <= _GLYPH_MAX_W_IN * dpi)
     keep[0] = False
-    mask = keep[labels].astype(np.uint8)
+    mask = keep.astype(np.uint8)[labels]
     for left, top, right, bottom in skip:
         mask[max(0, top) : bottom, max(0, left) : right] = 0
     return mask
@@ -92,8 +93,16 @@ def gaps(
     # unread, and a run is split where the loose ink stops for a word space or more.
     join = max(3, round(_JOIN_IN * dpi))
     runs = cv2.dilate(loose, cv2.getStructuringElement(cv2.MORPH_RECT, (join, 1)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     min_w = _GAP_MIN_W_IN * dpi
+    out: list[Gap] = []
+    # Loose ink is sparse: labelled band by band of rows, in the whole page's order.
+    for y0, y1 in row_bands(runs):
+        out.extend(_band_gaps(loose[y0:y1], runs[y0:y1], y0, min_w))
+    return out
+
+
+def _band_gaps(loose: np.ndarray, runs: np.ndarray, y0: int, min_w: float) -> list[Gap]:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     out: list[Gap] = []
     for i in range(1, count):
         x, y, w, h = (int(v) for v in stats[i, :4])
@@ -103,7 +112,7 @@ def gaps(
         if cols.size == 0:
             continue
         left, right = x + int(cols[0]), x + int(cols[-1]) + 1
-        top, bottom = y + int(rows_[0]), y + int(rows_[-1]) + 1
+        top, bottom = y0 + y + int(rows_[0]), y0 + y + int(rows_[-1]) + 1
         if right - left < min_w:
             continue
         pieces, _ = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
