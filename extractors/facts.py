@@ -57,6 +57,7 @@ def extract_facts(
 
     index = StructureIndex.build(structure, structure_pages or pages)
     items = _episode_negations(merge_mentions(builder.build(mentions, text, index)), text)
+    items = _episodes_never_infused(items, text, builder)
     date_of_service, service_evidence = find_date_of_service(text)
     request_date, request_date_evidence = find_request_date(text, date_of_service, service_evidence)
     request = find_request(text) or infer_request(items)
@@ -131,6 +132,33 @@ def _episode_negations(items: list[TherapyMention], text: PageText) -> list[Ther
         if any(_one_sentence(text, e.sent_start, i.sent_end) for e in before):
             i.assertion = "collected_not_given"
     return items
+
+
+def _episodes_never_infused(
+    items: list[TherapyMention], text: PageText, builder: TherapyBuilder
+) -> list[TherapyMention]:
+    """'In 8/2024 he enrolled in a trial of a CAR-T and underwent leukapheresis ... The cells
+    were never infused': a CAR-T mention that could not be read as given or not, in the
+    story of a collection or an enrolment that its own sentence or the next says ended
+    without an infusion, is that episode's, collected and not given; beside "no prior
+    CAR-T" it is no contradiction for a reviewer to resolve."""
+    for i in items:
+        if i.therapy_class != "car_t" or i.assertion != "uncertain":
+            continue
+        story = text.text[i.sent_start : _next_sentence_end(text, i.sent_end)]
+        if builder.ends_without_infusion(story):
+            i.assertion = "collected_not_given"
+    return items
+
+
+def _next_sentence_end(text: PageText, end: int) -> int:
+    """The end of the sentence after the one ending at ``end``, within a short reach."""
+    found = _SENTENCE_END.search(text.text, end + 1, min(len(text.text), end + _NEXT_SENTENCE_REACH))
+    return found.end() if found else min(len(text.text), end + _NEXT_SENTENCE_REACH)
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_NEXT_SENTENCE_REACH = 300
 
 
 def _one_sentence(text: PageText, start: int, end: int) -> bool:

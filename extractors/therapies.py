@@ -120,6 +120,7 @@ class TherapyBuilder:
         self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
         self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
         self.car_t_enrolment = cue_regex(tuple(lexicon.car_t_enrolment_cues))
+        self.car_t_infusion_object = cue_regex(tuple(lexicon.car_t_infusion_objects))
         self.phase_patterns = [
             (
                 row.phase,
@@ -301,7 +302,10 @@ class TherapyBuilder:
         last_against = max((m.end() for m in self.car_t_non_receipt.finditer(before)), default=-1)
         if last_receipt > last_against:
             return "received"
-        first_receipt = next((m.start() for m in self._receipts(after)), None)
+        # the receipt word's object may run past the window: "... CAR-T study and underwent
+        # leukapheresis" names the step, not the cells, however the window cuts it
+        beyond = line[end : min(hi, end + _GOVERN_AFTER + _OBJECT_REACH)]
+        first_receipt = next((m.start() for m in self._receipts(beyond) if m.start() < len(after)), None)
         first_against = next((m.start() for m in self.car_t_non_receipt.finditer(after)), None)
         if first_receipt is not None and (first_against is None or first_receipt < first_against):
             return "received"
@@ -319,15 +323,34 @@ class TherapyBuilder:
             return "received"
         return "uncertain"
 
+    @staticmethod
+    def _is_denied(text: str, m: re.Match[str]) -> bool:
+        """A negation word right before the receipt word: "never infused", "not received"."""
+        window = text[max(0, m.start() - _DENIAL_REACH) : m.start()]
+        words = list(cues.pattern("receipt_denied").finditer(window))
+        return bool(words) and not window[words[-1].end() :].strip()
+
+    def ends_without_infusion(self, text: str) -> bool:
+        """``text`` tells cells collected or a trial entered (a collection or enrolment word)
+        and that no CAR-T was given: a receipt word denied whose object is the infusion or
+        the cells ("the cells were never infused", "she has never received a CAR-T
+        infusion", "product not infused")."""
+        if not (self.car_t_non_receipt.search(text) or self.car_t_enrolment.search(text)):
+            return False
+        for m in self.car_t_receipt.finditer(text):
+            if not self._is_denied(text, m):
+                continue
+            told = text[m.start() : m.end() + _INFUSION_OBJECT_REACH]
+            if self.car_t_infusion_object.search(told):
+                return True
+        return False
+
     def _receipts(self, text: str) -> list[re.Match[str]]:
         """The receipt words of ``text`` that no negation word right before denies: "never
         infused", "not received" say the cells were not given."""
-        denied = cues.pattern("receipt_denied")
 
         def is_denied(m: re.Match[str]) -> bool:
-            window = text[max(0, m.start() - _DENIAL_REACH) : m.start()]
-            words = list(denied.finditer(window))
-            return bool(words) and not window[words[-1].end() :].strip()
+            return self._is_denied(text, m)
 
         def names_other(m: re.Match[str]) -> bool:
             # "underwent leukapheresis", "completed the evaluation": the receipt word's
@@ -516,6 +539,9 @@ def _bounds(starts: list[int], ends: list[int], start: int, end: int, length: in
 _SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)\]%])\.\s+(?=[A-Z])")
 _OBJECT_REACH = 24  # "underwent apheresis", "completed the evaluation": the object right after
 _DENIAL_REACH = 16  # "were not yet infused": a denial stands right before its receipt word
+# "never received a CAR-T infusion", "without receiving any investigational product": what a
+# denied receipt word is about, within a few words of it
+_INFUSION_OBJECT_REACH = 40
 _MODIFIES_REACH = 22  # "CAR-T prior authorization": the noun a mention qualifies stands this close
 
 

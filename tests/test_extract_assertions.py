@@ -498,3 +498,42 @@ def test_options_named_after_a_few_words_or_lettered_on_the_lead_ins_line_are_op
         "(GPRC5D), (d) clinical trial, (e) selinexor-based.\n"
     )
     assert assertions(lettered, "selinexor") == {"discussed"}
+
+
+NEVER_INFUSED = [
+    # the same sentence tells the collection and that nothing was infused
+    "He underwent leukapheresis in 05/2025 for cilta-cel; the product was never infused because of"
+    " rapid progression.",
+    # the next sentence tells how an enrolment ended
+    "In April 2023 she enrolled in an investigational CAR-T study and underwent leukapheresis on"
+    " 04/11/2023. The manufactured product failed release testing, and she was never infused.",
+]
+
+
+@pytest.mark.parametrize("text", NEVER_INFUSED)
+def test_a_collection_or_enrolment_told_as_never_infused_is_collected_not_given(text: str) -> None:
+    """Read as 'could not tell', beside "no prior CAR-T" the episode was a contradiction for a
+    reviewer; its own story says no cells were given."""
+    got = {t.assertion for t in facts_of(text).therapies if t.therapy_class == "car_t"}
+    assert got == {"collected_not_given"}
+
+
+def test_a_denial_of_another_drug_next_to_a_dated_car_t_says_nothing_of_the_car_t() -> None:
+    """Only a denied receipt of the cells or the infusion ends the episode: 'never received
+    daratumumab' beside a collection leaves the CAR-T as unsure as before."""
+    text = (
+        "In 2023 she enrolled in a CAR-T trial at another center (records requested). She never"
+        " received daratumumab."
+    )
+    got = {t.assertion for t in facts_of(text).therapies if t.therapy_class == "car_t"}
+    assert "collected_not_given" not in got
+
+
+def test_a_receipt_word_whose_object_runs_past_the_window_names_the_step() -> None:
+    """'underwent leukapheresis' cut at the window's edge ('underwent leukapher') read as the
+    cells given: a false prior CAR-T is a wrong 'not met'."""
+    text = (
+        "In April 2023 she enrolled in an investigational CAR-T study and underwent leukapheresis"
+        " on 04/11/2023."
+    )
+    assert "received" not in {t.assertion for t in facts_of(text).therapies if t.therapy_class == "car_t"}
