@@ -178,8 +178,12 @@ def line_sentences(doc: Doc) -> Doc:
             prev = texts[i - 1]
             if spaces[i - 1] and "\n" in prev:
                 last = texts[i - 2].lower() if i >= 2 else "."
-                continues = "\n\n" not in prev and (
-                    (last not in _SENTENCE_END and text[:1].islower()) or last in _RUN_ON_WORDS
+                continues = (
+                    "\n\n" not in prev
+                    and ((last not in _SENTENCE_END and text[:1].islower()) or last in _RUN_ON_WORDS)
+                    # "... ( ) None received" then "Proteasome inhibitor: (x) Velcade": a line
+                    # that opens with a label is a field of its own, however the last one ended
+                    and not _opens_with_label(texts, i)
                 )
                 start = not continues
             elif (
@@ -197,6 +201,21 @@ def line_sentences(doc: Doc) -> Doc:
     if len(texts):
         doc.from_array([SENT_START], cast(Any, starts.astype("uint64")))  # spaCy stores -1 as uint64
     return doc
+
+
+_LABEL_WORDS = 5  # "Anti-CD38 antibody:", "Prior BCMA bispecific/ADC:": a field's label is short
+
+
+def _opens_with_label(texts: list[str], i: int) -> bool:
+    """The line starting at token ``i`` opens with a capitalised label and its colon."""
+    if not texts[i][:1].isupper():
+        return False
+    for j in range(i + 1, min(len(texts), i + _LABEL_WORDS + 1)):
+        if "\n" in texts[j]:
+            return False
+        if texts[j] == ":":
+            return True
+    return False
 
 
 # Abbreviations whose period does not end a sentence even before a capital or a digit

@@ -175,6 +175,8 @@ _RUN_ON = re.compile(
     r"(?i)(?:\b(?:of|for|with|to|the|a|an|and|or|in|on|at|by|from|was|were|is|are|has|had|have|been|"
     r"received|including|started|followed by|then|plus|after|before|until|through|since))\s*$"
 )
+# a capitalised label of a few words and its colon: "Anti-CD38 antibody:", "Prior BCMA bispecific/ADC:"
+_LABEL_START = re.compile(r"^\s*[A-Z][\w/()-]*(?:[ ][\w/()-]+){0,4}:(?:\s|$)")
 _WRAP_START = re.compile(r"^\s*(?:[a-z]|\d{1,2}/\d{2,4}\b)")
 _DASH_DATE_START = re.compile(r"^\s*[-–]\s*(?:\d{1,2}/)?\d{2,4}\b")
 _ENDS_WITH_DATE = re.compile(r"(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d)\s*$")
@@ -200,6 +202,10 @@ def _wraps(text: PageText, previous: int, current: int) -> bool:
     before = text.line_text(previous).rstrip()
     after = text.line_text(current)
     if not before or before[-1] in ".:;!?|":
+        return False
+    if _LABEL_START.match(after):
+        # "... ( ) None received" + "Proteasome inhibitor: (x) Velcade": a line that opens
+        # with a label is a field of its own, however the line before ended
         return False
     if _RUN_ON.search(before):
         return True

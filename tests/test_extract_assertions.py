@@ -6,6 +6,7 @@ import pytest
 from extract_support import assertions, facts_of, received, therapies
 
 CAR_T = "car-t cell therapy"
+CLASS_PI = "proteasome inhibitor (no drug named)"
 IDE_CEL = "idecabtagene vicleucel"
 
 
@@ -537,3 +538,33 @@ def test_a_receipt_word_whose_object_runs_past_the_window_names_the_step() -> No
         " on 04/11/2023."
     )
     assert "received" not in {t.assertion for t in facts_of(text).therapies if t.therapy_class == "car_t"}
+
+
+def test_a_form_line_that_opens_with_a_label_is_a_field_of_its_own() -> None:
+    """'( ) None received' ends in a word that runs on in prose ('she received / VRd'); the
+    next line 'Proteasome inhibitor: (x) Velcade' was joined to it, and so on to 'Prior
+    CAR-T: ( ) Yes (x) No', whose ticked No then negated every drug ticked above."""
+    form = (
+        "Prior therapy classes (mark all received)\n"
+        "Immunomodulatory agent: (x) Revlimid/lenalidomide ( ) Thalomid/thalidomide ( ) None\n"
+        "received\n"
+        "Proteasome inhibitor: (x) Velcade/bortezomib ( ) Kyprolis/carfilzomib ( ) None received\n"
+        "Prior CAR-T: ( ) Yes (x) No\n"
+    )
+    assert assertions(form, "lenalidomide") == {"received"}
+    assert assertions(form, "bortezomib") == {"received"}
+    assert "negated" in assertions(form, CAR_T)
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient", "expected"),
+    [
+        # a hyphenated naive says it of the word it is joined to
+        ("RRMM after 5 lines, triple-class refractory, BCMA-naive, progressing.", CLASS_PI, "received"),
+        ("She is PI-naive.", CLASS_PI, "negated"),
+        # a free-standing one of the phrase before it
+        ("He is lenalidomide and bortezomib naive.", "lenalidomide", "negated"),
+    ],
+)
+def test_naive_negates_what_it_is_said_of(text: str, ingredient: str, expected: str) -> None:
+    assert assertions(text, ingredient) == {expected}
