@@ -568,3 +568,16 @@ def test_a_form_line_that_opens_with_a_label_is_a_field_of_its_own() -> None:
 )
 def test_naive_negates_what_it_is_said_of(text: str, ingredient: str, expected: str) -> None:
     assert assertions(text, ingredient) == {expected}
+
+
+def test_a_planned_label_makes_its_line_a_plan_and_no_more() -> None:
+    """'Planned: CAR-T (ide-cel) evaluation 08/2026' beside "never received CAR-T" was a dated
+    CAR-T nobody could read as given or not, so a contradiction for a reviewer; the label
+    written inline covers its own line, not the history after it."""
+    text = (
+        "She has never received CAR-T cell therapy.\n"
+        "Planned: CAR-T (ide-cel) evaluation 08/2026 - candidate. Apheresis 09/09/2026 pending insurance.\n"
+        "History: VRd 2019-2020.\n"
+    )
+    assert assertions(text, "idecabtagene vicleucel") == {"planned"}
+    assert assertions(text, "bortezomib") == {"received"}
