@@ -211,10 +211,14 @@ def _letterheads(text: PageText, vocab: _Vocabulary, add: _Add, taken: set[tuple
     """A practice's name among the first lines of a page ("Hartwell Oncology Associates")."""
     seen_on_page: dict[int, int] = {}
     for n, page in enumerate(text.line_pages):
+        line = text.line_text(n)
+        if _DOCUMENT_RULE.match(line):
+            # an EHR export's rule between two documents: the next lines head a new one
+            seen_on_page[page] = 0
+            continue
         seen_on_page[page] = seen_on_page.get(page, 0) + 1
         if seen_on_page[page] > vocab.letterhead_lines:
             continue
-        line = text.line_text(n)
         if vocab.not_letterhead is not None and vocab.not_letterhead.search(line):
             continue
         if _a_sentence(line):
@@ -226,6 +230,10 @@ def _letterheads(text: PageText, vocab: _Vocabulary, add: _Add, taken: set[tuple
         for sid, s, e in _specialties(line, vocab):
             if (start + s, start + e) not in taken:
                 add(sid, "letterhead", start, start + len(line.rstrip()))
+
+
+# a line of rule characters alone: "------", "======", "______"
+_DOCUMENT_RULE = re.compile(r"^\s*(?:-{10,}|={10,}|_{10,})\s*$")
 
 
 def _a_sentence(line: str) -> bool:

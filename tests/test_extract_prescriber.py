@@ -85,3 +85,18 @@ def test_a_consultation_question_is_not_a_consultant() -> None:
     """A form's printed question, its boxes read as '[]' and 'w': nothing said."""
     found = facts_of("Prescribed in consultation with a hematologist/oncologist? [] Yes w No").prescribers
     assert not [p for p in found if p.role == "consultant"]
+
+
+def test_a_rule_between_two_documents_of_an_export_starts_a_new_letterhead() -> None:
+    """An EHR export runs its documents on under a rule line; the second one's practice name
+    stood beyond the page's first lines and was never read as a letterhead."""
+    filler = "".join(f"Line {n} of the discharge summary.\n" for n in range(12))
+    text = (
+        "Summit Valley Medical Center\nDISCHARGE SUMMARY\n" + filler + "-" * 60 + "\n\n"
+        "Examplecase, Victor  MRN ZZ-000271\n\nHartwell Oncology Associates\n"
+        "Hematology and Medical Oncology\nINFUSION CENTER - MEDICATION ADMINISTRATION RECORD\n"
+    )
+    found = {(p.specialty, p.role) for p in facts_of(text).prescribers}
+    assert any(role == "letterhead" for _, role in found), found
+    without_rule = text.replace("-" * 60 + "\n", "")
+    assert not [p for p in facts_of(without_rule).prescribers if p.role == "letterhead"]
