@@ -195,6 +195,9 @@ class LineOfTherapy(Frozen):
     regimens: tuple[str, ...] = ()
     ingredients: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    # Where its dates are written: a numbered entry whose regimen OCR doubts ("DVd" at low
+    # confidence) is still a line when its dates read well.
+    date_evidence: tuple[Evidence, ...] = ()
     # The start date is written ("10/2081") but could not be read as a date; its box is
     # among the evidence.  The line is dated; the reviewer reads the date on the page.
     start_unreadable: str | None = None

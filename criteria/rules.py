@@ -223,7 +223,15 @@ def min_prior_lines(ctx: Context, rule: MinPriorLines) -> Outcome:
     # Numbered lines 2 and 3 prove three lines even when line 1 could not be read.
     counted = len(facts.lines) + len(unlisted_line_numbers(facts))
     stated = facts.stated_prior_lines
-    line_groups = [line_evidence(line, facts) for line in facts.lines]
+    # A line the document numbered is a line whatever its regimen reads: its dates attest it
+    # too.  A line this service split by IMWG rests on what its drugs are.
+    line_groups = [
+        (
+            *line_evidence(line, facts),
+            *(line.date_evidence if line.split_rule == "numbered_in_document" else ()),
+        )
+        for line in facts.lines
+    ]
     options: list[tuple[str, tuple[Group, ...]]] = []
     if counted >= n:
         # The n best-documented lines carry the count; the rest are context.

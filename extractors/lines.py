@@ -69,6 +69,12 @@ def _line(number: int, group: list[Event], reason: str, membership: dict[int, in
             if (key := evidence_key(ev)) not in seen:
                 seen.add(key)
                 evidence.append(ev)
+    dated: list[Evidence] = []
+    for i in all_items:
+        for ev in i.dates_evidence:
+            if (key := evidence_key(ev)) not in seen:
+                seen.add(key)
+                dated.append(ev)
     return LineOfTherapy(
         number=number,
         start=min(starts) if starts else None,
@@ -76,6 +82,7 @@ def _line(number: int, group: list[Event], reason: str, membership: dict[int, in
         regimens=regimens,
         ingredients=ingredients,
         evidence=tuple(evidence),
+        date_evidence=tuple(dated),
         start_unreadable=unread.text if unread is not None else None,
         split_rule=reason,
         why=_why(group, reason, evidence),

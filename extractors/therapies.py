@@ -76,6 +76,7 @@ class TherapyMention:
     label: str = ""
     regimen_group: int = -1  # mention index for components of one regimen
     start_unreadable: Evidence | None = None  # a start date written but not legible
+    dates_evidence: tuple[Evidence, ...] = ()  # where the dates it took are written
     targets: tuple[str, ...] = ()
     sent_start: int = 0  # the sentence the mention stands in (document offsets)
     sent_end: int = 0
@@ -176,8 +177,15 @@ class TherapyBuilder:
             ):
                 continue
             when = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
+            dated_at: tuple[Evidence, ...] = ()
+            if when and when.start >= 0 and when.end > when.start:
+                at = text.evidence(line_start + when.start, line_start + when.end)
+                dated_at = (at,) if at else ()
             if in_history_row and cell is not None:
-                when = _row_dates(cell, when, text, line_start, index, page) or when
+                from_row = _row_dates(cell, when, text, line_start, index, page)
+                if from_row is not None and from_row is not when:
+                    dated_at = _row_date_cells(cell)
+                when = from_row or when
             start, end = (when.begin, when.finish) if when else (None, None)
             unread: Evidence | None = None
             if when and when.garbled_span and when.begin is None and when.start >= 0:
@@ -226,6 +234,7 @@ class TherapyBuilder:
                         label=mention.label,
                         regimen_group=position,
                         start_unreadable=unread,
+                        dates_evidence=dated_at,
                         targets=self.targets.get(ingredient, ())
                         or self._qualified_by(line, rel, mention.text),
                         sent_start=mention.sent_start,
@@ -584,6 +593,14 @@ def _row_dates(
         if found is not None:
             return replace(found, start=-1, end=-1, garbled_span=None)
     return None
+
+
+def _row_date_cells(cell: CellPlace) -> tuple[Evidence, ...]:
+    """Where a history row's dates are written: the cells ``_row_dates`` reads them from."""
+    cells = [cell.row.cell("start"), cell.row.cell("stop")]
+    if not any(c is not None and _first_date(c) for c in cells):
+        cells = [cell.row.cell(role) for role in ("dates", "date_given", "date_dispensed", "date")]
+    return tuple(c.span.evidence() for c in cells if c is not None and _first_date(c) is not None)
 
 
 def _first_date(cell: TableCell | None) -> DateMention | None:

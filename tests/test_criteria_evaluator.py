@@ -747,3 +747,42 @@ def test_a_policy_that_asks_for_every_line_requests_the_unlisted_ones() -> None:
     report = evaluate(complete_facts(**FOUR_STATED_TWO_LISTED), strict)
     assert next(c.status for c in report.criteria if c.id == "line_dates") == "not_documented"
     assert any("the documentation states 4 prior lines but lists 2" in m for m in report.missing)
+
+
+def _doubtful_regimen(split_rule: str) -> ClinicalFacts:
+    """Two lines (the policy's two carry the count), the second's regimen read at low
+    confidence, its dates read well."""
+    base = complete_facts(**history((VRD, "2019-03", "2020-01"), (KPD, "2022-04", "2024-05")))
+    lines = tuple(
+        line.model_copy(
+            update={
+                "evidence": (ev(2, "DVd", LOW),),
+                "date_evidence": (ev(2, "06/25/2024 08/11/2025"),),
+                "split_rule": split_rule,
+            }
+        )
+        if line.number == 2
+        else line.model_copy(update={"split_rule": split_rule})
+        for line in base.lines
+    )
+    return base.model_copy(update={"lines": lines})
+
+
+def test_a_numbered_line_is_attested_by_its_dates_when_its_regimen_reads_badly() -> None:
+    """'3 DVd 06/25/2024 08/11/2025': the document numbered the line, so it is a line whatever
+    the regimen's letters are; the count needs no reviewer for one doubtful word."""
+    result = next(
+        c
+        for c in evaluate(_doubtful_regimen("numbered_in_document"), CURRENT).criteria
+        if c.id == "prior_lines"
+    )
+    assert result.status == "met" and not result.needs_review
+
+
+def test_a_line_split_by_imwg_rests_on_what_its_drugs_are() -> None:
+    """A line this service split from the next by a new regimen exists only if the regimen
+    was read right: a doubtful regimen keeps the count for a reviewer."""
+    result = next(
+        c for c in evaluate(_doubtful_regimen("new_regimen"), CURRENT).criteria if c.id == "prior_lines"
+    )
+    assert result.status == "met" and result.needs_review
