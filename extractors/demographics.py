@@ -87,6 +87,8 @@ def _threshold_answer(text: PageText, after: int) -> str | None:
 
 def find_age(text: PageText, reference: str | None) -> AgeFact | None:
     at_least: AgeFact | None = None
+    stated: list[tuple[int, Evidence | None]] = []
+    born: list[tuple[int, Evidence | None]] = []
     for pattern in _AGE:
         for match in pattern.finditer(text.text):
             years = int(match.group(1))
@@ -103,7 +105,7 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
                 continue
             if 1 <= years <= 110:
                 ev = text.evidence(match.start(), match.end())
-                return AgeFact(years=years, how="stated", evidence=(ev,) if ev else ())
+                stated.append((years, ev))
     for match in _DOB.finditer(text.text):
         tail = text.text[match.end() : match.end() + 30]
         dates = find_birth_dates(tail)
@@ -111,8 +113,20 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
             continue
         years = age_on(date.fromisoformat(dates[0][2]), reference)
         if 0 <= years <= 110:
-            ev = text.evidence(match.start(), match.end() + dates[0][1])
-            return AgeFact(years=years, how="from_date_of_birth", evidence=(ev,) if ev else ())
+            born.append((years, text.evidence(match.start(), match.end() + dates[0][1])))
+    if stated:
+        years = stated[0][0]
+        # Other readings that agree are evidence too, so one word OCR doubts ("54 yo" at low
+        # confidence) does not send the age to a reviewer when the same age is written again,
+        # or the date of birth gives it (a birthday may fall between the note and the request).
+        agree = [ev for y, ev in stated if y == years] + [ev for y, ev in born if abs(y - years) <= 1]
+        return AgeFact(years=years, how="stated", evidence=tuple(dict.fromkeys(e for e in agree if e)))
+    if born:
+        years = born[0][0]
+        agree = [ev for y, ev in born if y == years]
+        return AgeFact(
+            years=years, how="from_date_of_birth", evidence=tuple(dict.fromkeys(e for e in agree if e))
+        )
     return at_least
 
 

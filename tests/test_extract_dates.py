@@ -215,6 +215,17 @@ def test_age(text: str, years: int, how: str) -> None:
     assert age is not None and (age.years, age.how) == (years, how)
 
 
+def test_an_age_told_twice_or_by_the_date_of_birth_rests_on_every_reading_that_agrees() -> None:
+    """'67 yo' OCR doubts is still 67 where the date of birth gives 67: both are evidence, so
+    one doubtful word needs no reviewer; a reading that disagrees is not evidence of it."""
+    text = "Date of request: 10/01/2026\nDOB: 08/15/1959\n67 yo M with RRMM."
+    age = facts_of(text).age
+    assert age is not None and (age.years, age.how) == (67, "stated")
+    assert len(age.evidence) == 2
+    other = facts_of(text.replace("1959", "1980")).age
+    assert other is not None and other.years == 67 and len(other.evidence) == 1
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
