@@ -381,6 +381,10 @@ class ClinicalFacts(Frozen):
     # laboratory recency is counted from it
     request_date: PartialDate | None = None
     request_date_evidence: tuple[Evidence, ...] = ()
+    # the day the intake queue received the fax (not read from the documents): in
+    # utilization management a request is dated by its receipt, so recency falls back
+    # to it when the documents state neither a request date nor a date of service
+    received: PartialDate | None = None
     diagnoses: tuple[DiagnosisFact, ...] = ()
     disease_status: tuple[StatusFact, ...] = ()
     stated_prior_lines: int | None = None  # "4 prior LOT" written in the note

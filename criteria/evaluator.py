@@ -31,7 +31,16 @@ from common.models import (
     LineOfTherapy,
     Therapy,
 )
-from criteria.outcome import Context, Outcome, Trust, pages_of, quote, reference_date, sentence
+from criteria.outcome import (
+    Context,
+    Outcome,
+    Trust,
+    pages_of,
+    quote,
+    reference_date,
+    reference_source,
+    sentence,
+)
 from criteria.policy import Criterion, Informational, Limitation, MinPriorLines, NoPriorTherapy, Policy
 from criteria.rules import apply_rule, therapy_barred
 
@@ -278,7 +287,13 @@ def evaluate(facts: ClinicalFacts, policy: Policy, *, low_confidence: float = 0.
         # One readable, located piece is enough to show a reviewer.
         return any(_locatable(e) and (e.confidence is None or e.confidence >= low_confidence) for e in group)
 
-    ctx = Context(facts=facts, policy=policy, trusted=trusted, reference=reference_date(facts))
+    ctx = Context(
+        facts=facts,
+        policy=policy,
+        trusted=trusted,
+        reference=reference_date(facts),
+        reference_from=reference_source(facts),
+    )
     outcomes = [apply_rule(ctx, c) for c in policy.criteria]
     if aside:
         # say why lines the reviewer sees in the history are not counted

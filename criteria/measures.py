@@ -148,7 +148,7 @@ def lab_threshold(ctx: Context, rule: LabThreshold) -> Outcome:
         return Outcome(
             "met",
             f"{sentence(label, stop=False)} {describe(best)}: at least {number(rule.at_least)} {rule.unit}"
-            f" within {rule.within_days} days of the request.",
+            f" within {rule.within_days} days of {ctx.reference_words}.",
             support=(best.evidence,),
             context=_shown(labs),
             review=best.needs_review,

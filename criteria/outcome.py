@@ -7,6 +7,7 @@ import calendar
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from common.models import ClinicalFacts, CriterionStatus, Evidence, Therapy
 from criteria.policy import Policy, parse_partial_date
@@ -44,6 +45,18 @@ class Context:
     policy: Policy
     trusted: Trust
     reference: date | None
+    # how the reference was found, for the reasons a reviewer reads: "request" (stated in
+    # the documents) or "received" (the day the fax arrived)
+    reference_from: Literal["request", "received"] = "request"
+
+    @property
+    def reference_words(self) -> str:
+        if self.reference is not None and self.reference_from == "received":
+            return (
+                f"the request, counted from the day the fax was received ({self.reference.isoformat()}:"
+                " the documents state no request date)"
+            )
+        return "the request"
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -121,6 +134,11 @@ def days_between(earlier: str | None, later: str | None) -> tuple[int, int] | No
 
 def reference_date(facts: ClinicalFacts) -> date | None:
     """The date of the request, for recency: the request's own date (a signature, a
-    request-date field), else the date of service the fax gives."""
-    day = facts.request_date or facts.date_of_service
+    request-date field), else the date of service the fax gives, else the day the fax
+    was received (a request is dated by its receipt)."""
+    day = facts.request_date or facts.date_of_service or facts.received
     return parse_partial_date(day) if day else None
+
+
+def reference_source(facts: ClinicalFacts) -> Literal["request", "received"]:
+    return "request" if facts.request_date or facts.date_of_service or not facts.received else "received"

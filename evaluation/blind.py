@@ -371,7 +371,7 @@ def main(
     if reports is not None:
         results = saved_reports(docs, reports)
     else:
-        corpus_docs = [CorpusDocument(d.path, d.path, d.rendering) for d in docs]
+        corpus_docs = [CorpusDocument(d.path, d.path, d.rendering, d.truth.request_date) for d in docs]
         results = run_documents(corpus_docs, jobs=jobs, mode=ocr, recordings=folder / RECORDINGS)
     scores = []
     for d in docs:

@@ -36,6 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,15 @@ class CorpusDocument:
     path: Path
     truth_path: Path
     rendering: str
+    # the day the intake queue would have received the fax: the day the truth dates the
+    # request (a fax is sent when the request is made); the pipeline counts recency from
+    # it only when the document itself dates the request nowhere
+    received: str | None = None
+
+
+def _received_on(truth: Path) -> str | None:
+    day = json.loads(truth.read_text(encoding="utf-8")).get("request_date")
+    return day if isinstance(day, str) and len(day) == 10 else None
 
 
 def load_corpus(corpus: Path) -> list[CorpusDocument]:
@@ -76,7 +86,12 @@ def load_corpus(corpus: Path) -> list[CorpusDocument]:
     if manifest.is_file():
         data = json.loads(manifest.read_text(encoding="utf-8"))
         return [
-            CorpusDocument(corpus / d["file"], corpus / d["truth"], d.get("rendering", d["file"]))
+            CorpusDocument(
+                corpus / d["file"],
+                corpus / d["truth"],
+                d.get("rendering", d["file"]),
+                d.get("received") or _received_on(corpus / d["truth"]),
+            )
             for d in data["documents"]
         ]
     docs: list[CorpusDocument] = []
@@ -84,7 +99,9 @@ def load_corpus(corpus: Path) -> list[CorpusDocument]:
         case = truth.name.removesuffix(".truth.json")
         for path in sorted(corpus.glob(f"{case}.*")):
             if path != truth and path.is_file():
-                docs.append(CorpusDocument(path, truth, path.name.removeprefix(f"{case}.")))
+                docs.append(
+                    CorpusDocument(path, truth, path.name.removeprefix(f"{case}."), _received_on(truth))
+                )
     return docs
 
 
@@ -486,13 +503,16 @@ def _read(path: Path) -> tuple[Any, bool]:
     return document, False
 
 
-def _run_in_worker(path: str) -> tuple[str, str | None, str | None, str | None, float, bool]:
+def _run_in_worker(
+    path: str, received: str | None = None
+) -> tuple[str, str | None, str | None, str | None, float, bool]:
     start = time.perf_counter()
     try:
         from pipeline.composer import process_document
 
         document, recorded = _read(Path(path))
-        done = process_document(document, settings=_WORKER_SETTINGS)
+        day = date.fromisoformat(received) if received and len(received) == 10 else None
+        done = process_document(document, settings=_WORKER_SETTINGS, received=day)
         return (
             path,
             done.report.model_dump_json(),
@@ -534,7 +554,7 @@ def run_documents(
         if jobs <= 1 or len(docs) <= 1:
             _init_worker(*init)
             for d in docs:
-                keep(_run_in_worker(str(d.path)))
+                keep(_run_in_worker(str(d.path), d.received))
                 bar.update()
         else:
             with ProcessPoolExecutor(
@@ -542,7 +562,7 @@ def run_documents(
             ) as pool:
                 # Biggest files (most pages to OCR) first, so the two workers finish together.
                 ordered = sorted(docs, key=lambda d: -d.path.stat().st_size if d.path.exists() else 0)
-                futures = {pool.submit(_run_in_worker, str(d.path)): d.path for d in ordered}
+                futures = {pool.submit(_run_in_worker, str(d.path), d.received): d.path for d in ordered}
                 for future in as_completed(futures):
                     try:
                         keep(future.result())

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,11 +78,19 @@ def process(
             help="policy id; default: the policy for the requested product in force on the date of service"
         ),
     ] = None,
+    received: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="the day the fax was received (YYYY-MM-DD); lab recency is counted from it"
+            " when the documents state no request date",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pipeline on one file and print the criteria report."""
     from pipeline.composer import process_file
 
-    done = process_file(file, policy_id=policy)
+    done = process_file(file, policy_id=policy, received=received.date() if received else None)
     if fhir:
         from outputs.fhir import to_fhir_bundle
 

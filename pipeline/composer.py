@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,10 @@ def process_file(
     *,
     settings: Settings | None = None,
     policy_id: str | None = None,
+    received: date | None = None,
 ) -> Processed:
+    """``received``: the day the intake queue received the fax; recency is counted from
+    it when the documents date the request nowhere."""
     settings = settings or Settings()
     # The NLP pipeline (spaCy's import and ~2,500 rules: 1-1.5 s of CPU) is built while the
     # pages are read, so a one-off run pays its start-up beside the OCR, not after it;
@@ -62,7 +66,7 @@ def process_file(
         document = read_document(path, settings)
     finally:
         warm.join()
-    return process_document(document, settings=settings, policy_id=policy_id)
+    return process_document(document, settings=settings, policy_id=policy_id, received=received)
 
 
 def _warm_extraction() -> None:
@@ -79,6 +83,7 @@ def process_document(
     *,
     settings: Settings | None = None,
     policy_id: str | None = None,
+    received: date | None = None,
 ) -> Processed:
     from criteria.evaluator import evaluate
     from extractors.facts import extract_facts
@@ -96,6 +101,8 @@ def process_document(
         structure=structure,
         structure_pages=kept,
     )
+    if received is not None:
+        facts = facts.model_copy(update={"received": received.isoformat()})
     try:
         policy = choose_policy_for(facts, policy_id=policy_id, settings=settings)
     except NoPolicyForProduct:

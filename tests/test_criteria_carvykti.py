@@ -198,6 +198,22 @@ def test_a_request_with_no_date_is_not_dated_by_its_newest_document() -> None:
     assert asked and "2026-11-01" in asked[0]
 
 
+def test_a_request_dated_nowhere_is_dated_by_its_receipt() -> None:
+    """In utilization management a request is dated by its receipt: the intake queue
+    knows the day the fax arrived (not read from the documents).  Recency falls back to
+    it, and the reason says so; labs older than the window against the receipt stay a gap
+    (the request may have been made earlier), never a 'not met'."""
+    fresh = carvykti_facts(date_of_service=None, request_date=None, received="2026-10-20")
+    r = result(fresh, "measurable_disease")
+    assert r.status == "met"
+    assert "received (2026-10-20" in r.reason
+    late = carvykti_facts(date_of_service=None, request_date=None, received="2026-12-20")
+    assert status(late, "measurable_disease") == "not_documented"
+    # a stated date of service wins over the receipt
+    stated = carvykti_facts(date_of_service="2026-12-14", request_date=None, received="2026-10-20")
+    assert status(stated, "measurable_disease") == "not_documented"
+
+
 BCMA = [
     ("a target statement of none", (NO_BCMA,), (), "met"),
     ("belantamab received", (NO_BCMA,), (therapy("belantamab mafodotin", 3, start="2023-01"),), "not_met"),

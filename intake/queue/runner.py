@@ -138,7 +138,9 @@ class JobRunner:
 
         path: Path = self.blobs.path(case.sha256)
         try:
-            done = process_file(path, settings=self.settings, policy_id=case.policy_id)
+            done = process_file(
+                path, settings=self.settings, policy_id=case.policy_id, received=case.received_at.date()
+            )
             report = done.report.model_dump(mode="json")
             fhir = to_fhir_bundle(done)
         except (InputError, ConfigError) as err:
