@@ -52,6 +52,8 @@ class Word(Frozen):
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)  # None for a text layer
     source: WordSource
     line: int = 0  # reading-order line index within the page; words of one line share it
+    # the second reader's text when it differs from the text kept (reading/second.py)
+    second: str | None = None
 
 
 class Rule(Frozen):

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     # installed; "binary": the tesseract program, one process per call.
     ocr_engine: Literal["tesserocr", "binary"] = "tesserocr"
     low_confidence: float = Field(default=0.60, ge=0, le=1, description="word confidence below this is 'low'")
+    # words tesseract read below this confidence are read again by a second engine
+    # (reading/second.py); its reading replaces a word's only at second_trusted or more
+    second_reader: bool = True
+    second_read_below: float = Field(default=0.60, ge=0, le=1)
+    second_trusted: float = Field(default=0.90, ge=0, le=1)
     low_page_confidence: float = Field(default=0.70, ge=0, le=1)
     # Folders of policy files read beside the bundled ones (JSON list in the environment:
     # INTAKE_POLICY_DIRS='["/etc/intake/policies"]'): a new payer or drug is a file there.

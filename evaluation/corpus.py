@@ -509,8 +509,11 @@ def _run_in_worker(
     start = time.perf_counter()
     try:
         from pipeline.composer import process_document
+        from reading.second import second_reading
 
         document, recorded = _read(Path(path))
+        # the second reader is a stage after the reading, recorded or not (reading/second.py)
+        document = second_reading(document, Path(path), _WORKER_SETTINGS)
         day = date.fromisoformat(received) if received and len(received) == 10 else None
         done = process_document(document, settings=_WORKER_SETTINGS, received=day)
         return (

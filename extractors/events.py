@@ -468,8 +468,10 @@ def compatible_dates(a: str | None, b: str | None) -> bool:
 
 def same_regimen(a: Event, b: Event) -> bool:
     if a.is_transplant or b.is_transplant:
-        # the same transplant named twice (letter and table) has the same month
-        return a.core == b.core and compatible_dates(a.start, b.start)
+        # the same transplant named twice (letter and table) has the same month; one
+        # telling may name only the class ("HCT 7/16/2024" beside "autologous
+        # transplant 07/2024")
+        return _same_kind(a, b) and compatible_dates(a.start, b.start)
     if a.core != b.core or not a.core:
         return False
     if a.explicit and b.explicit and a.explicit != b.explicit:
@@ -477,6 +479,23 @@ def same_regimen(a: Event, b: Event) -> bool:
     if a.start and b.start:
         return compatible_dates(a.start, b.start)
     return True
+
+
+def _same_kind(a: Event, b: Event) -> bool:
+    """The same therapies, or one side names only their class (a generic name)."""
+    if a.core == b.core:
+        return True
+    core_a = [i for i in a.items if i.ingredient in a.core]
+    core_b = [i for i in b.items if i.ingredient in b.core]
+    if not core_a or not core_b:
+        return False
+    classes_a = {i.therapy_class for i in core_a}
+    classes_b = {i.therapy_class for i in core_b}
+    if all(i.generic for i in core_a):
+        return classes_a <= classes_b
+    if all(i.generic for i in core_b):
+        return classes_b <= classes_a
+    return False
 
 
 def merge_repeats(events: list[Event]) -> list[Event]:

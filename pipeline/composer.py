@@ -28,6 +28,7 @@ from common.models import (
 from common.settings import Settings
 from common.structure import DocumentStructure
 from reading.reader import read_document
+from reading.second import second_reading
 
 if TYPE_CHECKING:
     from criteria.policy import Policy
@@ -64,6 +65,8 @@ def process_file(
     warm.start()
     try:
         document = read_document(path, settings)
+        # the words tesseract doubts, read again by a second engine from the same file
+        document = second_reading(document, path, settings)
     finally:
         warm.join()
     return process_document(document, settings=settings, policy_id=policy_id, received=received)

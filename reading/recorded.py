@@ -54,7 +54,10 @@ def _cached_engine_version(name: str) -> str:
 # Modules no recorded reading runs through.  Only documents that need OCR are recorded
 # (:func:`needs_ocr`); a plain-text export is laid out by ``text.py`` on every run and
 # never recorded, so a change to its layout must not make the faxes' readings stale.
-_NOT_IN_IMAGE_READINGS = frozenset({"text.py"})
+# ``second.py`` (the second reader) runs after the reading, on recorded and live readings
+# alike: a recording holds tesseract's words only.  ``recorded.py`` keeps readings and
+# makes none (a change to what it stores changes ``FORMAT``).
+_NOT_IN_IMAGE_READINGS = frozenset({"text.py", "second.py", "recorded.py"})
 
 
 @lru_cache(maxsize=1)

@@ -204,6 +204,16 @@ CLASSES_ONE_LINE = {
         ("VRd 2018-2019; lenalidomide continued alone 2021-2022", 1),
         # "4L+" labels the line being entered, it numbers no line given
         ("RRMM, 4L+ (prior: VRd, DKd, Pd).", 3),
+        # one transplant told twice, once by its class name only ("HCT"), is one transplant
+        (
+            "Dara-VRd 1/8/2024 - 5/20/2024, then autologous stem cell transplant in July 2024,"
+            " then daratumumab and lenalidomide maintenance.\n"
+            "Regimen Start Stop\n"
+            "Dara-VRd 1/8/2024 5/20/2024\n"
+            "High-dose melphalan + HCT 7/16/2024 7/16/2024\n"
+            "Consolidation Dara-VRd 9/3/2024 10/28/2024\n",
+            1,
+        ),
     ],
 )
 def test_line_count(text: str, count: int) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -77,4 +79,12 @@ def test_a_plain_text_export_is_never_recorded_so_its_layout_is_outside_the_fing
     pages = tuple(text_pages("Test\t05/08/2026\tUnits\nSPEP M-protein\t0.4\tg/dL\n"))
     document = Document(sha256="cd" * 32, source_type="text", pages=pages)
     assert not needs_ocr(document)
-    assert {"text.py"} == _NOT_IN_IMAGE_READINGS
+    assert {"text.py", "second.py", "recorded.py"} == _NOT_IN_IMAGE_READINGS
+
+
+def test_a_recording_holds_tesseract_alone_so_the_second_reader_is_outside_the_fingerprint() -> None:
+    """The second reader runs after the reading, on a recorded reading as on a live one;
+    a recording that held its words would replay an old second reading."""
+    for path in sorted((CORPUS / RECORDINGS).glob("*.json.gz"))[:20]:
+        words = json.loads(gzip.decompress(path.read_bytes()))["document"]["pages"]
+        assert all(w.get("second") is None for p in words for w in p["words"]), path.name
