@@ -56,7 +56,9 @@ class BlindCriterion(_Frozen):
 
 
 class BlindLine(_Frozen):
-    number: int
+    # None: a line the document tells without its place in the sequence ("most recent
+    # regimen only"; the earlier lines not documented)
+    number: int | None = None
     start: str | None = None
     end: str | None = None
     therapy: str = ""
