@@ -375,6 +375,8 @@ def no_prior_therapy(ctx: Context, rule: NoPriorTherapy) -> Outcome:
             or (t.class_level and t.therapy_class in rule.therapy_classes)
         )
     ]
+    # a denial of the whole class first: it is the one that settles the rule
+    denied.sort(key=lambda t: bool(t.targets))
     denied_groups = [t.evidence for t in denied] + [
         s.evidence for s in statements if s.assertion == "negated"
     ]

@@ -177,7 +177,9 @@ _RUN_ON = re.compile(
 )
 # a capitalised label of a few words and its colon: "Anti-CD38 antibody:", "Prior BCMA bispecific/ADC:"
 _LABEL_START = re.compile(r"^\s*[A-Z][\w/()-]*(?:[ ][\w/()-]+){0,4}:(?:\s|$)")
-_WRAP_START = re.compile(r"^\s*(?:[a-z]|\d{1,2}/\d{2,4}\b)")
+# a lower-case word, a date, or a parenthesis opening on a word ("(belantamab, teclistamab
+# ...)" under "No prior BCMA-targeted therapy"); "(a) ..." is an item of a list
+_WRAP_START = re.compile(r"^\s*(?:[a-z]|\d{1,2}/\d{2,4}\b|\((?=[a-z]{2,}))")
 _DASH_DATE_START = re.compile(r"^\s*[-–]\s*(?:\d{1,2}/)?\d{2,4}\b")
 _ENDS_WITH_DATE = re.compile(r"(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d)\s*$")
 

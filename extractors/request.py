@@ -139,6 +139,8 @@ def _form_candidates(text: str, vocab: _Vocabulary) -> list[_Candidate]:
     found: list[_Candidate] = []
     for field in vocab.form.finditer(text):
         for start, end, product, factor in _names_in(text, field.start("value"), field.end("value"), vocab):
+            if unticked_box_before(text, start):
+                continue  # "Product: [ ] Abecma  [X] Carvykti": an option not chosen
             found.append(_Candidate(FORM, "form_field", product, None, start, end, factor))
     return found
 

@@ -673,12 +673,14 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
     "VRd x4 -> ASCT -> R maint" keeps induction and maintenance lenalidomide apart (two
     clauses); "Velcade (bortezomib) 2019" is one bortezomib with two pieces of evidence.
     """
-    merged: dict[tuple[str, int, int, str, str | None], TherapyMention] = {}
-    seen: dict[tuple[str, int, int, str, str | None], set[tuple[object, ...]]] = {}
+    merged: dict[tuple[str, int, int, str, str | None, tuple[str, ...]], TherapyMention] = {}
+    seen: dict[tuple[str, int, int, str, str | None, tuple[str, ...]], set[tuple[object, ...]]] = {}
     for item in items:
         # the phase too: "Dara-VRd 01/2021 - 05/2021, lenalidomide maintenance 09/2021 -
         # 08/2025" names lenalidomide twice in one clause, as induction and as maintenance
-        key = (item.ingredient, item.line_no, item.clause, item.assertion, item.phase)
+        # and the antigen: "no BCMA CAR-T ... and never CAR-T of any kind" denies two
+        # things, the second wider than the first
+        key = (item.ingredient, item.line_no, item.clause, item.assertion, item.phase, item.targets)
         if key not in merged:
             merged[key] = replace(item, evidence=list(item.evidence))
             seen[key] = {evidence_key(e) for e in item.evidence}

@@ -41,6 +41,14 @@ SITES = [
     ("a bare label answered", "CNS: negative", "involvement", "negated"),
     ("an imaging label answered", "MRI brain: negative for disease", "involvement", "negated"),
     ("a label answered positive", "CNS: positive (leptomeningeal)", "involvement", "received"),
+    # medspaCy's backward "was negative" takes these tokens, and its forward "negative for"
+    # was dropped as overlapping: what followed went unnegated
+    (
+        "'was negative for' a pair of places",
+        "MRI brain on 09/24/2025 was negative for intracranial or leptomeningeal disease.",
+        "involvement",
+        "negated",
+    ),
 ]
 
 
@@ -61,12 +69,52 @@ TARGETS = [
     # the agents called drugs or medicines
     ("never a BCMA-targeted drug", "Has never had a BCMA-targeted drug (no belantamab).", "negated"),
     ("no BCMA-targeted medicines", "She has not had any BCMA-targeted medicines such as Blenrep.", "negated"),
+    # a target named in talk of options is not an exposure
+    (
+        "a BCMA bispecific discussed, not given",
+        "We also discussed elranatamab, a BCMA bispecific, but chose not to use it.",
+        "discussed",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "assertion"), [t[1:] for t in TARGETS], ids=[t[0] for t in TARGETS])
 def test_target_statements(text: str, assertion: str) -> None:
     assert [(t.target, t.assertion) for t in facts_of(text).target_statements] == [("BCMA", assertion)]
+
+
+def test_the_examples_of_a_denied_class_wrapped_onto_the_next_line_are_denied() -> None:
+    """A line opening on "(" and a word continues the sentence above: the parenthesis
+    lists the denial's examples, and read as a sentence of their own they were given."""
+    facts = facts_of(
+        "History: hypertension, no prior allogeneic transplant, no prior BCMA-targeted therapy\n"
+        "(belantamab, teclistamab, elranatamab or any BCMA bispecific) and no prior CAR-T."
+    )
+    drugs = {"belantamab mafodotin", "teclistamab", "elranatamab"}
+    assert {t.ingredient: t.assertion for t in facts.therapies if t.ingredient in drugs} == {
+        "belantamab mafodotin": "negated",
+        "teclistamab": "negated",
+        "elranatamab": "negated",
+    }
+    assert {t.assertion for t in facts.target_statements} == {"negated"}
+
+
+def test_a_denial_of_a_targeted_car_t_and_of_every_car_t_stay_two_statements() -> None:
+    """ "no BCMA CAR-T) and has never received CAR-T cell therapy of any kind": merged into
+    one mention, the wider denial took the narrower one's antigen and no longer denied
+    every CAR-T."""
+    facts = facts_of(
+        "He has not received any BCMA-directed therapy (no belantamab or BCMA CAR-T) and has"
+        " never received CAR-T cell therapy of any kind."
+    )
+    denied = [t.targets for t in facts.therapies if t.therapy_class == "car_t" and t.assertion == "negated"]
+    assert () in denied and ("BCMA",) in denied
+
+
+def test_a_class_judged_in_general_is_not_an_exposure() -> None:
+    facts = facts_of("Daratumumab is an option; BCMA bispecifics are reasonable after CAR-T.")
+    assert {t.ingredient: t.assertion for t in facts.therapies}.get("daratumumab") == "discussed"
+    assert "received" not in {t.assertion for t in facts.target_statements}
 
 
 def test_a_bcma_car_t_phrase_stays_car_t() -> None:

@@ -28,6 +28,14 @@ REQUESTS = [
     ),
     ("a form's field after a box", "[X] Medication name: cilta-cel", CILTA, None, "form_field"),
     (
+        "a form's product field of options, one ticked",
+        "Product: \u25a1 Abecma \u25a0 Carvykti \u25a1 Breyanzi \u25a1 Kymriah",
+        CILTA,
+        None,
+        "form_field",
+    ),
+    ("the options as brackets", "Product: [ ] Abecma [X] Carvykti [ ] Other", CILTA, None, "form_field"),
+    (
         "request wording before the product",
         "We are requesting authorization for cilta-cel.",
         CILTA,
