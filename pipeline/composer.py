@@ -61,7 +61,7 @@ def process_file(
     # The NLP pipeline (spaCy's import and ~2,500 rules: 1-1.5 s of CPU) is built while the
     # pages are read, so a one-off run pays its start-up beside the OCR, not after it;
     # a warm process finds it built and the thread ends at once.
-    warm = threading.Thread(target=_warm_extraction, name="warm-nlp", daemon=True)
+    warm = threading.Thread(target=_warm_extraction, args=(settings,), name="warm-nlp", daemon=True)
     warm.start()
     try:
         document = read_document(path, settings)
@@ -72,13 +72,18 @@ def process_file(
     return process_document(document, settings=settings, policy_id=policy_id, received=received)
 
 
-def _warm_extraction() -> None:
+def _warm_extraction(settings: Settings | None = None) -> None:
     try:
         from extractors.nlp import build_nlp
 
         build_nlp()
     except Exception:  # the extraction itself will raise it, with its own message
         log.debug("warming the NLP pipeline failed", exc_info=True)
+    if settings is not None and settings.second_reader:
+        # the second reader's models (about a second each) load beside the OCR too
+        from reading.second import default_readers
+
+        default_readers(max(1, settings.workers))
 
 
 def process_document(

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import re
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -100,23 +102,29 @@ class RapidReader:
         return str(texts[0]), float(scores[0])
 
 
-_READER: SecondReader | None = None
+_READERS: list[SecondReader] = []
 _READER_LOCK = threading.Lock()
 _UNAVAILABLE = False
 
 
-def default_reader() -> SecondReader | None:
-    """The process's second reader, built once; None (with one warning) when its
-    engine cannot load, so the first reading still stands."""
-    global _READER, _UNAVAILABLE
+def default_readers(count: int) -> list[SecondReader]:
+    """Up to ``count`` second readers for this process, built once (one per thread that
+    reads pages: onnxruntime lets go of the GIL while it infers); empty (with one warning)
+    when the engine cannot load, so the first reading still stands."""
+    global _UNAVAILABLE
     with _READER_LOCK:
-        if _READER is None and not _UNAVAILABLE:
+        while len(_READERS) < count and not _UNAVAILABLE:
             try:
-                _READER = RapidReader()
+                _READERS.append(RapidReader())
             except Exception as err:  # ImportError, a missing model file, onnxruntime
                 _UNAVAILABLE = True
                 log.warning("the second reader is not available (%s): words stay as tesseract read them", err)
-        return _READER
+        return _READERS[:count]
+
+
+def default_reader() -> SecondReader | None:
+    readers = default_readers(1)
+    return readers[0] if readers else None
 
 
 def fold(text: str) -> str:
@@ -260,16 +268,16 @@ def second_reading(
     them."""
     if not settings.second_reader:
         return document
-    todo = {
+    todo = [
         p.number
         for p in document.pages
         if p.source is WordSource.OCR
         and any(w.confidence is not None and w.confidence < settings.second_read_below for w in p.words)
-    }
+    ]
     if not todo:
         return document
-    reader = reader or default_reader()
-    if reader is None:
+    readers = [reader] if reader is not None else default_readers(max(1, settings.workers))
+    if not readers:
         return document
     data = path.read_bytes()
     load = _loaders(data, settings)
@@ -283,12 +291,24 @@ def second_reading(
         def load(n: int) -> Image.Image:
             return pdf.page_loader(scan, n - 1, settings, native=True)().image
 
+    free: queue.Queue[SecondReader] = queue.Queue()
+    for r in readers:
+        free.put(r)
+
+    def one(page: Page) -> Page:
+        # a reader per thread at a time; one page image in memory per thread
+        held = free.get()
+        try:
+            return reread_page(page, load(page.number), held, settings)
+        finally:
+            free.put(held)
+
     try:
-        pages = tuple(
-            reread_page(page, load(page.number), reader, settings) if page.number in todo else page
-            for page in document.pages
-        )
+        with ThreadPoolExecutor(max_workers=len(readers), thread_name_prefix="second-reader") as pool:
+            doubted = [p for p in document.pages if p.number in todo]
+            done = dict(zip(todo, pool.map(one, doubted), strict=True))
     finally:
         if opened is not None:
             opened.close()
+    pages = tuple(done.get(page.number, page) for page in document.pages)
     return document.model_copy(update={"pages": pages})

@@ -113,6 +113,10 @@ class JobRunner:
 
         started = time.monotonic()
         build_nlp()
+        if self.settings.second_reader:
+            from reading.second import default_readers
+
+            default_readers(max(1, self.settings.workers))
         log.info("worker %d ready (pipeline built in %.1f s)", os.getpid(), time.monotonic() - started)
 
     def run(self, case: Case, owner: str) -> Status | None:
