@@ -122,11 +122,6 @@ def default_readers(count: int) -> list[SecondReader]:
         return _READERS[:count]
 
 
-def default_reader() -> SecondReader | None:
-    readers = default_readers(1)
-    return readers[0] if readers else None
-
-
 def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip(_EDGE).casefold()
 
