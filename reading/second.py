@@ -51,6 +51,7 @@ from PIL import Image
 from common.models import Document, Page, Word, WordSource
 from common.settings import Settings
 from reading import images, pdf
+from reading.normalise import effective_dpi
 from reading.sniff import Kind, sniff
 
 log = logging.getLogger(__name__)
@@ -236,17 +237,16 @@ def reread_page(page: Page, image: Image.Image, reader: SecondReader, settings: 
 
 def _square(image: Image.Image, dpi: tuple[float, float] | None) -> Image.Image:
     """The page at square pixels (a normal-mode fax has half as many rows as columns per
-    inch); boxes are relative, so they fit it unchanged."""
-    if dpi and dpi[0] > 0 and dpi[1] > 0 and abs(dpi[0] - dpi[1]) > 1:
-        return image.resize((image.width, round(image.height * dpi[0] / dpi[1])), Image.Resampling.BICUBIC)
+    inch), its resolution judged as the OCR judged it (:func:`normalise.effective_dpi`);
+    boxes are relative, so they fit it unchanged."""
+    dx, dy = effective_dpi(image.size, dpi)
+    if abs(dx - dy) > 1:
+        return image.resize((image.width, round(image.height * dx / dy)), Image.Resampling.BICUBIC)
     return image
 
 
-def _loaders(data: bytes, settings: Settings) -> Callable[[int], Image.Image] | None:
-    """A page's image by number, for a TIFF, PNG or JPEG; None for anything else."""
-    kind = sniff(data[:8192])
-    if kind not in (Kind.TIFF, Kind.PNG, Kind.JPEG):
-        return None
+def _image_loader(data: bytes, kind: Kind, settings: Settings) -> Callable[[int], Image.Image]:
+    """A page's image by number, for a TIFF, PNG or JPEG."""
 
     def load(n: int) -> Image.Image:
         got = images.frame_loader(data, kind, n - 1, settings)()
@@ -263,28 +263,31 @@ def second_reading(
     them."""
     if not settings.second_reader:
         return document
-    todo = [
-        p.number
+    doubted = [
+        p
         for p in document.pages
         if p.source is WordSource.OCR
         and any(w.confidence is not None and w.confidence < settings.second_read_below for w in p.words)
     ]
-    if not todo:
+    if not doubted:
         return document
     readers = [reader] if reader is not None else default_readers(max(1, settings.workers))
     if not readers:
         return document
     data = path.read_bytes()
-    load = _loaders(data, settings)
+    kind = sniff(data[:8192])
     opened = None
-    if load is None:
-        if sniff(data[:8192]) is not Kind.PDF:
-            return document
+    if kind in (Kind.TIFF, Kind.PNG, Kind.JPEG):
+        load = _image_loader(data, kind, settings)
+    elif kind is Kind.PDF:
         opened = pdf.open_pdf(data, settings)
         scan = opened
 
         def load(n: int) -> Image.Image:
             return pdf.page_loader(scan, n - 1, settings, native=True)().image
+
+    else:
+        return document
 
     free: queue.Queue[SecondReader] = queue.Queue()
     for r in readers:
@@ -300,8 +303,7 @@ def second_reading(
 
     try:
         with ThreadPoolExecutor(max_workers=len(readers), thread_name_prefix="second-reader") as pool:
-            doubted = [p for p in document.pages if p.number in todo]
-            done = dict(zip(todo, pool.map(one, doubted), strict=True))
+            done = {p.number: kept for p, kept in zip(doubted, pool.map(one, doubted), strict=True)}
     finally:
         if opened is not None:
             opened.close()
