@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     second_reader: bool = True
     second_read_below: float = Field(default=0.60, ge=0, le=1)
     second_trusted: float = Field(default=0.90, ge=0, le=1)
+    # a second reading that is a lexicon term where tesseract's is none takes its own
+    # confidence at this or more (reading/second.py says what was measured)
+    second_lifts: float = Field(default=0.90, ge=0, le=1.01)
     low_page_confidence: float = Field(default=0.70, ge=0, le=1)
     # Folders of policy files read beside the bundled ones (JSON list in the environment:
     # INTAKE_POLICY_DIRS='["/etc/intake/policies"]'): a new payer or drug is a file there.

@@ -153,6 +153,9 @@ class LabReader:
             rf"(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER}|(?P<oh>[OoQ])[.,]\d{{1,4}})(?![\d/]|[.,]\d)"
             rf"(?:\s*(?:->|→|-->)\s*(?P<num2>{_NUMBER})(?![\d/]|[.,]\d))?"
             rf"{flag.format(n='flag1')}?"
+            # a flag column's glyph too smeared to read as a flag ("64,0 I mg/L"): passed
+            # over, so the unit after it is still the value's
+            rf"(?:\s+[A-Za-z|!](?=\s+(?:{units})(?![\w])))?"
             rf"(?:\s*(?P<unit>{units})(?![\w]))?"
             rf"(?:\s*(?P<fuzzy>[a-z]{{1,3}}/[a-z\d]{{1,4}}(?:\s?h(?:rs?|ours?)?)?)(?![\w/]))?"
             rf"{flag.format(n='flag2')}?"
@@ -168,6 +171,13 @@ class LabReader:
         self.date_label = re.compile(
             rf"(?im)(?:^[\s\-•*]*\b(?P<visit>{visits})|\b(?:{labels}))\b\s*(?:\(|[:#=-])?\s*"
         )
+        # the one-word collection labels, matched on OCR pages with one glyph smeared; a
+        # report date is not one ("Reported" heads nothing when "Collected" is unreadable)
+        self.single_labels = [
+            label
+            for label in vocab.date_labels
+            if label.isalpha() and len(label) >= _FUZZY_LABEL_MIN and label not in vocab.report_date_labels
+        ]
         reports = "|".join(sorted(vocab.report_date_labels, key=len, reverse=True))
         self.report_label = re.compile(rf"(?i)^(?:{reports})\b") if reports else None
 
@@ -345,9 +355,11 @@ class LabReader:
         """Each logical line is a row; a line that opens with a lab name is a listing row."""
         rows: list[LabRow] = []
         spans = text.logical_spans()
+        report = _lab_report_pages(text)
         for n, span in enumerate(spans):
             ocr = any(w.word.source == WordSource.OCR for w in text.words_in(*span))
-            for start, end in self._listing_rows(text, *span, ocr=ocr):
+            on_report = text.line_pages[text.line_of(span[0])] in report
+            for start, end in self._listing_rows(text, *span, ocr=ocr, report=on_report):
                 line = text.text[start:end]
                 names = self._names(line, ocr)
                 if not names:
@@ -359,8 +371,11 @@ class LabReader:
                         end = nxt[1]
                         line = text.text[start:end]
                         names = self._names(line, ocr)
-                opens = self._opens(line, names)
-                rows.append(LabRow(start=start, end=end, listing=opens and len(line.split()) <= 16, ocr=ocr))
+                opens = self._opens(line, names, report=on_report)
+                # a long line opening with a lab name is a sentence, except on a lab report,
+                # where it is a row the reading ran into the next (a name too damaged to cut at)
+                short = len(line.split()) <= 16 or on_report
+                rows.append(LabRow(start=start, end=end, listing=opens and short, ocr=ocr))
         return rows
 
     def _name_ends(self, line: str, names: list[tuple[int, int, str]]) -> bool:
@@ -369,12 +384,19 @@ class LabReader:
         tail = line[names[-1][1] :]
         return not tail.strip(" \t\n:=,")
 
-    def _opens(self, line: str, names: list[tuple[int, int, str]]) -> bool:
+    def _opens(self, line: str, names: list[tuple[int, int, str]], *, report: bool = False) -> bool:
+        """The line opens with a lab name; on a lab report, also after one short token the
+        name's row begins with (a specimen column smeared past reading: "UPBP M-protein")."""
         lead = _BULLET.match(line)
-        return names[0][0] <= (lead.end() if lead else 0) + 2
+        at = lead.end() if lead else 0
+        if report:
+            prefix = _SHORT_CELL.match(line, at)
+            if prefix and names[0][0] == prefix.end():
+                return True
+        return names[0][0] <= at + 2
 
     def _listing_rows(
-        self, text: PageText, start: int, end: int, *, ocr: bool = False
+        self, text: PageText, start: int, end: int, *, ocr: bool = False, report: bool = False
     ) -> list[tuple[int, int]]:
         """A listing's logical line cut where a physical line opens with a lab name: rows
         whose last cell ends without punctuation ("... mg/L 3.3-19.4") were joined into one
@@ -383,7 +405,7 @@ class LabReader:
         first_end = text.text.find("\n", start, end)
         first = text.text[start : first_end if first_end >= 0 else end]
         names = self._names(first, ocr)
-        if not names or not self._opens(first, names):
+        if not names or not self._opens(first, names, report=report):
             return [(start, end)]  # a sentence that names labs ("Labs 02/20/2026: ..."), not a listing
         at = first_end
         while at >= 0:
@@ -391,7 +413,7 @@ class LabReader:
             line_end = text.text.find("\n", nxt, end)
             physical = text.text[nxt : line_end if line_end >= 0 else end]
             names = self._names(physical, ocr)
-            if names and self._opens(physical, names):
+            if names and self._opens(physical, names, report=report):
                 cuts.append(nxt)
             at = line_end
         bounds = [*cuts, end]
@@ -404,21 +426,47 @@ class LabReader:
         a lab report: a page whose lines are mostly a table's rows, not a letter's prose."""
         report = _lab_report_pages(text)
         out: list[tuple[int, int, str, Evidence | None]] = []
-        for match in self.date_label.finditer(text.text):
-            tail = text.text[match.end() : match.end() + 30]
+        labels = [(m.start(), m.end(), bool(m.group("visit"))) for m in self.date_label.finditer(text.text)]
+        labels = sorted([*labels, *self._damaged_labels(text, labels)])
+        for start, label_end, visit in labels:
+            tail = text.text[label_end : label_end + 30]
             dates = find_single_dates(tail)
+            if (not dates or dates[0][0] > 2) and any(
+                w.word.source is WordSource.OCR for w in text.words_in(label_end, label_end + 14)
+            ):
+                dates = _spaced_date(tail)
             if not dates or dates[0][0] > 2:
                 continue
-            line = text.line_of(match.start())
+            line = text.line_of(start)
             page = text.line_pages[line]
             if self._names(text.line_text(line)):
                 continue  # "Labs 10/01/2026: M-spike 2.1": the line's own date, not a heading
-            if match.group("visit") and page not in report:
+            if visit and page not in report:
                 continue  # a letter's date of service is not when its labs were drawn
             _, end, value = dates[0]
-            ev = text.evidence(match.start(), match.end() + end)
-            out.append((match.start(), page, value, ev))
+            ev = text.evidence(start, label_end + end)
+            out.append((start, page, value, ev))
         return self._collection_over_report(text, out)
+
+    def _damaged_labels(
+        self, text: PageText, found: Sequence[tuple[int, int, bool]]
+    ) -> list[tuple[int, int, bool]]:
+        """OCR words one glyph from a one-word date label, with its colon ("Coilected:"):
+        a fax smears a label as often as a value.  Only long labels (a short one is one
+        glyph from ordinary words) and only on OCR pages."""
+        taken = {start for start, _, _ in found}
+        out = []
+        for placed in text.words:
+            word = placed.word
+            if word.source is not WordSource.OCR or placed.start in taken:
+                continue
+            token = text.text[placed.start : placed.end]
+            if not token.endswith(":") or len(token) - 1 < _FUZZY_LABEL_MIN:
+                continue
+            stem = token[:-1].lower()
+            if any(bounded_distance(stem, label, 1) <= 1 for label in self.single_labels):
+                out.append((placed.start, placed.end, False))
+        return out
 
     def _collection_over_report(
         self, text: PageText, found: list[tuple[int, int, str, Evidence | None]]
@@ -437,6 +485,26 @@ class LabReader:
             out.extend(drawn or heads)
         return sorted(out)
 
+
+# one token of a few glyphs and its space, before a row's lab name
+_SHORT_CELL = re.compile(r"[A-Za-z0-9]{2,5}[ ]+")
+# a space OCR put between two digits of a date ("05/1 1/2026"): the glyphs' gap on a fax
+_DIGIT_GAP = re.compile(r"(?<=[\d/]) (?=[\d/])")
+
+
+def _spaced_date(tail: str) -> list[tuple[int, int, str]]:
+    """The date after a label with one space OCR put between its digits taken out; the end
+    offset is on ``tail`` as written, so the evidence covers the date as printed."""
+    for gap in _DIGIT_GAP.finditer(tail[:12]):
+        joined = tail[: gap.start()] + tail[gap.end() :]
+        dates = find_single_dates(joined)
+        if dates and dates[0][0] <= 2 and dates[0][1] > gap.start():
+            start, end, value = dates[0]
+            return [(start, end + 1, value)]
+    return []
+
+
+_FUZZY_LABEL_MIN = 7  # letters a date label needs before one smeared glyph is forgiven
 
 # "Hemoglobin 11.2 L g/dL", "Creatinine 1.0 mg/dL": a result table's row
 _TABLE_ROW = re.compile(r"^[\s\-•*]*[A-Za-z][\w ()/,.-]{1,32}?\s+[<>]?\d[\d.,]*(?:\s|$)")

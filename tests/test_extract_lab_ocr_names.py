@@ -69,3 +69,53 @@ def test_a_zero_read_as_a_letter_before_the_decimal_is_read_and_flagged() -> Non
 
 def test_typed_text_never_reads_a_letter_as_a_zero() -> None:
     assert _labs("FLC ratio O.08", WordSource.TEXT_LAYER) == []
+
+
+def _report(*lines: str) -> list[LabFact]:
+    return [f for f in read_labs(build_page_text([_page("\n".join(lines))])) if not f.derived]
+
+
+_TABLE = (
+    "Test Result Flag Units Reference range",
+    "SPEP M-protein 0.6 H g/dL 0.0",
+    "serum free kappa light chain 74.0 H mg/L 3.3-19.4",
+    "serum free lambda light chain 4.8 mg/L 5.7-26.3",
+)
+
+
+def test_a_smeared_collection_label_still_dates_the_report() -> None:
+    """'Coilected:' (one glyph off) heads the table; the report date after it does not."""
+    facts = _report("Coilected: 06/10/2026 08:51 Reported: 06/11/2026", *_TABLE)
+    assert {f.collected for f in facts} == {"2026-06-10"}
+
+
+def test_a_short_label_is_never_read_fuzzily() -> None:
+    """'Drawn' is one glyph from ordinary words: 'Dawn: 06/10/2026' is no collection date."""
+    facts = _report("Dawn: 06/10/2026", *_TABLE)
+    assert {f.collected for f in facts} == {None}
+
+
+def test_a_space_ocr_put_inside_the_collection_date_is_taken_out() -> None:
+    facts = _report("Collected: 05/1 1/2026 08:19 Reported: 05/12/2026", *_TABLE)
+    assert {f.collected for f in facts} == {"2026-05-11"}
+
+
+def test_a_smeared_flag_glyph_does_not_hide_the_unit() -> None:
+    [f] = _labs("serum free lambda light chain 64.0 I mg/L 5.7-26.3")
+    assert (f.value, f.unit) == (64.0, "mg/L")
+
+
+def test_a_row_whose_specimen_cell_is_smeared_is_still_a_row_of_the_report() -> None:
+    """'UPBP M-protein' (UPEP smeared): on a lab report the row and the rows after it
+    take the table's collection date."""
+    facts = _report(
+        "Collected: 06/10/2026",
+        "Test Result Flag Units Reference range",
+        "SPEP M-protein 0.6 H g/dL 0.0",
+        "UPBP M-protein 152 H mg/24 h <30",
+        "serum free kappa light chain 74.0 H mg/L 3.3-19.4",
+        "serum free lambda light chain 4.8 mg/L 5.7-26.3",
+        "hemoglobin 11.7 L g/dL 12.0-16.0",
+    )
+    kappa = [f for f in facts if f.analyte == "kappa_flc"]
+    assert kappa and kappa[0].collected == "2026-06-10"

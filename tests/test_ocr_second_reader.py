@@ -6,7 +6,13 @@ Traps:
 * the recogniser turns a checkbox's "]" into "1", and a known word into an unknown one
   ("Proteasome" into "Proteagome": the class name, and with it the form's answer, lost);
 * it reads accented Latin ("réceived") that no fax here prints;
-* a crop of one word comes back with a space before its stop ("C90.02) .").
+* a crop of one word comes back with a space before its stop ("C90.02) .");
+* a sure reading of a lexicon term where tesseract's letters made no known word ("brake"
+  for a smeared "IsaKd") takes the second reader's confidence, but a term cut short
+  ("anti-E" for "anti-BCMA") does not, and a term tesseract read ("mg/L.") is not made
+  a non-term ("mg/1.");
+* a sure whole number may be a decimal whose point the fax lost ("570" for "57.0"): when
+  the second reader is sure of the point, the word goes to a reviewer.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from common.models import BBox, Document, Page, Word, WordSource
 from common.settings import Settings
-from reading.second import RapidReader, combine, reread_page, second_reading
+from reading.second import RapidReader, combine, dispute, reread_page, second_reading
 
 FONT = Path(__file__).resolve().parents[1] / "fixtures" / "fonts" / "DejaVuSansMono.ttf"
 
@@ -191,3 +197,44 @@ def test_switched_off_it_reads_nothing(tmp_path: Path) -> None:
     reader = Answers({1: ("VRd", 0.99)})
     assert second_reading(document, path, Settings(second_reader=False), reader=reader) is document
     assert not reader.calls
+
+
+LIFTS = [
+    # (trap, tesseract, second reader, kept text, kept confidence)
+    (
+        "a smeared regimen read as a term takes the sure reading's confidence",
+        ("brake", 0.41),
+        ("IsaKd", 0.94),
+        "IsaKd",
+        0.94,
+    ),
+    ("a smeared class name read whole", ("anu-BCMA", 0.08), ("anti-BCMA", 0.95), "anti-BCMA", 0.95),
+    ("a term cut short keeps the doubt", ("antic", 0.31), ("anti-E", 0.93), "anti-E", 0.31),
+    ("an unsure term is no lift", ("brake", 0.41), ("IsaKd", 0.85), "brake", 0.41),
+    ("a unit tesseract read is not made a non-term", ("mg/L.", 0.0), ("mg/1.", 0.99), "mg/L.", 0.0),
+]
+
+
+@pytest.mark.parametrize(("trap", "mine", "other", "text", "conf"), LIFTS, ids=[c[0] for c in LIFTS])
+def test_a_lexicon_term_read_sure_lifts_the_doubt(
+    trap: str, mine: tuple[str, float], other: tuple[str, float], text: str, conf: float
+) -> None:
+    kept = combine(word(*mine), other, trusted=0.9, lifts=0.9)
+    assert (kept.text, kept.confidence) == (text, pytest.approx(conf))
+
+
+DECIMALS = [
+    # (trap, tesseract, second reader, kept text, kept confidence)
+    ("a lost point the second reader is sure of: in doubt", ("570", 0.95), ("57.0", 1.0), "57.0", 0.3),
+    ("an unsure point is no dispute (an age read '7.4')", ("74", 0.96), ("7.4", 0.86), "74", 0.96),
+    ("other digits are no dispute", ("570", 0.95), ("57.6", 1.0), "570", 0.95),
+    ("the same number is no dispute", ("570", 0.95), ("570", 1.0), "570", 0.95),
+]
+
+
+@pytest.mark.parametrize(("trap", "mine", "other", "text", "conf"), DECIMALS, ids=[c[0] for c in DECIMALS])
+def test_a_point_the_fax_lost_puts_the_number_in_doubt(
+    trap: str, mine: tuple[str, float], other: tuple[str, float], text: str, conf: float
+) -> None:
+    kept = dispute(word(*mine), other, trusted=0.9, doubt=0.3)
+    assert (kept.text, kept.confidence) == (text, pytest.approx(conf))

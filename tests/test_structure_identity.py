@@ -178,6 +178,8 @@ def _item(kind: str, value: str, confidence: float | None = None, page: int = 1)
     [
         ("date_of_birth", "1956-04-12", "1956-04-12", None, True),
         ("date_of_birth", "1956-04-12", "1949-09-30", None, False),
+        ("date_of_birth", "1962-05-13", "1962-08-13", None, None),  # one digit: one OCR slip, cannot tell
+        ("date_of_birth", "1962-05-13", "1962-08-18", None, False),  # two digits: another date
         ("mrn", "HX20417", "HX2O417", 0.9, True),  # O for 0: the same id
         ("mrn", "ZZ000112", "2Z2Z000112", 0.4, None),  # misread at low confidence: cannot tell
         ("mrn", "HX20417", "RC883102", None, False),
@@ -292,3 +294,26 @@ def test_the_only_date_of_birth_in_the_packet_is_not_the_members_when_its_page_i
     member = packet_member(pages)
     assert member.date_of_birth is None
     assert match_page(pages[1], member)[0] == "other_patient"
+
+
+def test_a_letter_whose_date_of_birth_one_glyph_misread_stays_the_members() -> None:
+    """Regression: a fax read "05/13/1962" as "08/13/1962" on the letter, its name and MRN
+    one slip off too; the letter (the whole history) was set aside as another patient's."""
+    member = packet_member(
+        [
+            PageIdentity(1, "cover_sheet", (_item("name", "alfa examplecase", 0.9),)),
+            PageIdentity(
+                3, "clinical", (_item("date_of_birth", "1962-05-13", 0.9), _item("mrn", "ZZ000281", 0.9))
+            ),
+        ]
+    )
+    letter = PageIdentity(
+        2,
+        "clinical",
+        (
+            _item("name", "alfa fxamplecase", 0.9),
+            _item("date_of_birth", "1962-08-13", 0.9),
+            _item("mrn", "ZZZ000281", 0.9),
+        ),
+    )
+    assert match_page(letter, member)[0] != "other_patient"

@@ -293,7 +293,12 @@ def same_person(a: IdentityItem, b: IdentityItem) -> bool | None:
 def compare(kind: IdentityKind, a: str, b: str) -> bool | None:
     """True: the same; False: different; None: cannot tell (one OCR slip apart)."""
     if kind == "date_of_birth":
-        return a == b
+        if a == b:
+            return True
+        # one digit apart is one OCR slip ("05/13/1962" read "08/13/1962" on a fax), as
+        # an id two edits apart is: it cannot set a page aside, the name still can
+        slips = sum(x != y for x, y in zip(a, b, strict=False)) if len(a) == len(b) else 2
+        return None if slips == 1 else False
     if kind == "name":
         ta = {confusion_key(t) for t in a.split()}
         tb = {confusion_key(t) for t in b.split()}
