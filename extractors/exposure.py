@@ -50,6 +50,10 @@ def class_level_therapies(
         single_class = m.label == CLASS and not m.concept.startswith("classes:")
         if assertion == "received" and single_class and not _exposure_context(m, text):
             assertion = "discussed"
+        if assertion == "negated" and single_class and _narrowed(m, text):
+            # "has not received a second-generation PI such as carfilzomib": a part of the
+            # class denied, the class itself neither shown nor ruled out
+            assertion = "discussed"
         # a form's class line: "b. Proteasome inhibitor  [ ] bortezomib  [X] None received"
         assertion = answered(index, text, m.start, m.end, assertion)
         if assertion == "received" and cues.search("general_statement", text.text[m.sent_start : m.sent_end]):
@@ -75,6 +79,17 @@ def _classes_named(m: Mention, lexicon: Lexicon, composites: dict[str, tuple[str
         return ()
     kind, _, key = m.concept.partition(":")
     return (key,) if kind == "class" else tuple(lexicon.class_composites[int(key)].classes)
+
+
+_NARROWING_REACH = 30  # characters before a class name in which its qualifier stands
+
+
+def _narrowed(m: Mention, text: PageText) -> bool:
+    """A qualifier right before the class name, with at most an article between them."""
+    before = text.text[max(m.sent_start, m.start - _NARROWING_REACH) : m.start]
+    found = list(cues.pattern("class_narrowing").finditer(before))
+    last = found[-1] if found else None
+    return last is not None and re.fullmatch(r"[\s,]*(?:an?\s+|the\s+)?", before[last.end() :]) is not None
 
 
 def _exposure_context(m: Mention, text: PageText) -> bool:

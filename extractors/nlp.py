@@ -405,9 +405,83 @@ def _cel_prefix_hit(prefix: str, prefixes: dict[str, str]) -> tuple[str, float] 
 def longest_matches(doc: Doc) -> Doc:
     """Both target matchers' spans -> entities, the longest winning ("Dara-KRd" over "Dara")."""
     if MATCH_GROUP in doc.spans:
-        doc.ents = filter_spans(list(doc.spans[MATCH_GROUP]))
+        spans = list(doc.spans[MATCH_GROUP])
+        for span in spans:
+            # a phrase found through a smeared word's norm (OcrPhraseNorms): the share of
+            # the word that matched, as a fuzzily read drug name carries
+            smeared = [t for t in span if t.is_alpha and t.norm_ != t.lower_]
+            if smeared:
+                span._.fuzzy_factor = min(1.0 - 1.0 / max(len(t.norm_), len(t.text)) for t in smeared)
+        doc.ents = filter_spans(spans)
         del doc.spans[MATCH_GROUP]
     return doc
+
+
+# Words of the lexicon's phrases this long or longer are matched with one glyph smeared
+# (as long drug names are, extractors/ocr_fuzzy.py); a shorter word is one glyph from too
+# many ordinary words.
+_NORM_MIN = 7
+
+
+@lru_cache(maxsize=1)
+def phrase_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(the long words of the lexicon's case-insensitive phrases, every word of them).
+    Drug, regimen and CAR-T product names are not among the first: OcrDrugMatcher reads
+    those damaged, with its confusion key."""
+    lexicon = load_lexicon()
+    generic = f"car_t:{lexicon.car_t_generic.ingredient}"
+    every: set[str] = set()
+    phrases: set[str] = set()
+    for label, concept, term, case_sensitive in target_terms(lexicon):
+        words = re.findall(r"[a-z]+", term.lower())
+        every.update(words)
+        named = label in (DRUG, REGIMEN) or (label == CAR_T and concept != generic)
+        if not case_sensitive and not named:
+            phrases.update(words)
+    return frozenset(w for w in phrases if len(w) >= _NORM_MIN), frozenset(every)
+
+
+class OcrPhraseNorms:
+    """A fax smears one glyph of a long word ("chimeria antigen receptor", "multiple
+    myelonia"), and the phrase rules, matched on exact words, lose the whole phrase.  A
+    word of seven letters or more that is no word of the lexicon's phrases, but one edit
+    from exactly one that is, takes that word as its norm; the lower-case phrase matcher
+    compares norms, so the phrase is found, and the entity carries the share of the word
+    that matched as its fuzzy factor (its evidence's confidence is lowered by it)."""
+
+    def __init__(self) -> None:
+        self.long, self.every = phrase_words()
+        self.by_length: dict[int, list[str]] = {}
+        for w in self.long:
+            self.by_length.setdefault(len(w), []).append(w)
+        self.cache: dict[str, str | None] = {}
+
+    def _near(self, word: str) -> str | None:
+        if word not in self.cache:
+            near = [
+                w
+                for n in (len(word) - 1, len(word), len(word) + 1)
+                for w in self.by_length.get(n, ())
+                if bounded_distance(word, w, 1) <= 1
+            ]
+            self.cache[word] = near[0] if len(near) == 1 else None
+        return self.cache[word]
+
+    def __call__(self, doc: Doc) -> Doc:
+        for token in doc:
+            word = token.lower_
+            if len(word) < _NORM_MIN or not token.is_alpha or word in self.every:
+                continue
+            near = self._near(word)
+            if near is not None:
+                token.norm_ = near
+        return doc
+
+
+@Language.factory("ocr_phrase_norms")
+def make_ocr_phrase_norms(nlp, name):
+    # untyped: see make_ocr_drug_matcher
+    return OcrPhraseNorms()
 
 
 @Language.factory("ocr_drug_matcher")
@@ -495,7 +569,12 @@ def build_nlp() -> Language:
     # token patterns): one compares lower case, the other the exact text, for short forms
     # such as "PD" (progression) versus "Pd" (pomalidomide-dexamethasone).
     group = {"result_type": "group", "span_group_name": MATCH_GROUP}
-    matcher = cast(TargetMatcher, nlp.add_pipe("medspacy_target_matcher", config=group))
+    nlp.add_pipe("ocr_phrase_norms")
+    # norms are lower case, but a smeared word's norm is the lexicon word it was one glyph from
+    matcher = cast(
+        TargetMatcher,
+        nlp.add_pipe("medspacy_target_matcher", config={**group, "phrase_matcher_attr": "NORM"}),
+    )
     exact = cast(
         TargetMatcher,
         nlp.add_pipe(

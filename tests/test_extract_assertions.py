@@ -38,6 +38,23 @@ IDE_CEL = "idecabtagene vicleucel"
         ("We would consider CAR-T at next relapse.", CAR_T, "recommended"),
         ("She is a candidate for BCMA CAR-T.", CAR_T, "eligibility"),
         ("Referred for CAR-T evaluation.", CAR_T, "eligibility"),
+        (
+            "73 y/o M, dx 06/2016, here to finalize plans for cilta-cel.",
+            "ciltacabtagene autoleucel",
+            "planned",
+        ),
+        # a service named after a therapy is not the therapy given
+        ("71M, dx 01/2020, who returns after BMT clinic visit.", "stem cell transplant", "discussed"),
+        ("Seen in the BMT clinic 08/12/2025 (Dr. Feld).", "stem cell transplant", "discussed"),
+        ("She was seen by the CAR-T team on 09/02/2025.", CAR_T, "discussed"),
+        # a label's population is not the member
+        (
+            "Cilta-cel is FDA approved (label update April 2024) for adults with relapsed or refractory"
+            " myeloma who have received at least one prior line, including a PI and an IMiD, and are"
+            " refractory to lenalidomide.",
+            "lenalidomide",
+            "discussed",
+        ),
         ("Abecma requested; pending authorization.", IDE_CEL, "requested"),
         ("Requesting authorization for idecabtagene vicleucel.", IDE_CEL, "requested"),
         ("Patient is eligible for Abecma.", IDE_CEL, "eligibility"),

@@ -29,6 +29,12 @@ def _class_level(text: str) -> set[tuple[str, str]]:
             " a proteasome inhibitor, and an anti-CD38 monoclonal antibody.",
             {(c, "discussed") for c in ALL_THREE},
         ),
+        # a part of the class denied neither shows nor rules out the class
+        (
+            "She has not yet received a second-generation proteasome inhibitor such as carfilzomib.",
+            {("proteasome_inhibitor", "discussed")},
+        ),
+        ("He has not received another anti-CD38 antibody.", {("anti_cd38_antibody", "discussed")}),
         # a short class name needs an exposure context: a study's investigator is no PI
         ("Study PI: Dr. Jane Smith", set()),
     ],
