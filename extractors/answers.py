@@ -85,6 +85,16 @@ def unanswered_question(line: str, end: int) -> bool:
     return not (yes is not None and not answer[: yes.start()].strip() and no is None)
 
 
+def asks_unanswered(text: PageText, end: int) -> bool:
+    """:func:`unanswered_question` on the logical line the words ending at ``end`` stand in:
+    a question a form wraps over two lines ("Prior anti-BCMA therapy (belantamab,
+    teclistamab," / "elranatamab, BCMA CAR-T)? ☐ Yes ☐ No") asks of the first line's drugs too."""
+    for start, stop in text.logical_spans():
+        if start <= max(end - 1, 0) < stop:
+            return unanswered_question(text.text[start:stop], end - start)
+    return False
+
+
 def form_place(
     index: StructureIndex | None, text: PageText, start: int, end: int
 ) -> tuple[OptionPlace | None, CheckboxGroup | None]:
@@ -116,10 +126,7 @@ def _asks_with_choices(text: PageText, end: int) -> bool:
 def answered(index: StructureIndex | None, text: PageText, start: int, end: int, assertion: str) -> str:
     """The assertion of the words ``text[start:end]`` once the form around them is read."""
     option, question = form_place(index, text, start, end)
-    if option is None and question is None and assertion == "received":
+    if option is None and question is None and assertion == "received" and asks_unanswered(text, end):
         # a form whose boxes were not read: its printed question asks, it does not say
-        line_no = text.line_of(start)
-        rel = end - text.line_starts[line_no]
-        if unanswered_question(text.line_text(line_no), rel):
-            return "uncertain"
+        return "uncertain"
     return form_answer(option, question, assertion)

@@ -211,6 +211,10 @@ def _wraps(text: PageText, previous: int, current: int) -> bool:
         return False
     if _RUN_ON.search(before):
         return True
+    if before.count("(") > before.count(")") and _WRAP_START.match(after):
+        # "Prior anti-BCMA therapy (belantamab, teclistamab," + "elranatamab, BCMA CAR-T)?":
+        # a bracket left open runs on, however short the line
+        return True
     if _DASH_DATE_START.match(after):
         # "... DKd 07/2019" + "- 06/2020": a range broken over the line; a bullet otherwise
         return bool(_ENDS_WITH_DATE.search(before)) and before.lstrip()[:1] not in "-–•*"

@@ -17,7 +17,7 @@ from functools import cache
 from common.models import Evidence, Therapy
 from common.structure import TableCell
 from extractors import cues
-from extractors.answers import form_answer, form_place, unanswered_question
+from extractors.answers import asks_unanswered, form_answer, form_place
 from extractors.dates import DateMention, find_dates
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
@@ -210,7 +210,7 @@ class TherapyBuilder:
                 assertion = self._car_t_assertion(
                     mention, line, rel, layout, sentence, bool(start or end), listed
                 )
-            if assertion == "received" and not in_form and unanswered_question(line, rel + len(mention.text)):
+            if assertion == "received" and not in_form and asks_unanswered(text, mention.end):
                 # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
                 # whose boxes were not read asks; it does not say
                 assertion = "uncertain"

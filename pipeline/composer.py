@@ -96,7 +96,7 @@ def process_document(
     from criteria.evaluator import evaluate
     from extractors.facts import extract_facts
     from extractors.structure import document_structure
-    from extractors.structure.order import table_reading_order
+    from extractors.structure.order import ruled_cell_order, table_reading_order
 
     settings = settings or Settings()
     structure = document_structure(document.pages)
@@ -104,7 +104,7 @@ def process_document(
     # tables are read row by row.
     kept = [p for p in document.pages if p.number not in structure.set_aside]
     facts = extract_facts(
-        table_reading_order(kept, structure),
+        table_reading_order(ruled_cell_order(kept, structure), structure),
         low_confidence=settings.low_confidence,
         structure=structure,
         structure_pages=kept,

@@ -43,6 +43,12 @@ IDE_CEL = "idecabtagene vicleucel"
             "ciltacabtagene autoleucel",
             "planned",
         ),
+        # a question a form wraps over two lines asks of the first line's drugs too
+        (
+            "Prior anti-BCMA therapy (belantamab, teclistamab,\nelranatamab, BCMA CAR-T)?\n☐ Yes ☐ No",
+            "belantamab mafodotin",
+            "uncertain",
+        ),
         # a service named after a therapy is not the therapy given
         ("71M, dx 01/2020, who returns after BMT clinic visit.", "stem cell transplant", "discussed"),
         ("Seen in the BMT clinic 08/12/2025 (Dr. Feld).", "stem cell transplant", "discussed"),

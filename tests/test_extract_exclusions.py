@@ -17,6 +17,13 @@ SITES = [
         "negated",
     ),
     ("no history of", "No history of CNS disease.", "involvement", "negated"),
+    ("never told of", "ROS: no headaches. Never told of CNS disease.", "involvement", "negated"),
+    (
+        "never diagnosed with",
+        "She was never diagnosed with leptomeningeal disease.",
+        "involvement",
+        "negated",
+    ),
     (
         "CNS myeloma in the history",
         "History of CNS myeloma treated with IT methotrexate in 2024.",

@@ -1,4 +1,5 @@
-"""Reading order from the page structure: a table is read row by row, as a reviewer reads it.
+"""Reading order from the page structure: a table is read row by row, as a reviewer reads it,
+and a ruled row of text blocks side by side (a form's two columns) cell by cell.
 
 Tesseract reads each column of a table as a block of its own (a column of dates after a
 column of regimens), so a page's lines, taken in the engine's order, part a date from its
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 from common.models import Page
 from common.structure import DocumentStructure
+from extractors.structure.geometry import Placed, page_geometry
 
 
 def _table_rows(structure: DocumentStructure, page: int) -> list[list[list[int]]]:
@@ -87,5 +89,85 @@ def table_reading_order(pages: Sequence[Page], structure: DocumentStructure) -> 
         position = {i: k for rows in tables for row in rows for k, i in enumerate(row)}
         order = sorted(range(len(page.words)), key=lambda i: (new_line[i], position.get(i, i)))
         words = tuple(page.words[i].model_copy(update={"line": new_line[i]}) for i in order)
+        out.append(page.model_copy(update={"words": words}))
+    return out
+
+
+# --------------------------------------------------------------------------- ruled cells
+
+# a rule shorter than this many word heights is a box's side or an underline, not a cell's
+_CELL_RULE_LINES = 1.5
+_MAX_BLOCKS = 3  # a form sets two or three columns of text side by side; a table has more cells
+_WALL_SLACK = 2.0  # points a cell's edge may fall short of its walls (rules drawn per cell)
+
+
+def _cell_blocks(page: Page, skip: set[int]) -> dict[int, tuple[int, int, int, int]]:
+    """Words of a ruled row whose cells hold blocks of text side by side, each with the key
+    that reads it cell by cell: (the row's first line, 1, its column, its own line)."""
+    geometry = page_geometry(page)
+    words = [w for w in geometry.words if w.index not in skip]
+    if not words or not geometry.lines:
+        return {}
+    height = sorted(w.height for w in words)[len(words) // 2]
+    vertical = [r for r in geometry.lines if not r.horizontal and r.length >= _CELL_RULE_LINES * height]
+    horizontal = [r for r in geometry.lines if r.horizontal]
+    if not vertical:
+        return {}
+    bands: dict[tuple[float, int], list[tuple[int, Placed]]] = {}
+    for w in words:
+        beside = [v for v in vertical if v.y0 <= w.cy <= v.y1]
+        left = sum(1 for v in beside if v.x0 < w.cx)
+        if not beside or left == 0 or left == len(beside):
+            continue  # not between two cell walls
+        wall_left = max(v.x0 for v in beside if v.x0 < w.cx)
+        wall_right = min(v.x0 for v in beside if v.x0 >= w.cx)
+        # the cell's top edge runs from wall to wall; a blank's underline does not
+        above = [
+            h.y0
+            for h in horizontal
+            if h.y0 < w.cy and h.x0 <= wall_left + _WALL_SLACK and h.x1 >= wall_right - _WALL_SLACK
+        ]
+        top = round(max(above), 1) if above else -1.0
+        # a row of cells: the rule above it and the walls it sits between
+        bands.setdefault((top, len(beside)), []).append((left, w))
+    out: dict[int, tuple[int, int, int, int]] = {}
+    for members in bands.values():
+        lines_of: dict[int, set[int]] = {}
+        for col, w in members:
+            lines_of.setdefault(col, set()).add(w.word.line)
+        counts = [len(lines) for lines in lines_of.values()]
+        if not 2 <= len(counts) <= _MAX_BLOCKS or min(counts) < 2:
+            # a cell of one line beside wrapped ones ("3 | EPd: elotuzumab ... | 07/05/2023 |
+            # 9 | PR"): a table's row, read across
+            continue
+        if len(set(counts)) == 1:
+            continue  # as many lines in every cell: a table's rows with no rule between them
+        first = min(w.word.line for _, w in members)
+        for col, w in members:
+            out[w.index] = (first, 1, col, w.word.line)
+    return out
+
+
+def ruled_cell_order(pages: Sequence[Page], structure: DocumentStructure) -> list[Page]:
+    """A ruled row whose cells hold blocks of text side by side (a form's two columns of
+    questions, each cell several lines) is read cell by cell: the left cell's lines, then
+    the right cell's.  A text layer's lines run across the page, so the left column's
+    "Prior agents received:" stood beside the right column's BCMA question and read as its
+    answer.  Rows with a cell of one line (a table's row of dates and wrapped regimens),
+    with more than three cells, or with as many lines in every cell (a table with no rule
+    between its rows) are a table's and read across, as are the structure's tables (read
+    row by row by :func:`table_reading_order`).
+    Only line numbers change: the words keep their places, which the structure's ids name."""
+    out: list[Page] = []
+    for page in pages:
+        skip = {i for rows in _table_rows(structure, page.number) for row in rows for i in row}
+        keys = _cell_blocks(page, skip)
+        if not keys:
+            out.append(page)
+            continue
+        key_of = [keys.get(i, (w.line, 0, 0, 0)) for i, w in enumerate(page.words)]
+        dense = {k: n for n, k in enumerate(sorted(set(key_of)))}
+        # the words of a new line in reading order: a cell's line, left to right as read
+        words = tuple(w.model_copy(update={"line": dense[key_of[i]]}) for i, w in enumerate(page.words))
         out.append(page.model_copy(update={"words": words}))
     return out

@@ -202,6 +202,10 @@ def _header_at(
         cells = joined
         header_rows.append(rows[j])
         j += 1
+    if any(w.text.replace(" ", "") in lexicon.box_glyphs for r in header_rows for w in r.words):
+        # "Prior CAR-T therapy of any kind?  ☐ Yes  ☒ No": a form's question and its boxes,
+        # never a row of column labels
+        return None
     _date_result_columns(cells, lexicon)
     named_runs = sum(
         1 for run in runs if any(c.role and min(c.x1, run[-1].x1) > max(c.x0, run[0].x0) for c in cells)
