@@ -49,11 +49,12 @@ def test_a_box_a_padding_from_its_cells_left_rule_is_a_box_not_the_rules_fringe(
         ],
     )
     got = [(o.option.text, o.state) for o in _options(_structure(tmp_path, page))]
+    # the product's two options are one group, in their column; the site's the next
     assert got == [
         ("Abecma Q2055", "ticked"),
+        ("Carvykti Q2056", "unticked"),
         ("Inpatient", "ticked"),
         ("Outpatient", "unticked"),
-        ("Carvykti Q2056", "unticked"),
     ]
 
 

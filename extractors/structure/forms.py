@@ -599,8 +599,26 @@ def _until_gap(words: Sequence[Placed], row: Row) -> list[Placed]:
 
 def _question(group: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[Placed]:
     first = min(group, key=lambda g: (g.row.index, g.x0))
-    before = [w for w in first.row.words if w.x1 <= first.x0 + 0.5 and w.index not in used]
+    # the question stands after the options left of it on the row (a form's other column:
+    # "1. Disease status: ☒ Relapsed   2. Number of prior lines: ☐ 1 ☒ 4 or more")
+    taken = [
+        w.x1 for w in first.row.words if w.index in used and w.x1 <= first.x0 + 0.5 and w not in first.words
+    ]
+    limit = max(taken, default=float("-inf"))
+    before = [w for w in first.row.words if limit <= w.x0 and w.x1 <= first.x0 + 0.5 and w.index not in used]
     if before:
+        # "7. Prior CAR-T therapy of any kind?   8. ECOG: ☐ 0 ☒ 1": the question is the
+        # phrase nearest the boxes; one a column away asks of the options under it
+        gap = 2 * phrase_gap(first.row.words)
+        asks = (":", "?")
+        cut = [
+            k
+            for k in range(1, len(before))
+            if before[k].x0 - before[k - 1].x1 > gap and before[k - 1].text.endswith(asks)
+        ]
+        # two questions, the nearer one a label or a question too (not a lone "Yes")
+        if cut and before[-1].text.endswith(asks):
+            return before[cut[-1] :]
         return before
     above = [r for r in rows if r.index < first.row.index][-1:]
     if not above:
@@ -611,6 +629,11 @@ def _question(group: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[P
     words = [w for w in row.words if w.index not in used]
     if not words or words[0].x0 > first.x0 + 2 * char_width(row.words):
         return []
+    runs = _runs(row, used)
+    if len(runs) > 1:
+        # questions side by side: the one whose words start over the group's first option
+        over = [r for r in runs if r[0].x0 <= first.x0 + 2 * char_width(row.words)]
+        return over[-1] if over else words
     return words
 
 
@@ -621,16 +644,18 @@ def _groups(glyphs: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[li
     groups: list[list[Glyph]] = []
     for g in ordered:
         if groups:
-            last = groups[-1][-1]
+            group = groups[_column_group(g, groups)]
+            last = group[-1]
             same_row = last.row is g.row
             inline_question = any(
                 w.x1 <= g.x0 + 0.5 and w.index not in used for w in g.row.words if w not in g.words
-            ) and not any(o.row is g.row for o in groups[-1])
+            ) and not any(o.row is g.row for o in group)
             follows = (
                 g.row.index > last.row.index
                 and g.row.top - last.row.bottom <= _GROUP_GAP_LINES * g.row.height
                 and not inline_question
                 and not _has_question_before(g, used)
+                and not _asked_between(last, g, rows, used)
             )
             # "Active infection: ☐ Yes ☒ No   CNS involvement: ☐ Yes ☒ No": a question between
             # options of one row starts the next group
@@ -639,11 +664,78 @@ def _groups(glyphs: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[li
                 for w in g.row.words
                 if w not in g.words
             )
+            if same_row and not asked:
+                asked = _column_break(last, g, rows, used)
             if (same_row and not asked) or follows:
-                groups[-1].append(g)
+                group.append(g)
                 continue
         groups.append([g])
     return groups
+
+
+def _runs(row: Row, used: set[int]) -> list[list[Placed]]:
+    """The row's free words cut where a form's column starts: a gap of two phrase gaps."""
+    words = sorted((w for w in row.words if w.index not in used), key=lambda w: w.x0)
+    gap = 2 * phrase_gap(row.words)
+    runs: list[list[Placed]] = []
+    for w in words:
+        if runs and w.x0 - runs[-1][-1].x1 <= gap:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs
+
+
+def _row_above(g: Glyph, rows: Sequence[Row]) -> Row | None:
+    above = [r for r in rows if r.index < g.row.index][-1:]
+    if not above or g.row.top - above[0].bottom > _QUESTION_GAP_LINES * g.row.height:
+        return None
+    return above[0]
+
+
+def _asked_between(last: Glyph, g: Glyph, rows: Sequence[Row], used: set[int]) -> bool:
+    """A line of words over the glyph's column between its row and the group's last row
+    ("3. Prior therapy includes (check):" under the options of "1. Disease status:"): a
+    question of its own, whose options these are."""
+    tolerance = _COLUMN_TOLERANCE_CHARS * char_width(g.row.words)
+    between = [r for r in rows if last.row.index < r.index < g.row.index]
+    return any(abs(run[0].x0 - g.x0) <= tolerance for r in between for run in _runs(r, used))
+
+
+def _column_break(last: Glyph, g: Glyph, rows: Sequence[Row], used: set[int]) -> bool:
+    """Two options of one row under two questions side by side ("1. Disease status:
+    2. Number of prior lines:" above "[x] Relapsed [ ] Newly diagnosed [ ] 1 [x] 4 or
+    more"): a question of the row above starts between them, so they answer two."""
+    above = _row_above(g, rows)
+    if above is None:
+        return False
+    tolerance = _COLUMN_TOLERANCE_CHARS * char_width(g.row.words)
+    return any(last.x1 < run[0].x0 <= g.x0 + tolerance for run in _runs(above, used)[1:])
+
+
+def _column_group(g: Glyph, groups: list[list[Glyph]]) -> int:
+    """The group a glyph on a new row may continue: on a form of two columns, two groups
+    end on the rows just above, and the glyph continues the one in its own column (the
+    nearest whose last row's options start at or left of it), not the last one read."""
+    last = groups[-1][-1]
+    if last.row is g.row:
+        return -1
+    reach = _GROUP_GAP_LINES * 2 * g.row.height
+    open_groups = [
+        n
+        for n, grp in enumerate(groups)
+        if grp[-1].row.index < g.row.index and g.row.top - grp[-1].row.bottom <= reach
+    ]
+    if len(open_groups) < 2:
+        return -1
+    tolerance = _COLUMN_TOLERANCE_CHARS * char_width(g.row.words)
+    starts = {n: min(o.x0 for o in groups[n] if o.row is groups[n][-1].row) for n in open_groups}
+    left = [n for n in open_groups if starts[n] <= g.x0 + tolerance]
+    if not left:
+        return min(open_groups, key=lambda n: starts[n])
+    # the nearest column at or left of the glyph; in it, the group that ended last
+    column = max(starts[n] for n in left)
+    return max((n for n in left if starts[n] >= column - tolerance), key=lambda n: groups[n][-1].row.index)
 
 
 def _has_question_before(g: Glyph, used: set[int]) -> bool:
