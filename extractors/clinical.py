@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from common.models import DiagnosisFact, Evidence, Finding, StatusFact
 from extractors import cues
@@ -13,52 +13,72 @@ from extractors.nlp import DIAGNOSIS, STATUS
 from extractors.pagetext import PageText
 
 _ICD = re.compile(r"\b([A-Z]\d{2}\.\d{1,2})\b")
-_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "multiple": 0, "several": 0,
-}  # fmt: skip
-_PRIOR_LINES = re.compile(
+
+
+@cache
+def _prior_lines() -> re.Pattern[str]:
     # "four (4) prior lines": a legal letter's number written out, then in digits
-    r"(?i)\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s*\(\d{1,2}\))?\+?\s*"
-    r"(?:prior|previous|preceding|lines? of prior|total)?\s*"
-    r"(?:lines?|LOTs?|regimens?)(?:\s+of\s+(?:prior\s+)?(?:therapy|therapies|treatment|treatments))?\b"
-)
+    return re.compile(
+        rf"(?i)\b(\d{{1,2}}|{cues.number_words('cardinals')})(?:\s*\(\d{{1,2}}\))?\+?\s*"
+        rf"(?:{cues.fragment('prior')}|lines? of {cues.fragment('prior')}|total)?\s*"
+        rf"{cues.fragment('line_count_noun')}"
+        rf"(?:\s+of\s+(?:{cues.fragment('prior')}\s+)?{cues.fragment('therapy_noun')})?\b"
+    )
+
+
 # A form's field: "Number of prior lines of therapy: 5", "Prior LOT: 4", "# of prior regimens = 3".
 # A list number ("Prior lines: 1. VRd") is not a count.
-_PRIOR_LINES_FIELD = re.compile(
-    r"(?im)\b(?:(?:total\s+)?(?:number|no\.?|#)\s+of\s+)?(?:prior|previous)\s+"
-    r"(?:lines?|LOTs?|regimens?)(?:\s+of\s+(?:therapy|therapies|treatment|treatments))?"
-    r"\s*(?:\(\s*#\s*\))?\s*[:=]\s*(?P<n>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
-    r"\b(?![.)][ \t]*[A-Za-z(]|[.)/]\d|\s*[-/]\s*\d)"  # not a list number, not a date "12/2018"
-)
+@cache
+def _prior_lines_field() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?im)\b(?:(?:total\s+)?(?:number|no\.?|#)\s+of\s+)?{cues.fragment('prior')}\s+"
+        rf"{cues.fragment('line_count_noun')}(?:\s+of\s+{cues.fragment('therapy_noun')})?"
+        rf"\s*(?:\(\s*#\s*\))?\s*[:=]\s*(?P<n>\d{{1,2}}|{cues.number_words('cardinals')})"
+        r"\b(?![.)][ \t]*[A-Za-z(]|[.)/]\d|\s*[-/]\s*\d)"  # not a list number, not a date "12/2018"
+    )
+
+
 # The line about to start: "now in need of fourth-line therapy", "candidate for 5th line
 # treatment", "now starting sixth-line therapy" - the lines before it are one fewer.
-_NEXT_LINE = re.compile(
-    r"(?i)\b(?:(?:now|currently)\s+(?:in\s+need\s+of|needs?|requires?|requiring|starting|"
-    r"being\s+considered\s+for|considered\s+for|eligible\s+for|proceeding\s+to|referred\s+for)|"
-    r"in\s+need\s+of|candidate\s+for|requires|requiring)\s+(?:(?:his|her|their|a|the)\s+)?"
-    r"(?P<ord>second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[2-9](?:nd|rd|th)|1[0-9]th)"
-    r"[\s-]+line\b(?:\s+(?:of\s+)?(?:therapy|treatment))?"
-)
+@cache
+def _next_line() -> re.Pattern[str]:
+    needs = cues.fragment("needs_line")
+    return re.compile(
+        rf"(?i)\b(?:(?:now|currently)\s+(?:{needs}|{cues.fragment('now_needs_line')})|{needs})\s+"
+        r"(?:(?:his|her|their|a|the)\s+)?"
+        rf"(?P<ord>{cues.number_words('ordinals', least=2)}|[2-9](?:nd|rd|th)|1[0-9]th)"
+        rf"[\s-]+line\b(?:\s+(?:of\s+)?{cues.fragment('therapy_noun')})?"
+    )
+
+
 # Words of a sentence about other patients: a trial's population or a label's.
-_POPULATION = re.compile(
-    r"(?i)\b(?:median|mean|average|patients|subjects|participants|cohort|population|"
-    r"pivotal|enrolled\s+patients|phase\s+(?:[1-3]|I{1,3})[ab]?\s+(?:trial|study))\b"
-)
-_LABEL_WORDS = re.compile(r"(?i)indicat|label|approved|policy|criteri|requires?|coverage")
-_PRIOR_WORD = re.compile(
-    r"(?i)\b(?:prior|previous|pretreated|received|s/p|after|failed|history|LOT|lines of)\b"
-)
+@cache
+def _population_count() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?i)\b(?:{cues.fragment('population_count')}|"
+        rf"phase\s+(?:[1-3]|I{{1,3}})[ab]?\s+{cues.fragment('trial_word')})\b"
+    )
+
+
+@cache
+def _label_words() -> re.Pattern[str]:
+    return re.compile(rf"(?i){cues.fragment('label_wording')}")
+
+
+@cache
+def _prior_word() -> re.Pattern[str]:
+    return re.compile(rf"(?i)\b(?:{cues.fragment('prior')}|{cues.fragment('lines_had')})\b")
 
 
 # A disease word inside the name of a program or a department (letterheads, signatures).
 # Capitalised words only between the disease and the keyword ("Myeloma and Cellular
 # Therapy Program"), so "myeloma and is followed in our clinic" stays a diagnosis.
-_INSTITUTION_AFTER = re.compile(
-    r"[ \t]*(?:(?:and|&|/|,)?[ \t]*[A-Z][\w-]*[ \t]*){0,4}?(?:(?<=[ \t])|^)(?:Program(?:me)?|Center|Centre|"
-    r"Clinic|Service|Institute|Division|Section|Department|Dept|Foundation|Society|Unit|Team|Consortium|"
-    r"Association|Research)\b"
-)
+@cache
+def _institution_after() -> re.Pattern[str]:
+    return re.compile(
+        r"[ \t]*(?:(?:and|&|/|,)?[ \t]*[A-Z][\w-]*[ \t]*){0,4}?(?:(?<=[ \t])|^)"
+        rf"{cues.fragment('institution_word')}\b"
+    )
 
 
 def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list[DiagnosisFact]:
@@ -69,7 +89,7 @@ def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list
         if m.label != DIAGNOSIS:
             continue
         concept = m.concept.split(":", 1)[1]
-        if _INSTITUTION_AFTER.match(text.text, m.end):
+        if _institution_after().match(text.text, m.end):
             continue  # "Director, Myeloma and Cellular Therapy Program": a name, not a diagnosis
         key = (concept, m.text.lower(), m.assertion)
         if key in seen:
@@ -115,12 +135,12 @@ def diagnoses(mentions: list[Mention], text: PageText, lexicon: Lexicon) -> list
 # prostate cancer".  Only a status of the myeloma may meet "relapsed or refractory".
 _NEAR_DIAGNOSIS = 150  # characters: the same clause or the next, not the next paragraph
 _FREE_AFTER = re.compile(r"(?i)^\s*-?\s*(?:free\b|remitting\b)")
+
+
 # "to reduce the risk of relapse", "monitor for progression": a relapse talked about, not had
-_NOT_AN_EVENT_BEFORE = re.compile(
-    r"(?i)\b(?:risk of|reduce|prevent\w*|delay\w*|in case of|signs of|monitor\w* for|watch for|"
-    r"time to|must be|must have|should be|requires?|required|documentation of|attach\w*|"
-    r"check one|if)\s+(?:\w+\s+){0,2}$"
-)
+@cache
+def _not_an_event_before() -> re.Pattern[str]:
+    return re.compile(rf"(?i)\b{cues.fragment('not_an_event')}\s+(?:\w+\s+){{0,2}}$")
 
 
 def _population(lexicon: Lexicon) -> re.Pattern[str]:
@@ -134,7 +154,7 @@ def _about_something_else(
     m: Mention, text: PageText, lexicon: Lexicon, target_sentences: set[int], other_sentences: set[int]
 ) -> bool:
     after = text.text[m.end : m.end + 60]
-    if _FREE_AFTER.match(after) or _NOT_AN_EVENT_BEFORE.search(text.text[max(0, m.start - 40) : m.start]):
+    if _FREE_AFTER.match(after) or _not_an_event_before().search(text.text[max(0, m.start - 40) : m.start]):
         return True
     if m.section == "past_medical_history" and m.sent_start not in target_sentences:
         return True  # "PMH: colon cancer 2015, treated with surgery; relapsed 2024 ..."
@@ -209,16 +229,16 @@ def stated_prior_lines(text: PageText) -> tuple[int | None, tuple[Evidence, ...]
     statement about other patients ("In KarMMa, patients had a median of 6 prior lines").
     """
     found: list[tuple[int, int, int]] = []  # (offset, value, end)
-    for match in _PRIOR_LINES.finditer(text.text):
+    for match in _prior_lines().finditer(text.text):
         window = text.text[max(0, match.start() - 40) : match.end() + 5]
-        if not (_PRIOR_WORD.search(match.group(0)) or _PRIOR_WORD.search(window)):
+        if not (_prior_word().search(match.group(0)) or _prior_word().search(window)):
             continue
         if _is_label_wording(text.text, match):
             continue
         found.append((match.start(), _count(match.group(1)), match.end()))
-    for match in _PRIOR_LINES_FIELD.finditer(text.text):
+    for match in _prior_lines_field().finditer(text.text):
         found.append((match.start(), _count(match.group("n")), match.end()))
-    for match in _NEXT_LINE.finditer(text.text):
+    for match in _next_line().finditer(text.text):
         if _is_label_wording(text.text, match):
             continue
         ordinal = match.group("ord").lower()
@@ -238,13 +258,13 @@ def stated_prior_lines(text: PageText) -> tuple[int | None, tuple[Evidence, ...]
 
 def _count(word: str) -> int:
     word = word.lower()
-    return int(word) if word.isdigit() else _NUMBERS.get(word, 0)
+    return cues.number_word(word) or 0
 
 
 def _about_other_patients(text: str, start: int, end: int) -> bool:
     """A count in a sentence about a trial's or the label's population, not this member."""
     sentence = next((text[s:e] for s, e in _sentences(text) if s <= start < e), text[start:end])
-    return bool(_POPULATION.search(sentence) or _trial_names().search(sentence))
+    return bool(_population_count().search(sentence) or _trial_names().search(sentence))
 
 
 @lru_cache(maxsize=1)
@@ -260,7 +280,7 @@ def _is_label_wording(text: str, match: re.Match[str]) -> bool:
     minimum = re.search(
         r"(?i)\bor more\b|\bat least\b|\bor greater\b", text[match.start() - 12 : match.end() + 12]
     )
-    return bool(minimum and _LABEL_WORDS.search(around))
+    return bool(minimum and _label_words().search(around))
 
 
 @lru_cache(maxsize=8)

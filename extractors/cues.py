@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Literal
 
 from extractors.lexicon import load_lexicon
 
@@ -41,6 +42,15 @@ def pattern(*cues: str) -> re.Pattern[str]:
 
 def search(cue: str, text: str) -> re.Match[str] | None:
     return pattern(cue).search(text)
+
+
+def number_words(kind: Literal["cardinals", "ordinals"], least: int = 0) -> str:
+    """The alternation of the number words of cues.json's "numbers" ("four", "fourth") whose
+    value is at least ``least``, for embedding in a larger pattern."""
+    numbers = load_lexicon().numbers
+    words = numbers.cardinals if kind == "cardinals" else numbers.ordinals
+    alternatives = sorted((re.escape(w) for w, n in words.items() if n >= least), key=len, reverse=True)
+    return "(?:" + "|".join(alternatives) + ")"
 
 
 def ordinal(word: str) -> int | None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+
+from extractors import cues
 
 MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
@@ -59,19 +62,36 @@ _SINGLE = [
     # a year alone, but not inside an identifier ("Protocol GLTC-2022-07", "MRN A2019")
     re.compile(rf"(?<![\d/.$])(?<![A-Z]-)(?<![A-Za-z])(?P<y>{_YEAR})(?![\d])(?!-\d{1, 2}(?!\d))"),
 ]
+
+
 # "Mar-Oct 2018": two month names sharing a year.
-_MONTH_PAIR = re.compile(rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|to|through)\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b")
-_RANGE_JOIN = re.compile(
-    # "~", "=": a dash as fax OCR reads it; an arrow between two dates alone is a range
-    r"(?i)^\s*(?:(?:-{1,2}|[~=]|–|—|to|thru|through|\||\t|->|→)\s*"
-    r"(?:(?:PD|POD|progression|relapse|progressive disease)\s*(?:in|on|,)?\s*)?(?:\|\s*)?"
-    r"|(?:until|till|[a-z]ntil|unti[l1i])\s+(?:[\w-]+[\s,]+){0,3}?(?:in|on)?\s*)?$"  # "wntil": fax OCR
-)
+@cache
+def _month_pair() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?i)\b(?P<m1>{_MON})\s*(?:-|–|{cues.fragment('range_to')})\s*(?P<m2>{_MON}),?\s+(?P<y>{_YEAR})\b"
+    )
+
+
+@cache
+def _range_join() -> re.Pattern[str]:
+    # "~", "=": a dash as fax OCR reads it; an arrow between two dates alone is a range;
+    # "01/2019 - PD 03/2020": the end named by the event (cues.json "relapse")
+    return re.compile(
+        rf"(?i)^\s*(?:(?:-{{1,2}}|[~=]|–|—|{cues.fragment('range_to')}|\||\t|->|→)\s*"
+        rf"(?:{cues.fragment('relapse')}\s*(?:in|on|,)?\s*)?(?:\|\s*)?"
+        rf"|{cues.fragment('until')}\s+(?:[\w-]+[\s,]+){{0,3}}?(?:in|on)?\s*)?$"
+    )
+
+
 # "started 1/15/2019, stopped 8/2/2019": a start, then its end named by a stop word.
-_STOP_JOIN = re.compile(
-    r"(?i)^\s*,?\s*(?:and\s+)?(?:was\s+)?(?:stopped|discontinued|d/c(?:'d)?|ended|completed|ceased)"
-    r"\s*(?:on|in)?\s*:?\s*$"
-)
+@cache
+def _stop_join() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?i)^\s*,?\s*(?:and\s+)?(?:was\s+)?{cues.fragment('stop_word')}"
+        r"\s*(?:on|in)?\s*:?\s*$"
+    )
+
+
 # "7/21-2/22": month/two-digit-year on both sides of a bare hyphen.  A single month on
 # both sides ("Flu/Cy 3/11-3/13") is a run of days, not years.
 _SHORT_RANGE = re.compile(
@@ -83,15 +103,28 @@ _DAY_RANGE = re.compile(
     rf"(?<![\d/.-])(?P<m1>0?[1-9]|1[0-2])/(?P<d1>0?[1-9]|[12]\d|3[01])-"
     rf"(?P<m2>0?[1-9]|1[0-2])/(?P<d2>0?[1-9]|[12]\d|3[01])/(?P<y>{_YEAR})(?![\d/])"
 )
-_OPEN_END = re.compile(r"(?i)^\s*(?:-|–|—|to|through|until)?\s*(?:present|current|now|ongoing|today|date)\b")
-_START_CUE = re.compile(
-    r"(?i)\b(?:since|from|start(?:ed|ing)?|began|begun|initiated|commenced|beginning|on)\s*:?\s*$"
-)
-_END_CUE = re.compile(
-    r"(?i)(?:\b(?:until|till|thru|through|to|ended|ending|last dose|held)\b"
-    r"(?:\s+[a-z-]+){0,3}?\s*:?\s*(?:in|on)?\s*|"
-    r"\b(?:stopped|discontinued|d/c(?:'d)?|completed|ceased)\b[^0-9/]{0,25})$"
-)
+
+
+@cache
+def _open_end() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?i)^\s*(?:-|–|—|{cues.fragment('range_to')}|{cues.fragment('until')})?\s*{cues.fragment('open_end')}\b"
+    )
+
+
+@cache
+def _start_cue() -> re.Pattern[str]:
+    return re.compile(rf"(?i)\b{cues.fragment('start_word')}\s*:?\s*$")
+
+
+@cache
+def _end_cue() -> re.Pattern[str]:
+    ends = f"{cues.fragment('until')}|{cues.fragment('range_to')}|{cues.fragment('end_word')}"
+    return re.compile(
+        rf"(?i)(?:\b(?:{ends})\b"
+        r"(?:\s+[a-z-]+){0,3}?\s*:?\s*(?:in|on)?\s*|"
+        rf"\b{cues.fragment('stop_word')}\b[^0-9/]{{0,25}})$"
+    )
 
 
 @dataclass(frozen=True)
@@ -110,9 +143,20 @@ class DateMention:
 # A month/year the eye sees but OCR damaged: a year out of range ("10/2081") or with a
 # letter in it ("01/20a1").  Only recognised as one side of a range.
 _GARBLED = r"(?<![\w/.])(?:0?[1-9]|1[0-2])/[12]\d[\dA-Za-z]{2}(?![\w/])"
-_SEP = r"\s*(?:-{1,2}|[~=]|–|—|to|thru|through)\s*"
-_GARBLED_BEFORE = re.compile(rf"(?i)({_GARBLED}){_SEP}$")
-_GARBLED_AFTER = re.compile(rf"(?i)^{_SEP}({_GARBLED})")
+
+
+def _sep() -> str:
+    return rf"\s*(?:-{{1,2}}|[~=]|–|—|{cues.fragment('range_to')})\s*"
+
+
+@cache
+def _garbled_before() -> re.Pattern[str]:
+    return re.compile(rf"(?i)({_GARBLED}){_sep()}$")
+
+
+@cache
+def _garbled_after() -> re.Pattern[str]:
+    return re.compile(rf"(?i)^{_sep()}({_GARBLED})")
 
 
 def _two_digit_year(value: str, today: date, *, month_year: bool = False) -> int:
@@ -218,7 +262,7 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
     text = _repair_ocr_digits(text)
     mentions: list[DateMention] = []
     pair_spans: list[tuple[int, int]] = []
-    for match in _MONTH_PAIR.finditer(text):
+    for match in _month_pair().finditer(text):
         year = match.group("y")
         m1 = MONTHS.get(match.group("m1").lower().rstrip(".")[:3], 0)
         m2 = MONTHS.get(match.group("m2").lower().rstrip(".")[:3], 0)
@@ -242,18 +286,18 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
     while i < len(singles):
         start, end, value = singles[i]
         gap = text[end : singles[i + 1][0]] if i + 1 < len(singles) else ""
-        if i + 1 < len(singles) and (_RANGE_JOIN.match(gap) or _STOP_JOIN.match(gap)):
+        if i + 1 < len(singles) and (_range_join().match(gap) or _stop_join().match(gap)):
             nxt = singles[i + 1]
             mentions.append(DateMention(start, nxt[1], value, nxt[2]))
             i += 2
             continue
         tail = text[end : end + 20]
-        open_end = _OPEN_END.match(tail)
+        open_end = _open_end().match(tail)
         head = text[max(0, start - 50) : start]
         # the end of the last mention made from these single dates (month pairs were
         # added first and may lie further on)
         taken_to = max((m.end for m in mentions if m.end <= start), default=0)
-        if (before := _GARBLED_BEFORE.search(head)) and start - len(head) + before.start() >= taken_to:
+        if (before := _garbled_before().search(head)) and start - len(head) + before.start() >= taken_to:
             at = start - len(head) + before.start(1)
             mentions.append(
                 DateMention(
@@ -265,7 +309,7 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
                     garbled_span=(at, at + len(before.group(1))),
                 )
             )
-        elif after := _GARBLED_AFTER.match(text[end:]):
+        elif after := _garbled_after().match(text[end:]):
             at = end + after.start(1)
             mentions.append(
                 DateMention(
@@ -279,7 +323,7 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
             )
         elif open_end:
             mentions.append(DateMention(start, end + open_end.end(), value, None, open_ended=True))
-        elif _END_CUE.search(head) and not _START_CUE.search(head):
+        elif _end_cue().search(head) and not _start_cue().search(head):
             mentions.append(DateMention(start, end, None, value))
         else:
             mentions.append(DateMention(start, end, value, None))

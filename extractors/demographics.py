@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 
 from common.models import AgeFact, Evidence
 from extractors import cues
@@ -12,54 +13,82 @@ from extractors.labs import reader
 from extractors.mentions import checkbox_answer
 from extractors.pagetext import PageText
 
-_AGE = [
-    re.compile(r"(?i)\b(\d{2,3})[\s-]*(?:year|yr)s?[\s-]*old\b"),
-    re.compile(r"(?i)\b(\d{2,3})\s*(?:y/o|y\.o\.?|yo|yrs?\.?\s*old)(?![a-z])"),
-    # "Age: 68", but not "diagnosed at age 55"
-    re.compile(r"(?i)(?<!at )(?<!by )(?<!since )\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
-    re.compile(r"(?i)\baged\s+(\d{2,3})\b"),
-    # "65 years of age"; "18 years of age or older" is a threshold (below)
-    re.compile(r"(?i)\b(\d{2,3})\s*(?:years?|yrs?)\s+of\s+age\b"),
-    re.compile(r"\b(\d{2})\s?(?:M|F)\b(?=\s+(?:with|w/|who|presents|pt|patient|h/o|s/p))"),
-    # "Pt: 68/F", "Age/Sex: 71 Y / M", "71 Y M"
-    re.compile(r"\b(\d{2})\s*(?:y|yr|yrs|years?)?\s*/\s*(?:M|F|male|female)\b", re.I),
-    re.compile(r"\b(\d{2})\s*Y\s*/?\s*(?:M|F)\b"),
-    # "She is now 67."
-    re.compile(r"(?i)\b(?:she|he|patient|pt|member)\s+is\s+now\s+(\d{2})(?=\s*(?:[.,;]|years?\b|$))"),
-]
-_DOB = re.compile(r"(?i)\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date|born)\s*[:#]?\s*")
-# Labels of the service itself first; a letter's or a fax cover's own "Date:" only when
-# no service date is written ("Date: 10/20/2025" on the cover is when it was sent).
-_SERVICE_LABEL = (
-    r"(?:date(?:\(s\))? of service|DOS|service date|visit date|date of visit|encounter date|"
-    r"date of encounter)"
-)
-_DOS_LABELS = (
-    # "Date of service: 10/14/2026", "DOS 11/20/2026", "Anticipated date of service 01-05-2027"
-    re.compile(rf"(?i)\b{_SERVICE_LABEL}\s*[:#]?\s*(?=\d|[A-Za-z]{{3,9}}\.?\s+\d)"),
-    # a field of its own ("Date: 10/20/2025", "Date of request:"), never another thing's
-    # date ("Diagnosis date: 01/2019", "Date of birth:")
-    re.compile(
-        r"(?im)(?:^|(?<=[|\t])|(?<=\s\s))[ \t]*(?:letter date|date of request|request date|date)\s*[:#]\s*"
-    ),
-)
-# the service labels of _DOS_LABELS[0] standing alone at the end of their column's header
-_DOS_LABEL_ABOVE = re.compile(
-    rf"(?i)\b{_SERVICE_LABEL}\b(?![ \t]*[:#]?[ \t]*(?:\d|[A-Za-z]{{3,9}}\.?[ \t]+\d))"
-)
-_RELATIVE = (
-    r"(?:mother|father|brother|sister|son|daughter|wife|husband|spouse|partner|sibling|aunt|uncle|"
-    r"cousin|grandmother|grandfather|grandson|granddaughter|caregiver|niece|nephew)"
-)
-_RELATIVE_AFTER = re.compile(rf"(?i)^\W{{0,3}}(?:\w+\s+)?{_RELATIVE}\b")
-_RELATIVE_BEFORE = re.compile(rf"(?i)\b{_RELATIVE}\b[^.;\n]{{0,12}}$")
+
+@cache
+def _ages() -> list[re.Pattern[str]]:
+    return [
+        re.compile(r"(?i)\b(\d{2,3})[\s-]*(?:year|yr)s?[\s-]*old\b"),
+        re.compile(r"(?i)\b(\d{2,3})\s*(?:y/o|y\.o\.?|yo|yrs?\.?\s*old)(?![a-z])"),
+        # "Age: 68", but not "diagnosed at age 55"
+        re.compile(r"(?i)(?<!at )(?<!by )(?<!since )\bage\s*[:=]?\s*(\d{2,3})\b(?!\s*(?:mg|ml|%))"),
+        re.compile(r"(?i)\baged\s+(\d{2,3})\b"),
+        # "65 years of age"; "18 years of age or older" is a threshold (below)
+        re.compile(r"(?i)\b(\d{2,3})\s*(?:years?|yrs?)\s+of\s+age\b"),
+        # "68 M with ...": case-sensitive, as the words after it (cues.json "age_sex_next")
+        re.compile(rf"\b(\d{{2}})\s?(?:M|F)\b(?=\s+{cues.fragment('age_sex_next')})"),
+        # "Pt: 68/F", "Age/Sex: 71 Y / M", "71 Y M"
+        re.compile(r"\b(\d{2})\s*(?:y|yr|yrs|years?)?\s*/\s*(?:M|F|male|female)\b", re.I),
+        re.compile(r"\b(\d{2})\s*Y\s*/?\s*(?:M|F)\b"),
+        # "She is now 67."
+        re.compile(
+            rf"(?i)\b{cues.fragment('member_subject')}\s+is\s+now\s+(\d{{2}})(?=\s*(?:[.,;]|years?\b|$))"
+        ),
+    ]
+
+
+@cache
+def _dob() -> re.Pattern[str]:
+    return re.compile(rf"(?i)\b{cues.fragment('birth_date_label')}\s*[:#]?\s*")
+
+
+# Labels of the service itself first (cues.json "service_date_label"); a letter's or a fax
+# cover's own "Date:" only when no service date is written ("Date: 10/20/2025" on the cover
+# is when it was sent).
+@cache
+def _dos_labels() -> tuple[re.Pattern[str], ...]:
+    service = cues.fragment("service_date_label")
+    return (
+        # "Date of service: 10/14/2026", "DOS 11/20/2026", "Anticipated date of service 01-05-2027"
+        re.compile(rf"(?i)\b{service}\s*[:#]?\s*(?=\d|[A-Za-z]{{3,9}}\.?\s+\d)"),
+        # a field of its own ("Date: 10/20/2025", "Date of request:"), never another thing's
+        # date ("Diagnosis date: 01/2019", "Date of birth:")
+        re.compile(
+            r"(?im)(?:^|(?<=[|\t])|(?<=\s\s))[ \t]*"
+            rf"(?:{cues.fragment('request_date_label')}|date)\s*[:#]\s*"
+        ),
+    )
+
+
+# the service labels of _dos_labels()[0] standing alone at the end of their column's header
+@cache
+def _dos_label_above() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?i)\b{cues.fragment('service_date_label')}\b"
+        r"(?![ \t]*[:#]?[ \t]*(?:\d|[A-Za-z]{3,9}\.?[ \t]+\d))"
+    )
+
+
+# "his 49-year-old mother", "His father, 52 years old", "her husband, 70"
+@cache
+def _relative(after: bool) -> re.Pattern[str]:
+    relative = f"(?:{cues.fragment('relative')}|{cues.fragment('companion')})"
+    if after:
+        return re.compile(rf"(?i)^\W{{0,3}}(?:\w+\s+)?{relative}\b")
+    return re.compile(rf"(?i)\b{relative}\b[^.;\n]{{0,12}}$")
 
 
 # An age that is a threshold, not the member's: "age 18 or older", "18+", ">= 18 years".
-_THRESHOLD_AFTER = re.compile(
-    r"(?i)^\s*(?:\+|(?:years?|yrs?|y)?\s*(?:of\s+age\s+)?(?:or|and|&)\s+(?:older|over|above|greater)\b)"
-)
-_THRESHOLD_BEFORE = re.compile(r"(?i)(?:≥|>=|>|at least|over|minimum|min\.?)\s*(?:age\s*)?$")
+@cache
+def _threshold_after() -> re.Pattern[str]:
+    return re.compile(
+        r"(?i)^\s*(?:\+|(?:years?|yrs?|y)?\s*(?:of\s+age\s+)?(?:or|and|&)\s+"
+        rf"{cues.fragment('or_more')}\b)"
+    )
+
+
+@cache
+def _threshold_before() -> re.Pattern[str]:
+    return re.compile(rf"(?i)(?:≥|>=|>|{cues.fragment('at_least')})\s*(?:age\s*)?$")
 
 
 def age_on(born: date, reference: str | None) -> int:
@@ -89,14 +118,14 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
     at_least: AgeFact | None = None
     stated: list[tuple[int, Evidence | None]] = []
     born: list[tuple[int, Evidence | None]] = []
-    for pattern in _AGE:
+    for pattern in _ages():
         for match in pattern.finditer(text.text):
             years = int(match.group(1))
             after = text.text[match.end() : match.end() + 25]
             before = text.text[max(0, match.start() - 25) : match.start()]
-            if _RELATIVE_AFTER.match(after) or _RELATIVE_BEFORE.search(before):
+            if _relative(after=True).match(after) or _relative(after=False).search(before):
                 continue  # "his 49-year-old mother", "His father, 52 years old"
-            if _THRESHOLD_AFTER.match(after) or _THRESHOLD_BEFORE.search(before):
+            if _threshold_after().match(after) or _threshold_before().search(before):
                 # a form's or a policy's threshold: "Member age 18 or older? [X] Yes" is no
                 # age, but answered yes it says the member is at least that old
                 if at_least is None and _threshold_answer(text, match.end()) == "received":
@@ -106,7 +135,7 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
             if 1 <= years <= 110:
                 ev = text.evidence(match.start(), match.end())
                 stated.append((years, ev))
-    for match in _DOB.finditer(text.text):
+    for match in _dob().finditer(text.text):
         tail = text.text[match.end() : match.end() + 30]
         dates = find_birth_dates(tail)
         if not dates or dates[0][0] > 2 or len(dates[0][2]) != 10:
@@ -139,7 +168,7 @@ def _as_date(value: str | None) -> date | None:
 def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
     """A labelled date of service, else the letter's own date (a date alone near the top)."""
     claim = cues.pattern("claim_line")
-    for n, labels in enumerate(_DOS_LABELS):
+    for n, labels in enumerate(_dos_labels()):
         for match in labels.finditer(text.text):
             if claim.search(text.line_text(text.line_of(match.start()))):
                 continue  # a claim's date of service ("Q2055 ... DOS 05/01/2024 denied"), not this one
@@ -149,14 +178,14 @@ def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
                 return dates[0][2], text.evidence(match.start(), match.end() + dates[0][1])
         if n == 0:
             # "Date of service" over its value, in a form's or a header/value table's column
-            for match in _DOS_LABEL_ABOVE.finditer(text.text):
+            for match in _dos_label_above().finditer(text.text):
                 if (under := date_under(text, match.start(), match.end())) is not None:
                     return under[0], text.evidence(under[1], under[2])
     for line_no in range(min(len(text.line_starts), 15)):
         line = text.line_text(line_no).strip()
         dates = find_single_dates(line)
         if len(dates) == 1 and len(dates[0][2]) == 10 and len(line) - (dates[0][1] - dates[0][0]) <= 6:
-            if _DOB.search(line) or _DOB.search(text.line_text(max(line_no - 1, 0))):
+            if _dob().search(line) or _dob().search(text.line_text(max(line_no - 1, 0))):
                 continue  # a date of birth, on its line or under its label
             start = text.line_starts[line_no] + text.line_text(line_no).find(line)
             return dates[0][2], text.evidence(start, start + len(line))
@@ -189,7 +218,7 @@ def find_request_date(
     signature = cues.pattern("signature")
     for line_no in range(len(text.line_starts)):
         line = text.line_text(line_no)
-        if not signature.search(line) or _DOB.search(line):
+        if not signature.search(line) or _dob().search(line):
             continue
         dates = [d for d in find_single_dates(line) if len(d[2]) == 10]
         if len(dates) == 1:
@@ -232,7 +261,7 @@ def _transmission_stamps(text: PageText) -> list[tuple[str, int, int]]:
             dates = [d for d in find_single_dates(line) if len(d[2]) == 10]
             if len(dates) != 1 or not _CLOCK_AFTER.match(line[dates[0][1] :]):
                 continue
-            if lab_labels.search(line[: dates[0][0]]) or _DOB.search(line):
+            if lab_labels.search(line[: dates[0][0]]) or _dob().search(line):
                 continue
             start = text.line_starts[line_no]
             found.append((dates[0][2], start + dates[0][0], start + dates[0][1]))

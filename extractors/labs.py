@@ -20,11 +20,12 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from common.models import BBox, DiagnosisFact, Evidence, LabFact, WordSource
 from common.vocabulary import LabAnalyte, LabVocabulary, lab_vocabulary, to_analyte_unit
+from extractors import cues
 from extractors.dates import find_single_dates
 from extractors.ocr_fuzzy import CONFUSION_FACTOR, bounded_distance, confusion_key
 from extractors.pagetext import PageText
@@ -631,7 +632,10 @@ def by_dated_column(text: PageText, row: LabRow, index: StructureIndex) -> list[
 _RANGE = re.compile(r"\d+(?:[.,]\d+)?\s*[-–]\s*\d+(?:[.,]\d+)?")
 
 
-_DATE_AFTER = re.compile(r"(?i)^[\s,;(\[]*(?:(?:on|dated|collected|drawn|from|of|in|at)\s*)?[(\[]?\s*$")
+@cache
+def _date_after() -> re.Pattern[str]:
+    """Between a value and its own date: punctuation and a word of cues.json "value_date_lead"."""
+    return re.compile(rf"(?i)^[\s,;(\[]*(?:{cues.fragment('value_date_lead')}\s*)?[(\[]?\s*$")
 
 
 def _masked(row_text: str, readings: list[_Reading]) -> str:
@@ -655,7 +659,7 @@ def _reading_date(row_text: str, readings: list[_Reading], index: int) -> tuple[
     reading = readings[index]
     stop = readings[index + 1].span[0] if index + 1 < len(readings) else len(row_text)
     after = [d for d in dates if reading.span[1] <= d[0] < stop]
-    if after and _DATE_AFTER.match(row_text[reading.span[1] : after[0][0]]):
+    if after and _date_after().match(row_text[reading.span[1] : after[0][0]]):
         return after[0]
     before = [d for d in dates if d[1] <= reading.span[0]]
     return before[-1] if before else None
@@ -792,7 +796,10 @@ def _cells_evidence(text: PageText, offset: int, cells: Sequence[tuple[int, int]
 
 # --------------------------------------------------------------------------- derived values
 
-_CHAIN = re.compile(r"(?i)\b(kappa|lambda|κ|λ)\b")
+
+@cache
+def _chain() -> re.Pattern[str]:
+    return re.compile(rf"(?i)\b({cues.fragment('light_chain')})\b")
 
 
 def _light_chain(diagnoses: Sequence[DiagnosisFact]) -> str | None:
@@ -801,7 +808,7 @@ def _light_chain(diagnoses: Sequence[DiagnosisFact]) -> str | None:
         {"κ": "kappa", "λ": "lambda"}.get(m.group(1).lower(), m.group(1).lower())
         for d in diagnoses
         if d.is_target and d.assertion == "received"
-        for m in _CHAIN.finditer(d.text)
+        for m in _chain().finditer(d.text)
     }
     return chains.pop() if len(chains) == 1 else None
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from spacy.tokens import Doc, Span
 
+from extractors import cues
 from extractors.lexicon import Lexicon
 from extractors.nlp import CAR_T, CLASS, DRUG, PROCEDURE, REGIMEN
 
@@ -65,7 +66,7 @@ class AssertionResolver:
         ]
 
     def resolve(self, ent: Span, kind: str, section: str | None) -> str:
-        if ent._.is_family or _FAMILY_SUBJECT.match(ent.sent.text):
+        if ent._.is_family or _family_subject().match(ent.sent.text):
             # "Brother with DLBCL s/p Yescarta 2021": "s/p" ends the ConText scope of
             # "brother", but the whole sentence is about him
             return "family"
@@ -109,11 +110,14 @@ class AssertionResolver:
         return "received"
 
 
-_FAMILY_SUBJECT = re.compile(
-    r"(?i)^\W*(?:(?:his|her|their|the patient's|patient's|pt's)\s+)?"
-    r"(?:brother|sister|mother|father|son|daughter|sibling|aunt|uncle|cousin|grandmother|grandfather|"
-    r"twin|niece|nephew)s?\b"
-)
+@cache
+def _family_subject() -> re.Pattern[str]:
+    """A sentence that opens on a relative ("Her brother ...", "Sisters: ..."): family history."""
+    return re.compile(
+        rf"(?i)^\W*(?:(?:his|her|their|the patient's|patient's|pt's)\s+)?{cues.fragment('relative')}s?\b"
+    )
+
+
 _CHECKED = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX✓✔]\s*\)|[☒☑✅■✓✔])"
 _BOX = re.compile(r"\[\s*[xX✓✔]?\s*\]|\(\s*[xX✓✔]?\s*\)|[☐☒☑□■✅]")
 _ANSWER_WORD = re.compile(r"(?i)\b(?:yes|no|n/a)\b")
@@ -274,9 +278,13 @@ def collect_mentions(
 _ANSWER_CHECKED = {"CAR_T", "SITE", "TARGET"}
 # the answer comes next, after nothing but marks and fragments (two letters, one digit)
 _FRAGMENT = r"(?:[^\W\d]{1,2}|\d|_+)"
-_DENIAL_AFTER = re.compile(
-    rf"(?i)^[^\w\n]*(?:{_FRAGMENT}[^\w\n]+){{0,4}}(?:none|no|negative|neg|denies|denied|absent|not present)\b"
-)
+
+
+@cache
+def _denial_after() -> re.Pattern[str]:
+    return re.compile(rf"(?i)^[^\w\n]*(?:{_FRAGMENT}[^\w\n]+){{0,4}}{cues.fragment('answer_absent')}\b")
+
+
 _DENIAL_REACH = 40
 
 
@@ -290,7 +298,7 @@ def _answered_no(ent: Span, assertion: str) -> str:
     text = doc_text(ent.doc)
     end = text.find("\n", ent.end_char)
     rest = text[ent.end_char : min(end if end >= 0 else len(text), ent.end_char + _DENIAL_REACH)]
-    return "uncertain" if _DENIAL_AFTER.match(rest) else assertion
+    return "uncertain" if _denial_after().match(rest) else assertion
 
 
 def last_section(doc: Doc, before: str | None) -> str | None:

@@ -21,7 +21,7 @@ def _explicit_patterns() -> list[re.Pattern[str]]:
     word = cues.fragment("line_word")
     ordinal = "|".join(sorted(_ordinals(), key=len, reverse=True))
     return [
-        re.compile(rf"(?i)\b{word}\s*(?:#|no\.?)?\s*(\d{{1,2}})\b(?!\s*(?:prior|previous|lines))"),
+        re.compile(rf"(?i)\b{word}\s*(?:#|no\.?)?\s*(\d{{1,2}})\b(?!\s*(?:{cues.fragment('prior')}|lines))"),
         re.compile(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)[\s-]+line\b"),
         # not "1L NS", nor "4L+" (the line being entered: "4th line and beyond")
         re.compile(rf"\b([1-9])L\b(?!\s*(?:{cues.fragment('not_after_line_letter')})\b|\s*\+)"),

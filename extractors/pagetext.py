@@ -11,8 +11,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from common.models import BBox, Evidence, Page, Word
+from extractors import cues
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,12 @@ def build_page_text(pages: Sequence[Page]) -> PageText:
     return PageText("".join(parts), tuple(placed), tuple(line_starts), tuple(line_pages))
 
 
-_RUN_ON = re.compile(
-    r"(?i)(?:\b(?:of|for|with|to|the|a|an|and|or|in|on|at|by|from|was|were|is|are|has|had|have|been|"
-    r"received|including|started|followed by|then|plus|after|before|until|through|since))\s*$"
-)
+@cache
+def _run_on() -> re.Pattern[str]:
+    """A line that ends on a word leaving its sentence open (cues.json "run_on")."""
+    return re.compile(rf"(?i)\b{cues.fragment('run_on')}\s*$")
+
+
 # a capitalised label of a few words and its colon: "Anti-CD38 antibody:", "Prior BCMA bispecific/ADC:"
 _LABEL_START = re.compile(r"^\s*[A-Z][\w/()-]*(?:[ ][\w/()-]+){0,4}:(?:\s|$)")
 # a lower-case word, a date, or a parenthesis opening on a word ("(belantamab, teclistamab
@@ -209,7 +213,7 @@ def _wraps(text: PageText, previous: int, current: int) -> bool:
         # "... ( ) None received" + "Proteasome inhibitor: (x) Velcade": a line that opens
         # with a label is a field of its own, however the line before ended
         return False
-    if _RUN_ON.search(before):
+    if _run_on().search(before):
         return True
     if before.count("(") > before.count(")") and _WRAP_START.match(after):
         # "Prior anti-BCMA therapy (belantamab, teclistamab," + "elranatamab, BCMA CAR-T)?":

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 
 from common.models import Assertion, SiteFinding
+from extractors import cues
 from extractors.answers import form_answer, form_place
 from extractors.lexicon import Lexicon
 from extractors.mentions import Mention, cue_regex
@@ -21,21 +23,23 @@ from extractors.nlp import SITE
 from extractors.pagetext import PageText
 from extractors.structure.index import StructureIndex
 
-# "CNS involvement: none", "Leptomeningeal disease - no", "CNS disease: negative"
-_NO = (
-    r"(?:negative|none|no|absent|not present|not seen|not identified|not involved|uninvolved|normal|n/a"
-    r"|no malignant cells)"
-)
-_YES = r"(?:positive|yes|present|involved)"
-_ANSWER_NO = re.compile(rf"(?i)^\s*[:\-–=]\s*{_NO}\b")
-_ANSWER_YES = re.compile(rf"(?i)^\s*[:\-–=]\s*{_YES}\b")
+
+# "CNS involvement: none", "Leptomeningeal disease - no", "CNS disease: negative": the
+# answer after the phrase (cues.json "answer_absent", "answer_present")
+@cache
+def _answer(cue: str) -> re.Pattern[str]:
+    return re.compile(rf"(?i)^\s*[:\-–=]\s*{cues.fragment(cue)}\b")
+
+
 # "MRI brain: no leptomeningeal disease": the lead-in "brain: no" is read by ConText as a
 # form answer about what stands before the colon, so the plain negation just before the
 # phrase is checked here.  Tight on purpose: "no improvement of CNS disease" stays found.
-_NEGATION_BEFORE = re.compile(
-    r"(?i)\b(?:no|without|negative\s+for|free\s+of|denies|denied)\s+"
-    r"(?:(?:evidence|signs?|history|findings?|suggestion)\s+(?:of|for)\s+)?(?:(?:active|prior|known|any)\s+)?$"
-)
+@cache
+def _negation_before() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?i)\b{cues.fragment('finding_negation')}\s+"
+        rf"(?:{cues.fragment('finding_noun')}\s+(?:of|for)\s+)?(?:{cues.fragment('finding_qualifier')}\s+)?$"
+    )
 
 
 def site_findings(
@@ -56,9 +60,11 @@ def site_findings(
         if option is not None or question is not None:
             # "Active or prior CNS involvement? [ ] Yes [X] No": the ticked box answers
             assertion = form_answer(option, question, assertion)  # type: ignore[assignment]
-        elif _ANSWER_NO.match(after) or (assertion == "received" and _NEGATION_BEFORE.search(before)):
+        elif _answer("answer_absent").match(after) or (
+            assertion == "received" and _negation_before().search(before)
+        ):
             assertion = "negated"
-        elif _ANSWER_YES.match(after) and assertion == "uncertain":
+        elif _answer("answer_present").match(after) and assertion == "uncertain":
             assertion = "received"
         sentence = text.text[m.sent_start : m.sent_end]
         if assertion == "received" and not_about is not None and not_about.search(sentence):
@@ -76,7 +82,8 @@ def _answers(text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
     for site, labels in lexicon.site_answer_labels.items():
         alternation = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
         pattern = re.compile(
-            rf"(?im)(?<![\w-])(?:{alternation})\s*[:\-–=]\s*(?:(?P<no>{_NO})|(?P<yes>{_YES}))\b"
+            rf"(?im)(?<![\w-])(?:{alternation})\s*[:\-–=]\s*"
+            rf"(?:(?P<no>{cues.fragment('answer_absent')})|(?P<yes>{cues.fragment('answer_present')}))\b"
         )
         for match in pattern.finditer(text.text):
             assertion: Assertion = "negated" if match.group("no") else "received"

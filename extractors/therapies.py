@@ -31,11 +31,23 @@ _CLAUSE = re.compile(r"->|~>|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-
 _ITEM = re.compile(
     r"->|~>|-»|»|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I
 )
-_TRIAL = re.compile(
-    r"(?i)clinical trial|\bNCT\d{8}\b|\bon (?:a |the )?(?:clinical )?(?:study|protocol|trial)\b|"
-    r"\benrolled (?:in|on)\b|\bstudy drug\b|\binvestigational\b|\btrial\b"
-)
-_TRIAL_NEGATED = re.compile(r"(?i)\b(?:declined|not|never|no|ineligible|refused)\b[^.;]{0,40}\btrial\b")
+
+
+@cache
+def _trial() -> re.Pattern[str]:
+    """A therapy given on a clinical trial (cues.json "trial_word": on study, on protocol)."""
+    return re.compile(
+        rf"(?i)clinical trial|\bNCT\d{{8}}\b|\bon (?:a |the )?(?:clinical )?{cues.fragment('trial_word')}\b|"
+        r"\benrolled (?:in|on)\b|\bstudy drug\b|\binvestigational\b|\btrial\b"
+    )
+
+
+@cache
+def _trial_negated() -> re.Pattern[str]:
+    """A sentence that says the member is not on a trial (cues.json "trial_declined")."""
+    return re.compile(rf"(?i)\b{cues.fragment('trial_declined')}\b[^.;]{{0,40}}\btrial\b")
+
+
 _PHASE_HEAD = re.compile(r"\s*(?::|with\b|using\b|consisting of\b)")
 _CYCLES = re.compile(r"(?i)\bx\s?\d+\b|\b\d+\s*cycles?\b|\bcycles?\b|\bC\d+D\d+\b")
 
@@ -49,10 +61,13 @@ _DISEASE_LIST_SECTIONS = {
     "family_history",
     "social_history",
 }
-_DISEASE_LIST = re.compile(
-    r"(?i)\b(?:PMH|PMHx|past medical history|medical history|problem list|comorbidit(?:y|ies)|"
-    r"diagnoses|dx)\s*:"
-)
+
+
+@cache
+def _disease_list() -> re.Pattern[str]:
+    return re.compile(rf"(?i)\b{cues.fragment('disease_list_label')}\s*:")
+
+
 # In these sections a CAR-T mention is the request, not history, unless a receipt cue says so.
 _PLAN_SECTIONS = {"plan", "assessment_plan"}
 
@@ -110,7 +125,7 @@ class TherapyBuilder:
         self.target_before = re.compile(
             r"(?i)(?<![\w-])("
             + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-            + r")(?:[- ]?(?:directed|targeted|targeting|specific))?[- ]?$"
+            + rf")(?:[- ]?{cues.fragment('target_qualifier')})?[- ]?$"
         )
         self.target_within = re.compile(
             r"(?i)(?<![A-Za-z0-9])("
@@ -196,8 +211,8 @@ class TherapyBuilder:
             sentence = text.text[mention.sent_start : mention.sent_end]
             trial = sentence_trial.get(mention.sent_start)
             if trial is None:
-                trial = sentence_trial[mention.sent_start] = bool(_TRIAL.search(sentence)) and not bool(
-                    _TRIAL_NEGATED.search(sentence)
+                trial = sentence_trial[mention.sent_start] = bool(_trial().search(sentence)) and not bool(
+                    _trial_negated().search(sentence)
                 )
             evidence = text.evidence(mention.start, mention.end, confidence_factor=mention.fuzzy_factor)
             assertion = form_answer(option, question, mention.assertion)
@@ -420,7 +435,7 @@ class TherapyBuilder:
         beside = any(
             m is not mention and m.label in NAMED_THERAPY_LABELS and m.start in span for m in mentions
         )
-        if mention.section in _DISEASE_LIST_SECTIONS or _DISEASE_LIST.search(line):
+        if mention.section in _DISEASE_LIST_SECTIONS or _disease_list().search(line):
             # "PMH: HTN, PAD s/p stent 2019, DM2": a problem list dates diseases, not regimens
             return bool(beside or _CYCLES.search(line) or layout.phases)
         return bool(beside or dates or _CYCLES.search(line) or layout.phases)
