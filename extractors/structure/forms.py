@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from common.models import BBox, WordSource
 from common.structure import Checkbox, CheckboxGroup, CheckState, FormField, WordSpan
 from extractors.structure.geometry import PageGeometry, Placed, Square
-from extractors.structure.rows import Row, char_width, phrase_gap, span
+from extractors.structure.rows import Row, char_width, phrase_gap, phrases, span
 from extractors.structure.vocabulary import GlyphReading, StructureLexicon, normalise
 
 _PAIR_GAP_CHARS = 1.2  # "[" and "]" read as two words (or "(" "x" ")" three): at most this far apart
@@ -675,15 +675,8 @@ def _groups(glyphs: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[li
 
 def _runs(row: Row, used: set[int]) -> list[list[Placed]]:
     """The row's free words cut where a form's column starts: a gap of two phrase gaps."""
-    words = sorted((w for w in row.words if w.index not in used), key=lambda w: w.x0)
-    gap = 2 * phrase_gap(row.words)
-    runs: list[list[Placed]] = []
-    for w in words:
-        if runs and w.x0 - runs[-1][-1].x1 <= gap:
-            runs[-1].append(w)
-        else:
-            runs.append([w])
-    return runs
+    runs = phrases(row, gap=2 * phrase_gap(row.words))
+    return [kept for run in runs if (kept := [w for w in run if w.index not in used])]
 
 
 def _row_above(g: Glyph, rows: Sequence[Row]) -> Row | None:
