@@ -21,14 +21,16 @@ What is kept (:func:`combine`):
   ("Proteasome" to "Proteagome"), one that turns an unknown word into a known one is
   taken ("anu-BCMA" to "anti-BCMA");
 * the second reading is, whole, a lexicon term (every run of letters in it a known word,
-  none shorter than three letters, or the token itself a term such as "Dara-Kd") where
-  tesseract's letters made no known word, and the second reader is sure of it
-  (``second_lifts``): the word takes the second reader's confidence.  Measured on the
-  corpus's fax pages (closing note of 2026-12-02, second session), such readings were the
-  source's word 265 times in 282, and every miss was a lexicon word misspelt into another
-  spelling of itself or a non-drug word ("Hem/One"); none put a drug where the page
-  printed none.  A smeared "IsaKd" that tesseract read "brake" no longer sends a complete
-  history to a reviewer;
+  none shorter than three letters, or the token itself a term such as "Dara-Kd", "mg/L",
+  "Q2055") where tesseract's reading was none (its letters no known word, or no word at
+  all: "my/L", "92055"), and the second reader is sure of it (``second_lifts``): the word
+  takes the second reader's confidence.  Measured on the corpus's fax pages (closing note
+  of 2026-12-02, second session): where tesseract's letters made an unknown word, such
+  readings were the source's word 265 times in 282, every miss a lexicon word misspelt
+  into another spelling of itself or a non-drug word ("Hem/One"), none a drug put where
+  the page printed none; where tesseract's reading held no word (units, codes), 82 in
+  86, the four others a box matched to the wrong source word.  A smeared "IsaKd" that
+  tesseract read "brake" no longer sends a complete history to a reviewer;
 * otherwise the word is left as tesseract read it.
 
 One kind of sure word is read again too: a whole number of two to four digits
@@ -239,7 +241,7 @@ def combine(word: Word, other: tuple[str, float] | None, *, trusted: float, lift
         replace = False  # "Proteasome" is not to become "Proteagome", nor "mg/L" "mg/1"
     elif known_other and known_mine is False:
         replace = conf >= trusted  # "anu-BCMA" becomes "anti-BCMA"
-    if replace and known_mine is False and conf >= lifts and _term(text):
+    if replace and not known_mine and conf >= lifts and _term(text):
         return word.model_copy(update={"text": text, "second": word.text, "confidence": conf})
     if replace:
         return word.model_copy(update={"text": text, "second": word.text})

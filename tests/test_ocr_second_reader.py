@@ -212,6 +212,9 @@ LIFTS = [
     ("a term cut short keeps the doubt", ("antic", 0.31), ("anti-E", 0.93), "anti-E", 0.31),
     ("an unsure term is no lift", ("brake", 0.41), ("IsaKd", 0.85), "brake", 0.41),
     ("a unit tesseract read is not made a non-term", ("mg/L.", 0.0), ("mg/1.", 0.99), "mg/L.", 0.0),
+    ("a smeared unit read as a unit", ("my/L", 0.31), ("mg/L", 0.998), "mg/L", 0.998),
+    ("a smeared code read as a code", ("92055", 0.4), ("Q2055", 1.0), "Q2055", 1.0),
+    ("a reading that is no term keeps the doubt", ("my/24", 0.0), ("mg/24", 0.99), "mg/24", 0.0),
 ]
 
 
