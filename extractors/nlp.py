@@ -421,6 +421,7 @@ def longest_matches(doc: Doc) -> Doc:
 # (as long drug names are, extractors/ocr_fuzzy.py); a shorter word is one glyph from too
 # many ordinary words.
 _NORM_MIN = 7
+_NORM_CACHE = 50_000  # words looked up before the cache starts again (as FuzzyVocabulary's)
 
 
 @lru_cache(maxsize=1)
@@ -458,6 +459,8 @@ class OcrPhraseNorms:
 
     def _near(self, word: str) -> str | None:
         if word not in self.cache:
+            if len(self.cache) > _NORM_CACHE:
+                self.cache.clear()  # one pipeline serves a whole service's documents
             near = [
                 w
                 for n in (len(word) - 1, len(word), len(word) + 1)

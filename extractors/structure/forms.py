@@ -620,11 +620,8 @@ def _question(group: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[P
         if cut and before[-1].text.endswith(asks):
             return before[cut[-1] :]
         return before
-    above = [r for r in rows if r.index < first.row.index][-1:]
-    if not above:
-        return []
-    row = above[0]
-    if first.row.top - row.bottom > _QUESTION_GAP_LINES * first.row.height:
+    row = _row_above(first, rows)
+    if row is None:
         return []
     words = [w for w in row.words if w.index not in used]
     if not words or words[0].x0 > first.x0 + 2 * char_width(row.words):
