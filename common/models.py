@@ -188,6 +188,10 @@ class Therapy(Frozen):
     # Evidence of the class with no drug named ("triple-class refractory", "PI-exposed"):
     # counts as the class received; the reviewer is shown that no drug was named.
     class_level: bool = False
+    # Named in a form's printed question or option ("Immunomodulatory agent (lenalidomide,
+    # pomalidomide, thalidomide): [X] Received"): the words are printed whatever the answer,
+    # so they weigh less than a statement someone wrote.
+    printed: bool = False
 
 
 class LineOfTherapy(Frozen):

@@ -299,20 +299,52 @@ def class_exposure(ctx: Context, rule: ClassExposure) -> Outcome:
             what = ", ".join(named)
         else:
             what = f"{rule.label} ({quote(class_only[0].evidence)}; stated for the class, no drug named)"
-        conflict = bool(denied_class)
-        where = pages_of(_flatten([t.evidence for t in denied_class]))
+        # The document contradicts itself when it denies the class; or says the class was
+        # given with no drug named ("triple-class exposed" on a cover sheet) while denying its
+        # drugs by name ("has never received daratumumab or isatuximab"): a summary's class
+        # word does not outweigh a named denial; or denies by name, in words someone wrote,
+        # every drug it names as given.  A regimen not started ("Xpovio Vd considered, never
+        # started") denies that course, not the drug ever; a form's printed examples read as
+        # denied do not outweigh a drug placed in a dated line.  Either outweighs a drug named
+        # only in passing (no date, no line: "Daratumumab is standard here", its "is" misread).
+        written = {t.ingredient for t in denied_drugs if not t.printed and not t.regimen}
+        denied_names = {t.ingredient for t in denied_drugs}
+        in_passing = all(
+            t.line is None and t.start is None and t.end is None for t in exposures if not t.class_level
+        )
+        contradicting = denied_class or (
+            denied_drugs
+            if not named or set(named) <= written or (in_passing and set(named) <= denied_names)
+            else []
+        )
+        conflict = bool(contradicting)
+        where = pages_of(_flatten([t.evidence for t in contradicting]))
         note = (
             f" The documentation also says {rule.label} was not received ({where}):"
             " a reviewer must resolve this."
             if conflict
             else ""
         )
+        # a class stated with no drug named, while the drug the document names for it is in
+        # doubt ("? daratumumab, not confirmed"): the class word is someone's summary, to be
+        # confirmed before it counts
+        doubted = [t for t in of_class if t.assertion == "uncertain" and not t.class_level]
+        unconfirmed = not named and bool(doubted) and not conflict
         return Outcome(
             "met",
             f"Received {what} ({pages_of(_flatten(groups))}).{note}",
             support=(best,),
-            context=_flatten(groups + [t.evidence for t in denied_class]),
+            context=_flatten(groups + [t.evidence for t in contradicting] + [t.evidence for t in doubted]),
             conflict=conflict,
+            review=unconfirmed,
+            review_why=(
+                f"{rule.label} is stated for the class only, and"
+                f" {', '.join(sorted({t.ingredient for t in doubted}))} is mentioned as uncertain"
+                f" ({pages_of(_flatten([t.evidence for t in doubted]))}):"
+                " a reviewer must confirm it was given."
+                if unconfirmed
+                else ""
+            ),
         )
     if denied:
         groups = [t.evidence for t in denied]

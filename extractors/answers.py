@@ -129,4 +129,24 @@ def answered(index: StructureIndex | None, text: PageText, start: int, end: int,
     if option is None and question is None and assertion == "received" and asks_unanswered(text, end):
         # a form whose boxes were not read: its printed question asks, it does not say
         return "uncertain"
-    return form_answer(option, question, assertion)
+    said = form_answer(option, question, assertion)
+    if said == "received" and question is not None and bracketed(text, start, end):
+        # the kinds a question lists as examples ("Prior BCMA-directed therapy (ADC,
+        # bispecific antibody, or CAR-T)? [x] Yes - agent(s): teclistamab"): a Yes says one
+        # of them was given, not which; the agent the answer names speaks for itself
+        return "uncertain"
+    return said
+
+
+def bracketed(text: PageText, start: int, end: int) -> bool:
+    """The words ``text[start:end]`` stand inside brackets on their logical line."""
+    for first, stop in text.logical_spans():
+        if first <= start < stop:
+            before, after = text.text[first:start], text.text[end:stop]
+            opened = before.rfind("(")
+            return (
+                opened > before.rfind(")")
+                and ")" in after
+                and after.find(")") < (after.find("(") if "(" in after else len(after))
+            )
+    return False

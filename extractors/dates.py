@@ -100,7 +100,8 @@ _SHORT_RANGE = re.compile(
 # "3/11-3/13/2024": a run of days sharing the year written once (lymphodepletion, a
 # hospital stay); the first side is not March 2011.
 _DAY_RANGE = re.compile(
-    rf"(?<![\d/.-])(?P<m1>0?[1-9]|1[0-2])/(?P<d1>0?[1-9]|[12]\d|3[01])-"
+    # any dash, spaced or not: "hospitalized (10/12–10/17/2026)", "10/12 - 10/17/2026"
+    rf"(?<![\d/.-])(?P<m1>0?[1-9]|1[0-2])/(?P<d1>0?[1-9]|[12]\d|3[01])\s?[-–—]\s?"
     rf"(?P<m2>0?[1-9]|1[0-2])/(?P<d2>0?[1-9]|[12]\d|3[01])/(?P<y>{_YEAR})(?![\d/])"
 )
 

@@ -55,6 +55,16 @@ class Event:
     mentions: list[TherapyMention] = field(default_factory=list)
 
     @property
+    def retold(self) -> bool:
+        """The event tells its drugs given again after they stopped: "re-treated with VRd",
+        or "restarted" in a sentence that tells a relapse ("He later relapsed ... and RVD was
+        restarted"; restarted after a dose hold is not)."""
+        return bool(
+            cues.search("retreatment", self.clauses)
+            or (cues.search("restart", self.clauses) and cues.search("relapse", self.sentences))
+        )
+
+    @property
     def carried(self) -> tuple[TherapyMention, ...]:
         """Every mention the event stands for, its own re-mentions too: what goes with it
         when it is folded into another event as a re-mention."""
@@ -179,7 +189,7 @@ def _placement(event: Event, text: PageText) -> Placement:
         # "Refractory to lenalidomide, pomalidomide, carfilzomib, bortezomib", "having had
         # ...": a recap of exposure, whatever sequence words its sentence also holds
         return Placement.MENTION
-    if cues.search("episode", event.sentences) or cues.search("retreatment", event.sentences):
+    if cues.search("episode", event.sentences) or cues.search("retreatment", event.sentences) or event.retold:
         return Placement.EPISODE
     return Placement.MENTION
 
@@ -448,6 +458,7 @@ def distribute(event: Event, holders: list[Holder]) -> None:
 def _restated(event: Event, holder: Event) -> bool:
     return (
         not cues.search("retreatment", event.sentences)
+        and not event.retold
         and event.core <= holder.core
         and bool(event.phases)
         and event.phases <= holder.phases
@@ -474,6 +485,8 @@ def same_regimen(a: Event, b: Event) -> bool:
         return _same_kind(a, b) and compatible_dates(a.start, b.start)
     if a.core != b.core or not a.core:
         return False
+    if a.retold != b.retold:
+        return False  # a re-treatment is the regimen given again, not the first telling of it
     if a.explicit and b.explicit and a.explicit != b.explicit:
         return False
     if a.start and b.start:

@@ -50,7 +50,11 @@ def class_level_therapies(
         single_class = m.label == CLASS and not m.concept.startswith("classes:")
         if assertion == "received" and single_class and not _exposure_context(m, text):
             assertion = "discussed"
-        if assertion == "negated" and single_class and _narrowed(m, text):
+        if assertion == "negated" and refractoriness(m, text):
+            # "she is not strictly dara-refractory", "not refractory to a PI": a denied
+            # refractoriness says nothing against exposure (it was given, and did not fail)
+            assertion = "discussed"
+        if assertion == "negated" and single_class and narrowed(m, text):
             # "has not received a second-generation PI such as carfilzomib": a part of the
             # class denied, the class itself neither shown nor ruled out
             assertion = "discussed"
@@ -84,7 +88,22 @@ def _classes_named(m: Mention, lexicon: Lexicon, composites: dict[str, tuple[str
 _NARROWING_REACH = 30  # characters before a class name in which its qualifier stands
 
 
-def _narrowed(m: Mention, text: PageText) -> bool:
+_REFRACTORY = re.compile(r"(?i)refractor|resistan")
+_REFRACTORY_REACH = 20  # characters before a class name: "not refractory to an anti-CD38 antibody"
+
+
+def refractoriness(m: Mention, text: PageText) -> bool:
+    """The mention states refractoriness, not exposure: a composite status ("dara-refractory"),
+    a drug or class written onto the word ("dara-refractory", "daratumumab refractory") or
+    named right after it ("not refractory to an anti-CD38 antibody")."""
+    if m.label == STATUS:
+        return bool(_REFRACTORY.search(m.text))
+    before = text.text[max(m.sent_start, m.start - _REFRACTORY_REACH) : m.start]
+    after = text.text[m.end : min(m.sent_end, m.end + _REFRACTORY_REACH)]
+    return bool(_REFRACTORY.search(before) or _REFRACTORY.match(after.lstrip(" -")))
+
+
+def narrowed(m: Mention, text: PageText) -> bool:
     """A qualifier right before the class name, with at most an article between them."""
     before = text.text[max(m.sent_start, m.start - _NARROWING_REACH) : m.start]
     found = list(cues.pattern("class_narrowing").finditer(before))

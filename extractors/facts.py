@@ -262,7 +262,7 @@ def _mentions_by_page(text: PageText, resolver: AssertionResolver) -> list[Menti
     for start, end in text.page_spans():
         doc = parse(unwrapped[start:end])
         mentions.extend(collect_mentions(doc, resolver, offset=start, section=section))
-        section = last_section(doc, section)
+        section = last_section(doc, section, resolver.inline_only)
     return mentions
 
 

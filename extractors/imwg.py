@@ -103,8 +103,14 @@ def split_reason(current: list[Event], event: Event) -> str | None:
     if event.is_transplant:
         if not has_transplant:
             return None
-        tandem = bool(cues.search("tandem", event.text)) and not _salvage(current, event)
-        return None if tandem else "further_transplant"
+        salvage = _salvage(current, event)
+        tandem = bool(cues.search("tandem", event.text)) and not salvage
+        # one transplant told twice: "KRd x8 -> ASCT" in the summary, then "BMT 06/25/2019
+        # melphalan 200" in the table; only a second date, or a relapse told before it,
+        # makes it a second transplant
+        dated_before = any(e.start for e in current if e.is_transplant)
+        told_twice = not salvage and (not event.start or not dated_before)
+        return None if tandem or told_twice else "further_transplant"
     if only_later_phase(event) or (event.is_mobilization and current):
         return None
     if all(
@@ -140,7 +146,7 @@ def _retreatment(current: list[Event], event: Event) -> bool:
     """The line's drugs given again after the line stopped: "re-treated with VRd", or a
     start months after the line's last end (IMWG: a regimen restarted after it was
     discontinued is a new line)."""
-    if cues.search("retreatment", event.clauses):
+    if event.retold:
         return True
     ends = [i.end for e in current for i in e.items if i.end]
     if not event.start or not ends or cues.search("continued", event.clauses):

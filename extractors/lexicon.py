@@ -281,6 +281,7 @@ class Lexicon(BaseModel):
     car_t_non_receipt_cues: list[str]
     car_t_enrolment_cues: list[str] = []
     car_t_infusion_objects: list[str] = []
+    car_t_dated_infusion: list[str] = []
     car_t_population_cues: list[str]
     regimens: list[RegimenRow]
     procedures: list[ProcedureRow]
@@ -363,6 +364,7 @@ def load_lexicon() -> Lexicon:
         car_t_non_receipt_cues=_string_list("car_t.json", car_t, "non_receipt_cues"),
         car_t_enrolment_cues=_string_list("car_t.json", car_t, "enrolment_cues"),
         car_t_infusion_objects=_string_list("car_t.json", car_t, "infusion_objects"),
+        car_t_dated_infusion=_string_list("car_t.json", car_t, "dated_infusion_cues"),
         car_t_population_cues=_string_list("car_t.json", car_t, "population_cues"),
         regimens=parse_rows("regimens.json", raw["regimens.json"].get("rows"), RegimenRow),
         procedures=parse_rows("procedures.json", raw["procedures.json"].get("rows"), ProcedureRow),

@@ -64,6 +64,7 @@ class AssertionResolver:
             )
             for rule in lexicon.section_assertions
         ]
+        self.inline_only = frozenset(r.category for r in lexicon.section_assertions if r.inline_line_only)
 
     def resolve(self, ent: Span, kind: str, section: str | None) -> str:
         if ent._.is_family or _family_subject().match(ent.sent.text):
@@ -301,7 +302,18 @@ def _answered_no(ent: Span, assertion: str) -> str:
     return "uncertain" if _denial_after().match(rest) else assertion
 
 
-def last_section(doc: Doc, before: str | None) -> str | None:
-    sections = getattr(doc._, "sections", None) or []
-    categories = [s.category for s in sections if s.category]
-    return categories[-1] if categories else before
+def last_section(doc: Doc, before: str | None, inline_only: frozenset[str] = frozenset()) -> str | None:
+    """The section a page ends in, carried over to the next page.  A title of an inline-only
+    section written as a label with its content on its own line ("Family history. Mother
+    with breast cancer") covered that line only: the next page is in no section of it."""
+    sections = [s for s in getattr(doc._, "sections", None) or [] if s.category]
+    if not sections:
+        return before
+    last = sections[-1]
+    span = getattr(last, "title_span", None)  # medspaCy keeps (start, end) token indices
+    if last.category in inline_only and span is not None:
+        text, title_end = doc.text, doc[span[0] : span[1]].end_char
+        line_end = text.find("\n", title_end)
+        if text[title_end : line_end if line_end >= 0 else len(text)].strip(" \t:.-"):
+            return None
+    return str(last.category)

@@ -73,15 +73,22 @@ if not Span.has_extension("matched_term"):
     Span.set_extension("matched_term", default=None)
 
 MATCH_GROUP = "lexicon_matches"
-# A line ending in one of these words ran on into the next (wrapped prose in a letter):
-# "I am writing to request coverage of / Abecma for this patient."
-_RUN_ON_WORDS = {
-    "of", "for", "with", "to", "the", "a", "an", "and", "or", "in", "on", "at", "by", "from",
-    "was", "were", "is", "are", "has", "had", "have", "be", "been", "received", "including",
-    "include", "includes", "start", "started", "proceed", "plus", "after", "before", "request",
-    "requesting", "initiate", "consider", "then", "via", "per", "as", "that", "this", "his", "her",
-}  # fmt: skip
 _SENTENCE_END = {".", "!", "?", ";", ":"}
+
+
+@lru_cache(maxsize=1)
+def _run_on_words() -> frozenset[str]:
+    """A line ending in one of these words ran on into the next (wrapped prose in a letter):
+    "I am writing to request coverage of / Abecma for this patient" (cues.json "run_on", whose
+    phrases count by their last word)."""
+    return frozenset(term.split()[-1].lower() for term in load_lexicon().cue("run_on").terms)
+
+
+@lru_cache(maxsize=1)
+def _sentence_openers() -> frozenset[str]:
+    """Capitalised words that open a sentence and never follow a comma inside one (cues.json
+    "sentence_opener"), matched as written."""
+    return frozenset(load_lexicon().cue("sentence_opener").terms)
 
 
 def _regimen_variants(name: str) -> set[str]:
@@ -180,7 +187,7 @@ def line_sentences(doc: Doc) -> Doc:
                 last = texts[i - 2].lower() if i >= 2 else "."
                 continues = (
                     "\n\n" not in prev
-                    and ((last not in _SENTENCE_END and text[:1].islower()) or last in _RUN_ON_WORDS)
+                    and ((last not in _SENTENCE_END and text[:1].islower()) or last in _run_on_words())
                     # "... ( ) None received" then "Proteasome inhibitor: (x) Velcade": a line
                     # that opens with a label is a field of its own, however the last one ended
                     and not _opens_with_label(texts, i)
@@ -189,6 +196,10 @@ def line_sentences(doc: Doc) -> Doc:
             elif (
                 (prev == ";" and not depth)
                 or prev == "!"
+                # fax OCR reads a full stop as a comma ("...for several years, At progression
+                # he received ..."): a capitalised pronoun or preposition after a comma opens a
+                # sentence all the same, or one clause's dates reach every drug of the next
+                or (prev == "," and not depth and text in _sentence_openers() and _after_word(texts, i - 2))
                 or (
                     prev == "."
                     and (text[:1].isupper() or text[:1].isdigit())
@@ -201,6 +212,12 @@ def line_sentences(doc: Doc) -> Doc:
     if len(texts):
         doc.from_array([SENT_START], cast(Any, starts.astype("uint64")))  # spaCy stores -1 as uint64
     return doc
+
+
+def _after_word(texts: list[str], index: int) -> bool:
+    """The token before a comma is a word of prose, not a number ("Sep 30, On ...") or a name's
+    initial."""
+    return index >= 0 and len(texts[index]) > 1 and texts[index].isalpha() and texts[index].islower()
 
 
 _LABEL_WORDS = 5  # "Anti-CD38 antibody:", "Prior BCMA bispecific/ADC:": a field's label is short

@@ -215,6 +215,10 @@ def _wraps(text: PageText, previous: int, current: int) -> bool:
         return False
     if _run_on().search(before):
         return True
+    if re.search(r"[A-Za-z]{2}-$", before) and after[:1].isalnum():
+        # a word broken over the line at its hyphen: "never received an anti-" + "CD38
+        # monoclonal antibody"
+        return True
     if before.count("(") > before.count(")") and _WRAP_START.match(after):
         # "Prior anti-BCMA therapy (belantamab, teclistamab," + "elranatamab, BCMA CAR-T)?":
         # a bracket left open runs on, however short the line

@@ -17,16 +17,29 @@ from functools import cache
 from common.models import Evidence, Therapy
 from common.structure import TableCell
 from extractors import cues
-from extractors.answers import asks_unanswered, form_answer, form_place
+from extractors.answers import asks_unanswered, bracketed, form_answer, form_place
 from extractors.dates import DateMention, find_dates
-from extractors.lexicon import Lexicon
+from extractors.exposure import narrowed, refractoriness
+from extractors.lexicon import Lexicon, load_lexicon
 from extractors.mentions import Mention, cue_regex
 from extractors.nlp import CAR_T, CLASS, NAMED_THERAPY_LABELS, REGIMEN
 from extractors.pagetext import PageText
 from extractors.structure.index import WHAT_ROLES, CellPlace, StructureIndex
 
-# Clause boundaries inside a line: arrows, semicolons, "then", sentence ends.
-_CLAUSE = re.compile(r"->|~>|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I)
+
+@cache
+def _clause() -> re.Pattern[str]:
+    """Clause boundaries inside a line: arrows, semicolons, "then", sentence ends, and a full
+    stop fax OCR read as a comma before a capitalised sentence opener ("...for several years,
+    At progression he received ...", cues.json "sentence_opener", matched as written)."""
+    openers = "|".join(re.escape(t) for t in load_lexicon().cue("sentence_opener").terms)
+    return re.compile(
+        r"->|~>|-»|»|→|=>|>>|;|\bthen\b|\bfollowed by\b|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])"
+        rf"|(?<=[a-z]),\s+(?-i:(?=(?:{openers})\b))",
+        re.I,
+    )
+
+
 # Item boundaries for phase words: clauses plus commas, slashes and "and".
 _ITEM = re.compile(
     r"->|~>|-»|»|→|=>|;|,|\bthen\b|\band\b|\bfollowed by\b|\+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", re.I
@@ -137,6 +150,12 @@ class TherapyBuilder:
         self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
         self.car_t_enrolment = cue_regex(tuple(lexicon.car_t_enrolment_cues))
         self.car_t_infusion_object = cue_regex(tuple(lexicon.car_t_infusion_objects))
+        self.lexicon_dated_infusion = tuple(lexicon.car_t_dated_infusion)
+        self.car_t_dated_infusion = re.compile(
+            r"(?i)^[\s:,(-]{0,3}(?:"
+            + "|".join(re.escape(c) for c in sorted(lexicon.car_t_dated_infusion, key=len, reverse=True))
+            + r")\b[\s:,-]{0,3}(?:on\s+)?"
+        )
         self.phase_patterns = [
             (
                 row.phase,
@@ -220,6 +239,19 @@ class TherapyBuilder:
                 # "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received":
                 # the answer is the class's; the drugs are the form's examples of it
                 assertion = "uncertain"
+            examples = question is not None and bracketed(text, mention.start, mention.end)
+            if assertion == "received" and examples:
+                # the kinds a question lists as examples, "Prior BCMA-directed therapy (ADC,
+                # bispecific antibody, or CAR-T)? [x] Yes - agent(s): teclistamab": a Yes says
+                # one of them was given, not which
+                assertion = "uncertain"
+            if assertion == "negated" and refractoriness(mention, text):
+                # "she is not strictly dara-refractory": refractoriness denied, not receipt
+                assertion = "discussed"
+            if mention.label == CAR_T and assertion == "negated" and narrowed(mention, text):
+                # "has not received a commercial CAR-T product": a part of the class denied
+                # (a trial's CAR-T stays open), not every CAR-T
+                assertion = "discussed"
             if mention.label == CAR_T and assertion == "received":
                 listed = in_history_row or _numbered_entry(line)
                 assertion = self._car_t_assertion(
@@ -333,11 +365,18 @@ class TherapyBuilder:
         first_against = next((m.start() for m in self.car_t_non_receipt.finditer(after)), None)
         if first_receipt is not None and (first_against is None or first_receipt < first_against):
             return "received"
+        if self._infused_on(mention.text, after):
+            return "received"
         clause = line[lo:hi]
         # "Line 3: enrolled on KarMMa 9/2020" lists a line given; told in narrative, "in
         # 8/2024 he enrolled in a trial of a CAR-T" is enrolment, and many enrolled are
         # never infused
         enrolment = not listed and self.car_t_enrolment.search(clause) is not None
+        if enrolment and self._infused_later(re.split(r"\.(?:\s|$)", line[end:], maxsplit=1)[0]):
+            # "Enrolled in a trial of a BCMA CAR T-cell product in 2021; infused 06/2021": the
+            # enrolment, then the cells given, before the full stop (a semicolon ends the
+            # ConText sentence, not the telling)
+            return "received"
         if (
             dated
             and not enrolment
@@ -346,6 +385,25 @@ class TherapyBuilder:
         ):
             return "received"
         return "uncertain"
+
+    def _infused_later(self, rest: str) -> bool:
+        """The rest of the sentence tells an infusion, not denied ("; infused 06/2021")."""
+        return any(
+            m.group(0).lower().startswith("infus") and not self._is_denied(rest, m)
+            for m in self.car_t_receipt.finditer(rest)
+        )
+
+    def _infused_on(self, named: str, after: str) -> bool:
+        """The words right after the mention (or the mention's own last words: the lexicon
+        phrase "CAR-T infusion") tell its infusion with a date: "CAR-T infusion 09/14/2021"
+        after "apheresis 07/2021, Flu/Cy lymphodepletion," is the cells given."""
+        told = self.car_t_dated_infusion.match(after)
+        if told is not None:
+            after = after[told.end() :]
+        elif not any(named.lower().endswith(c.lower()) for c in self.lexicon_dated_infusion):
+            return False
+        dates = find_dates(after.lstrip().lstrip(":,-(").lstrip().removeprefix("on "))
+        return bool(dates) and dates[0].start == 0 and dates[0].begin is not None
 
     @staticmethod
     def _is_denied(text: str, m: re.Match[str]) -> bool:
@@ -526,7 +584,7 @@ class LineLayout:
 
     @staticmethod
     def of(line: str, phase_patterns: list[tuple[str, re.Pattern[str]]]) -> LineLayout:
-        clauses = list(_CLAUSE.finditer(line))
+        clauses = list(_clause().finditer(line))
         items = list(_ITEM.finditer(line))
         phases = sorted(
             (m.start(), m.end(), phase) for phase, pattern in phase_patterns for m in pattern.finditer(line)
@@ -758,4 +816,5 @@ def to_therapy(item: TherapyMention, line: int | None) -> Therapy:
         evidence=tuple(item.evidence),
         start_unreadable=None if item.start or not item.start_unreadable else item.start_unreadable.text,
         targets=item.targets,
+        printed=item.entry == "form",
     )

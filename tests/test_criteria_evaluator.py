@@ -25,6 +25,7 @@ from common.models import (
     HistoryFact,
     LineOfTherapy,
     StatusFact,
+    Therapy,
 )
 from criteria.evaluator import evaluate
 from criteria.policy import select_policy
@@ -786,3 +787,88 @@ def test_a_line_split_by_imwg_rests_on_what_its_drugs_are() -> None:
         c for c in evaluate(_doubtful_regimen("new_regimen"), CURRENT).criteria if c.id == "prior_lines"
     )
     assert result.status == "met" and result.needs_review
+
+
+def _class_stated(klass: str) -> Therapy:
+    """A cover sheet's "triple-class exposed": the class received, no drug named."""
+    labels = {"anti_cd38_antibody": "anti-CD38 monoclonal antibody (no drug named)"}
+    return Therapy(
+        ingredient=labels[klass],
+        therapy_class=klass,
+        assertion="received",
+        class_level=True,
+        evidence=(ev(1, "triple-class exposed"),),
+    )
+
+
+def test_a_class_word_against_a_named_denial_of_its_drugs_goes_to_a_reviewer() -> None:
+    """'triple-class exposed' on the cover, 'has never received daratumumab or isatuximab' in
+    the note: the document contradicts itself; never criteria_met."""
+    no_cd38 = [t for t in ALL_LINES if t.therapy_class != "anti_cd38_antibody"]
+    denied = (therapy("daratumumab", assertion="negated"), therapy("isatuximab", assertion="negated"))
+    report = evaluate(
+        complete_facts(therapies=(*no_cd38, NO_CAR_T, _class_stated("anti_cd38_antibody"), *denied)), CURRENT
+    )
+    result = next(c for c in report.criteria if c.id == "anti_cd38_exposure")
+    assert result.needs_review
+    assert report.determination == "needs_information"
+
+
+def test_a_drug_named_in_passing_and_denied_by_name_goes_to_a_reviewer() -> None:
+    no_cd38 = [t for t in ALL_LINES if t.therapy_class != "anti_cd38_antibody"]
+    loose = therapy("daratumumab")  # no line, no date: "Daratumumab ts an anti-CD38 antibody" misread
+    report = evaluate(
+        complete_facts(therapies=(*no_cd38, NO_CAR_T, loose, therapy("daratumumab", assertion="negated"))),
+        CURRENT,
+    )
+    result = next(c for c in report.criteria if c.id == "anti_cd38_exposure")
+    assert result.needs_review
+    assert report.determination == "needs_information"
+
+
+def test_a_drug_in_a_dated_line_outweighs_a_denial_of_a_forms_printed_examples() -> None:
+    """ "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received", its
+    examples misread as denied, beside the dated lines that name them."""
+    printed = [
+        therapy(d, assertion="negated").model_copy(update={"printed": True})
+        for d in ("lenalidomide", "pomalidomide", "thalidomide")
+    ]
+    report = evaluate(complete_facts(therapies=(*ALL_LINES, NO_CAR_T, *printed)), CURRENT)
+    result = next(c for c in report.criteria if c.id == "imid_exposure")
+    assert result.status == "met" and not result.needs_review
+
+
+def test_a_written_denial_of_every_drug_named_as_given_goes_to_a_reviewer() -> None:
+    """Isatuximab read into a dated line ("her plan approved Sarclisa in March 2023"), and
+    "neither daratumumab nor isatuximab" written on the next page."""
+    no_cd38 = [t for t in ALL_LINES if t.therapy_class != "anti_cd38_antibody"]
+    dated = therapy("isatuximab", 3, start="2023-03")
+    report = evaluate(
+        complete_facts(therapies=(*no_cd38, NO_CAR_T, dated, therapy("isatuximab", assertion="negated"))),
+        CURRENT,
+    )
+    result = next(c for c in report.criteria if c.id == "anti_cd38_exposure")
+    assert result.needs_review
+    assert report.determination == "needs_information"
+
+
+def test_a_class_word_with_its_drug_in_doubt_goes_to_a_reviewer() -> None:
+    """'triple-class exposed' per the referral, '? daratumumab, not confirmed' in the note."""
+    no_cd38 = [t for t in ALL_LINES if t.therapy_class != "anti_cd38_antibody"]
+    doubt = therapy("daratumumab", assertion="uncertain")
+    report = evaluate(
+        complete_facts(therapies=(*no_cd38, NO_CAR_T, _class_stated("anti_cd38_antibody"), doubt)), CURRENT
+    )
+    result = next(c for c in report.criteria if c.id == "anti_cd38_exposure")
+    assert result.status == "met" and result.needs_review
+    assert report.determination == "needs_information"
+
+
+def test_a_regimen_not_started_does_not_deny_its_drug_given_before() -> None:
+    """ "Xpovio Vd considered 10/28, never started" after VRd: that course was not given,
+    bortezomib was."""
+    not_started = therapy("bortezomib", assertion="negated", regimen="Vd")
+    only_bortezomib = [t for t in ALL_LINES if t.ingredient != "carfilzomib"]
+    report = evaluate(complete_facts(therapies=(*only_bortezomib, NO_CAR_T, not_started)), CURRENT)
+    result = next(c for c in report.criteria if c.id == "pi_exposure")
+    assert result.status == "met" and not result.needs_review

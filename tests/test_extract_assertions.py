@@ -287,7 +287,53 @@ IDE_CEL = "idecabtagene vicleucel"
         # a contraindication: the drug was not given
         ("Neuropathy made bortezomib unacceptable; LVEF made carfilzomib unsafe.", "carfilzomib", "negated"),
         ("Neuropathy made bortezomib unacceptable; LVEF made carfilzomib unsafe.", "bortezomib", "negated"),
+        # what a drug is, a trial's comparator, a product's indication: not what was given
+        (
+            "Daratumumab is an anti-CD38 monoclonal antibody, given subcutaneously.",
+            "daratumumab",
+            "discussed",
+        ),
+        (
+            "The phase 3 trial showed a survival benefit over standard pomalidomide- or"
+            " daratumumab-based regimens.",
+            "daratumumab",
+            "discussed",
+        ),
+        ("Last year the FDA expanded the Abecma indication to earlier lines.", IDE_CEL, "discussed"),
+        # kept for later, possible, proposed, authorized: not given
+        ("We have deliberately held carfilzomib in reserve.", "carfilzomib", "planned"),
+        ("A short course of daratumumab could be given under close monitoring.", "daratumumab", "planned"),
+        ("In early 2024 I again raised isatuximab with pomalidomide.", "isatuximab", "recommended"),
+        ("Her plan approved isatuximab in March 2024; she never started it.", "isatuximab", "uncertain"),
+        # a denial of part of a class leaves the rest open
+        ("He has not received a commercial CAR-T product.", CAR_T, "discussed"),
+        # dispensed, prescribed, held before the first dose: not taken
+        ("Per the pharmacy he has not started pomalidomide; office says hold.", "pomalidomide", "negated"),
+        ("06/09/2025 Pomalidomide 3 mg 21 28 Rx received / PA approved", "pomalidomide", "uncertain"),
+        ("Pomalidomide/dex was prescribed June 2025 as next therapy.", "pomalidomide", "planned"),
+        ("* dara held C1D1 (hypoxia), never restarted; pom/dex continued alone", "daratumumab", "negated"),
+        ("Daratumumab held after cycle 6 for neutropenia.", "daratumumab", "received"),
+        (
+            "- Anti-CD38 therapy not given (severe COPD).",
+            "anti-CD38 monoclonal antibody (no drug named)",
+            "negated",
+        ),
+        # a denied refractoriness is no denial of receipt
+        (
+            "Dara exposure was limited to induction and she is not strictly dara-refractory.",
+            "daratumumab",
+            "discussed",
+        ),
+        ("He is not refractory to bortezomib.", "bortezomib", "discussed"),
+        ("He is not refractory to a proteasome inhibitor.", CLASS_PI, "discussed"),
+        # "neither ... nor" denies both
+        (
+            "She has never received an anti-CD38 antibody (neither daratumumab nor isatuximab).",
+            "daratumumab",
+            "negated",
+        ),
         # received
+        ("He received daratumumab, which is an anti-CD38 antibody, in 2021.", "daratumumab", "received"),
         ("S/p ide-cel 03/2023 with CRS grade 1.", IDE_CEL, "received"),
         ("Received cilta-cel on CARTITUDE-4 in 2022.", "ciltacabtagene autoleucel", "received"),
         ("Treated with daratumumab 2021-2022.", "daratumumab", "received"),
@@ -305,6 +351,13 @@ def test_assertion(text: str, ingredient: str, expected: str) -> None:
         "Elranatamab x4 cycles.",
         "Belantamab mafodotin 2023.",
         "Leukapheresis performed 10/2026; ide-cel manufacturing pending.",
+        # a participle denied: "never been infused with"
+        "She is triple-class exposed, and has never been infused with any CAR-T product.",
+        # "has had" counts lines here, not the product named after it
+        "I recognize he has had only one prior line and that ide-cel is labeled after two or more.",
+        # an enrolment whose sentence denies the infusion
+        "Enrolled in a CAR-T trial in 2021 but the cells were never infused.",
+        "Enrolled in KarMMa-3 in 2021, randomized to standard therapy, never infused.",
     ],
 )
 def test_not_prior_car_t(text: str) -> None:
@@ -372,6 +425,15 @@ def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
         # a trial entry in a numbered history, and an enrolment that says the cells were given
         "Line 4: enrolled on an anti-BCMA CAR-T trial 05/2021.",
         "She enrolled on a CAR-T study in 2021 and received the cells 07/2021.",
+        # the infusion and its date right after the product, whatever steps the clause told first
+        "3. 07/2021 - 12/2022: phase 1 trial of an anti-BCMA CAR-T: apheresis 07/2021, Flu/Cy"
+        " lymphodepletion, CAR-T infusion 09/14/2021; PR.",
+        # time since the product, "had", an infusion later in the enrolment's sentence
+        "She is now 18 months out from cilta-cel with rising M-spike.",
+        "The patient had cilta-cel 2 years ago.",
+        "Enrolled in a clinical trial of a BCMA-directed CAR T-cell product in 2021; infused 06/2021.",
+        # a trial's cohort letter is the member's assignment, not a population
+        "Enrolled on CARTITUDE-2 (cohort C): apheresis 09/2022, cilta-cel infused 11/16/2022.",
     ],
 )
 def test_car_t_reported_as_given_is_received(text: str) -> None:
@@ -604,3 +666,19 @@ def test_a_planned_label_makes_its_line_a_plan_and_no_more() -> None:
     )
     assert assertions(text, "idecabtagene vicleucel") == {"planned"}
     assert assertions(text, "bortezomib") == {"received"}
+
+
+def test_a_drug_defined_as_a_kind_is_not_received() -> None:
+    """The drug must stand right before "is": its definition, not its receipt."""
+    assert "received" not in assertions("Daratumumab is an anti-CD38 monoclonal antibody.", "daratumumab")
+
+
+def test_an_inline_family_history_label_does_not_carry_to_the_next_page() -> None:
+    """ "Family history. Mother with breast cancer" labels its own line; the assessment on the
+    next page is the member's."""
+    text = (
+        "Family history. Mother with breast cancer.\n"
+        "\fAssessment\nRelapsed myeloma after three lines, having received lenalidomide and"
+        " bortezomib.\n"
+    )
+    assert {t.assertion for t in therapies(text, "lenalidomide")} == {"received"}

@@ -44,6 +44,9 @@ from extractors.dates import find_dates
         ("in 2019 may have", "2019", None),  # ... but "may" in lower case is a verb
         # a run of days sharing one year: not March 2011
         ("Flu/Cy 3/11-3/13/2024", "2024-03-11", "2024-03-13"),
+        # ... with any dash, spaced or not: a hospital stay, not October 2012 onwards
+        ("hospitalized (10/12–10/17/2026) with", "2026-10-12", "2026-10-17"),
+        ("admitted 10/12 - 10/17/2026", "2026-10-12", "2026-10-17"),
     ],
 )
 def test_date_forms(text: str, begin: str | None, finish: str | None) -> None:

@@ -143,3 +143,28 @@ def test_a_ticked_option_that_is_no_answer_leaves_the_questions_words_asked() ->
         form_answer(None, _question([("OClYes", "unticked"), ("Abecma", "ticked")]), "received")
         == "uncertain"
     )
+
+
+def test_the_kinds_a_question_lists_as_examples_are_not_what_its_yes_says_was_given() -> None:
+    """ "(ADC, bispecific antibody, or CAR-T)" are the question's examples: a Yes naming
+    teclistamab says a BCMA agent was given, not a CAR-T."""
+    facts = _read(
+        "Prior BCMA-directed therapy (ADC, bispecific antibody, or CAR-T)"
+        "  ☐ None  ☒ Yes - agent(s): teclistamab\n"
+    )
+    assert "received" not in {t.assertion for t in facts.therapies if t.therapy_class == "car_t"}
+
+
+def test_a_grid_of_boxes_takes_its_answers_from_the_header_above_its_columns() -> None:
+    """ "Item  Yes  No" printed once over a column of questions, each with two bare boxes."""
+    facts = _read(
+        "D. CLINICAL CRITERIA                                  Yes   No\n"
+        "8. Measurable disease within 30 days                  ☒     ☐\n"
+        "9. Active or prior CNS involvement                    ☐     ☒\n"
+        "10. Prior anti-BCMA therapy (belantamab,              ☐     ☒\n"
+        "teclistamab, elranatamab, BCMA CAR-T, other)\n"
+    )
+    assert "received" not in {s.assertion for s in facts.sites if s.site == "cns"}
+    assert "received" not in {s.assertion for s in facts.target_statements if s.target == "BCMA"}
+    # the question's bracket runs on to the next line: its examples are asked, not given
+    assert "teclistamab" not in {t.ingredient for t in facts.therapies if t.assertion == "received"}

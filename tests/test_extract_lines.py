@@ -200,8 +200,20 @@ CLASSES_ONE_LINE = {
         ),
         # the same regimen given again after it stopped is a new line; kept on is not
         ("VRd 2017-2018 with CR. Relapse 2021, re-treated with VRd 03/2021-10/2021.", 2),
+        # "restarted" told with a relapse is a re-treatment, after a dose hold it is not
+        ("VRd in 2023 with remission. He later relapsed in the spine, and VRd was restarted.", 2),
+        ("VRd 01/2023 - 09/2023, held for pneumonia and restarted two weeks later.", 1),
         ("Rd 01/2019 - 06/2019\nRd 11/2019 - 05/2020", 2),
         ("VRd 2018-2019; lenalidomide continued alone 2021-2022", 1),
+        # one transplant told undated in prose, then dated in a table: one line
+        (
+            "She received VRd x4 followed by ASCT and lenalidomide maintenance.\n"
+            "Regimen Start Stop\n"
+            "VRd 01/2019 04/2019\n"
+            "Auto-SCT (melphalan 200) 06/2019 06/2019\n"
+            "Lenalidomide maintenance 08/2019 05/2022\n",
+            1,
+        ),
         # "4L+" labels the line being entered, it numbers no line given
         ("RRMM, 4L+ (prior: VRd, DKd, Pd).", 3),
         # one transplant told twice, once by its class name only ("HCT"), is one transplant
@@ -560,3 +572,17 @@ def test_a_recap_in_a_sentence_that_names_a_line_opens_no_line() -> None:
         " pomalidomide.\n"
     )
     assert [line.start for line in facts_of(text).lines] == ["2018", "2021", "2022-10"]
+
+
+def test_a_full_stop_read_as_a_comma_keeps_each_clauses_dates_to_itself() -> None:
+    """Fax OCR read the stops of a wrapped paragraph as commas: the diagnosis year and the last
+    stop date belong to the first and the last regimen, not to every drug of the paragraph."""
+    text = (
+        "He was diagnosed in 2019 after a rib fracture and received VRd induction followed\n"
+        "by a stem cell transplant and lenalidomide maintenance, which he took for years, At\n"
+        "progression he received daratumumab with pomalidomide and dexamethasone, with a good initial\n"
+        "response, He later moved on to carfilzomib with dexamethasone, which was stopped in August 2025\n"
+        "for progression.\n"
+    )
+    lines = facts_of(text).lines
+    assert [(line.start, line.end) for line in lines] == [("2019", None), (None, None), (None, "2025-08")]

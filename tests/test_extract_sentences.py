@@ -26,6 +26,23 @@ def _sentences(text: str) -> list[str]:
         ("Prior lines:\n1. VRd 2019", ["Prior lines:", "1. VRd 2019"]),
         ("Kd for approx. 5 months.", ["Kd for approx. 5 months."]),
         ("Pd vs. Kd at 2.5 mg.", ["Pd vs. Kd at 2.5 mg."]),
+        # fax OCR read a full stop as a comma: a capitalised pronoun or preposition still opens
+        (
+            "He took it for several years, At progression he received Kd, with a good response, He later"
+            " moved on to Pd.",
+            [
+                "He took it for several years,",
+                "At progression he received Kd, with a good response,",
+                "He later moved on to Pd.",
+            ],
+        ),
+        # ... while a brand or a name after a comma does not
+        ("Velcade, Revlimid and dex in 2019.", ["Velcade, Revlimid and dex in 2019."]),
+        # a line ending on a determiner or a broken word runs on into the next
+        (
+            "He has not received any\nBCMA-directed therapy.",
+            ["He has not received any\nBCMA-directed therapy."],
+        ),
     ],
     ids=[
         "CAR-T.",
@@ -37,6 +54,9 @@ def _sentences(text: str) -> list[str]:
         "a list number",
         "approx. before a number",
         "vs. and a decimal",
+        "a full stop read as a comma",
+        "brands after a comma",
+        "a line ending on 'any'",
     ],
 )
 def test_sentence_bounds(text: str, expected: list[str]) -> None:
@@ -59,3 +79,13 @@ def test_sentence_bounds(text: str, expected: list[str]) -> None:
 def test_a_negation_stops_at_the_sentence_end(text: str, drugs: set[str]) -> None:
     assert drugs <= received(text)
     assert not any(t.therapy_class == "car_t" and t.assertion == "received" for t in facts_of(text).therapies)
+
+
+def test_a_denial_over_a_line_ending_on_a_determiner_or_a_broken_word_reaches_its_object() -> None:
+    """The page's logical lines join such a line to the next, so ConText sees one sentence."""
+    facts = facts_of("Mr. B has never received CAR-T, and he has not received any\nBCMA-directed therapy.")
+    assert {s.assertion for s in facts.target_statements if s.target == "BCMA"} == {"negated"}
+    prior = facts_of("She has not received any BCMA-targeted agent or prior\nCAR-T therapy.")
+    assert {t.assertion for t in prior.therapies if t.therapy_class == "car_t"} == {"negated"}
+    broken = facts_of("She has never received an anti-\nCD38 antibody such as daratumumab.")
+    assert "daratumumab" not in {t.ingredient for t in broken.therapies if t.assertion == "received"}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from common.models import BBox, WordSource
 from common.structure import Checkbox, CheckboxGroup, CheckState, FormField, WordSpan
+from extractors import cues
 from extractors.structure.geometry import PageGeometry, Placed, Square
 from extractors.structure.rows import Row, char_width, phrase_gap, phrases, span
 from extractors.structure.vocabulary import GlyphReading, StructureLexicon, normalise
@@ -449,6 +450,47 @@ def _label_before(glyphs: list[Glyph], used: set[int]) -> None:
             taken |= {w.index for w in run}
 
 
+_COLUMN_GULF = 2.0  # times twice a phrase gap: the space between a form's two columns
+_HEAD_REACH_LINES = 40  # a grid's header of choices stands at most this many lines above a box
+
+
+def _choice(text: str) -> bool:
+    """A column header's plain answer (cues.json "grid_choice")."""
+    return cues.pattern("grid_choice").fullmatch(text.strip(" :.|")) is not None
+
+
+def _column_heads(glyphs: list[Glyph], rows: Sequence[Row]) -> None:
+    """A grid of boxes under a header of choices ("Item  Yes  No" over "9. Active or prior CNS
+    involvement  ☐ ☒"): boxes with no words of their own take, in order, the choices printed
+    above their columns, from the nearest row above that prints two choices or more.  A
+    header cell is wider than its box, so the columns are matched by order, and only when
+    the row holds as many such boxes under the header as it prints choices."""
+    bare: dict[int, list[Glyph]] = {}
+    for g in glyphs:
+        if not (g.label or g.remainder):
+            bare.setdefault(g.row.index, []).append(g)
+    for index, row_glyphs in bare.items():
+        row = row_glyphs[0].row
+        cw = char_width(row.words)
+        for above in reversed(rows[:index]):  # rows are indexed top to bottom
+            if row.top - above.bottom > _HEAD_REACH_LINES * row.height:
+                break
+            heads = sorted((w for w in above.words if _choice(w.text)), key=lambda w: w.x0)
+            if len(heads) < 2:
+                continue
+            # a box may stand anywhere in its header's column: up to half the columns' pitch
+            pitch = (heads[-1].cx - heads[0].cx) / (len(heads) - 1)
+            reach = max(2 * _COLUMN_TOLERANCE_CHARS * cw, pitch / 2)
+            under = sorted(
+                (g for g in row_glyphs if heads[0].x0 - reach <= g.x0 and g.x1 <= heads[-1].x1 + reach),
+                key=lambda g: g.x0,
+            )
+            if len(under) == len(heads):
+                for g, head in zip(under, heads, strict=True):
+                    g.label = [head]
+            break
+
+
 def _glyph_words(glyphs: Sequence[Glyph]) -> set[int]:
     return {w.index for g in glyphs for w in g.words}
 
@@ -599,6 +641,35 @@ def _until_gap(words: Sequence[Placed], row: Row) -> list[Placed]:
 
 def _question(group: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[Placed]:
     first = min(group, key=lambda g: (g.row.index, g.x0))
+    asked = _question_on_row(first, rows, used)
+    return asked + _bracket_continued(asked, first, rows, used) if asked else asked
+
+
+def _bracket_continued(
+    asked: list[Placed], first: Glyph, rows: Sequence[Row], used: set[int]
+) -> list[Placed]:
+    """A question whose bracket stays open runs on in its column on the next line ("10. Prior
+    anti-BCMA therapy (belantamab," over "teclistamab, elranatamab, BCMA CAR-T, other)"): its
+    examples are asked too, up to the closing bracket."""
+    text = " ".join(w.text for w in asked)
+    if text.count("(") <= text.count(")") or first.row.index + 1 >= len(rows):
+        return []
+    below = rows[first.row.index + 1]
+    if below.top - first.row.bottom > _WRAP_GAP_LINES * first.row.height:
+        return []
+    cw = char_width(first.row.words)
+    more: list[Placed] = []
+    for w in below.words:
+        if w.index in used or w.x0 < asked[0].x0 - 2 * cw or w.x1 > first.x0 + 0.5:
+            continue
+        more.append(w)
+        if ")" in w.text:
+            return more
+    return []
+
+
+def _question_on_row(first: Glyph, rows: Sequence[Row], used: set[int]) -> list[Placed]:
+    """The question's words on its own row, or on the row above."""
     # the question stands after the options left of it on the row (a form's other column:
     # "1. Disease status: ☒ Relapsed   2. Number of prior lines: ☐ 1 ☒ 4 or more")
     taken = [
@@ -619,6 +690,11 @@ def _question(group: list[Glyph], rows: Sequence[Row], used: set[int]) -> list[P
         # two questions, the nearer one a label or a question too (not a lone "Yes")
         if cut and before[-1].text.endswith(asks):
             return before[cut[-1] :]
+        # a form's other column before it ("Phone: (501) 555-0917      2. Member is 18 years
+        # of age or older ☒ ☐"): the question starts after the gulf between the columns
+        gulf = [k for k in range(1, len(before)) if before[k].x0 - before[k - 1].x1 > _COLUMN_GULF * gap]
+        if gulf:
+            return before[gulf[-1] :]
         return before
     row = _row_above(first, rows)
     if row is None:
@@ -778,6 +854,7 @@ def read_forms(geometry: PageGeometry, rows: Sequence[Row], lexicon: StructureLe
     _labels(glyphs, used)
     _wrapped_labels(glyphs, rows, geometry, used)
     _label_before(glyphs, used)
+    _column_heads(glyphs, rows)
     # a printed box with no option (its label lost off the page) is no option, and never
     # the text of a question or a field either ("[X] Active CNS disease")
     unlabelled = [
