@@ -40,6 +40,14 @@ def pattern(*cues: str) -> re.Pattern[str]:
     return re.compile(rf"(?i)(?<![\w/])(?:{body})(?![\w/])")
 
 
+@cache
+def phrase_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole-word, case-insensitive pattern for terms a lexicon file other than cues.json
+    lists, written as cues.json's terms are."""
+    body = "|".join(sorted((_term(t) for t in terms), key=len, reverse=True))
+    return re.compile(rf"(?i)(?<![\w/])(?:{body})(?![\w/])")
+
+
 def search(cue: str, text: str) -> re.Match[str] | None:
     return pattern(cue).search(text)
 

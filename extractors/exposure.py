@@ -88,7 +88,6 @@ def _classes_named(m: Mention, lexicon: Lexicon, composites: dict[str, tuple[str
 _NARROWING_REACH = 30  # characters before a class name in which its qualifier stands
 
 
-_REFRACTORY = re.compile(r"(?i)refractor|resistan")
 _REFRACTORY_REACH = 20  # characters before a class name: "not refractory to an anti-CD38 antibody"
 
 
@@ -97,10 +96,12 @@ def refractoriness(m: Mention, text: PageText) -> bool:
     a drug or class written onto the word ("dara-refractory", "daratumumab refractory") or
     named right after it ("not refractory to an anti-CD38 antibody")."""
     if m.label == STATUS:
-        return bool(_REFRACTORY.search(m.text))
+        return bool(cues.search("refractoriness", m.text))
     before = text.text[max(m.sent_start, m.start - _REFRACTORY_REACH) : m.start]
     after = text.text[m.end : min(m.sent_end, m.end + _REFRACTORY_REACH)]
-    return bool(_REFRACTORY.search(before) or _REFRACTORY.match(after.lstrip(" -")))
+    return bool(
+        cues.search("refractoriness", before) or cues.pattern("refractoriness").match(after.lstrip(" -"))
+    )
 
 
 def narrowed(m: Mention, text: PageText) -> bool:

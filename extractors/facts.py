@@ -24,7 +24,7 @@ from extractors.progression import last_dose_events, progression_events
 from extractors.request import find_request, infer_request
 from extractors.sites import site_findings
 from extractors.structure.index import StructureIndex
-from extractors.targets import target_statements
+from extractors.targets import modality_denials, target_statements
 from extractors.therapies import TherapyBuilder, TherapyMention, merge_mentions, to_therapy
 
 # Drugs that ride along with a regimen and never define one: a steroid or a premedication
@@ -110,7 +110,10 @@ def extract_facts(
         labs=tuple(read_labs(text, diagnoses=diagnoses, low_confidence=low_confidence, index=index)),
         events=(*progression_events(mentions, text, lexicon), *last_dose_events(text)),
         sites=tuple(site_findings(mentions, text, lexicon, index)),
-        target_statements=tuple(target_statements(mentions, text, index)),
+        target_statements=(
+            *target_statements(mentions, text, index),
+            *modality_denials(mentions, text, lexicon),
+        ),
         prescribers=tuple(find_prescribers(text, index)),
         warnings=warnings,
     )

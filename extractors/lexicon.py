@@ -210,6 +210,15 @@ class TargetRow(Row):
     source: str = Field(min_length=2)
 
 
+class KindWords(Row):
+    """Words that name a kind of therapy across its classes ("bispecific antibody": BCMA and
+    GPRC5D bispecifics alike); denied, they deny every class they name."""
+
+    phrases: list[str] = Field(min_length=1)
+    classes: list[KnownClass] = Field(min_length=1)
+    source: str = Field(min_length=2)
+
+
 class CueList(Row):
     id: str = Field(min_length=1)
     description: str = Field(min_length=1)
@@ -302,6 +311,7 @@ class Lexicon(BaseModel):
     targets: list[TargetRow] = []
     target_templates: list[str] = []
     target_naive_templates: list[str] = []
+    target_kind_words: list[KindWords] = []
     cues: dict[str, CueList]
     numbers: Numbers
     therapy_classes: list[ClassRow]
@@ -398,6 +408,9 @@ def load_lexicon() -> Lexicon:
         targets=parse_rows("targets.json", raw["targets.json"].get("rows"), TargetRow),
         target_templates=_string_list("targets.json", raw["targets.json"], "templates"),
         target_naive_templates=_string_list("targets.json", raw["targets.json"], "naive_templates"),
+        target_kind_words=parse_rows(
+            "targets.json", raw["targets.json"].get("kind_words"), KindWords, "kind_words"
+        ),
         cues=_cue_lists(raw["cues.json"]),
         numbers=_numbers(raw["cues.json"]),
         therapy_classes=parse_rows("therapy_classes.json", raw["therapy_classes.json"].get("rows"), ClassRow),

@@ -304,6 +304,11 @@ IDE_CEL = "idecabtagene vicleucel"
         ("We have deliberately held carfilzomib in reserve.", "carfilzomib", "planned"),
         ("A short course of daratumumab could be given under close monitoring.", "daratumumab", "planned"),
         ("In early 2024 I again raised isatuximab with pomalidomide.", "isatuximab", "recommended"),
+        (
+            "Cilta-cel offers her the best chance of a durable remission.",
+            "ciltacabtagene autoleucel",
+            "recommended",
+        ),
         ("Her plan approved isatuximab in March 2024; she never started it.", "isatuximab", "uncertain"),
         # a denial of part of a class leaves the rest open
         ("He has not received a commercial CAR-T product.", CAR_T, "discussed"),
@@ -358,6 +363,9 @@ def test_assertion(text: str, ingredient: str, expected: str) -> None:
         # an enrolment whose sentence denies the infusion
         "Enrolled in a CAR-T trial in 2021 but the cells were never infused.",
         "Enrolled in KarMMa-3 in 2021, randomized to standard therapy, never infused.",
+        # a review for it is no infusion
+        "She was reviewed for CAR-T at the tumor board in 2023.",
+        "Tumour board 05/2024: CAR-T discussed, cilta-cel favoured.",
     ],
 )
 def test_not_prior_car_t(text: str) -> None:

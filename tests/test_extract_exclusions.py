@@ -90,6 +90,27 @@ def test_target_statements(text: str, assertion: str) -> None:
     assert [(t.target, t.assertion) for t in facts_of(text).target_statements] == [("BCMA", assertion)]
 
 
+@pytest.mark.parametrize(
+    ("text", "denied"),
+    [
+        # every kind of BCMA therapy denied in one sentence, the target never named
+        ("No prior belantamab, bispecific antibody or CAR-T therapy.", True),
+        ("She has not received belantamab, teclistamab, elranatamab, linvoseltamab or any CAR-T.", True),
+        ("No CAR-T, no bispecific antibody, no ADC.", True),
+        # one kind left open: no statement about the target
+        ("She has not received teclistamab or any CAR-T.", False),
+        ("Never received CAR-T or a bispecific; belantamab 2022.", False),
+        # the kinds named in another sentence, not denied
+        ("No prior CAR-T. Bispecific antibody and ADC were discussed.", False),
+    ],
+)
+def test_a_denial_of_every_kind_of_therapy_against_a_target_denies_the_target(
+    text: str, denied: bool
+) -> None:
+    got = [t.assertion for t in facts_of(text).target_statements if t.target == "BCMA"]
+    assert got == (["negated"] if denied else []), got
+
+
 def test_the_examples_of_a_denied_class_wrapped_onto_the_next_line_are_denied() -> None:
     """A line opening on "(" and a word continues the sentence above: the parenthesis
     lists the denial's examples, and read as a sentence of their own they were given."""
