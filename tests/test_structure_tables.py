@@ -195,6 +195,94 @@ def test_a_vertical_rule_splits_cells_that_touch() -> None:
     assert [[c.text for c in row.cells] for row in table.rows] == [list(rows[1]), list(rows[2])]
 
 
+def test_a_header_cell_naming_two_things_is_one_column_its_cells_write_across() -> None:
+    """ "Best resp / reason stopped" is one cell, but its words read as two columns a word
+    apart; the first row's "completed;" straddled their bound and the table ended before
+    its first line: the history lost every date.  Words and rules as tesseract and the
+    rule finder placed them on a 204x196 fax (pixels of the 1734x2156 page)."""
+    w, h = 1734.0, 2156.0
+    placed = [
+        ("Line", 116, 907, 172, 926),
+        ("Regimen", 207, 906, 328, 930),
+        ("1", 116, 983, 129, 1000),
+        ("VMP", 206, 982, 253, 999),
+        ("(Velcade/melphalan/prednisone)", 275, 977, 750, 1004),
+        ("x", 772, 981, 785, 995),
+        ("9,", 805, 977, 828, 999),
+        ("then", 208, 1013, 269, 1032),
+        ("observation", 288, 1012, 462, 1032),
+        ("2", 117, 1060, 129, 1078),
+        ("Rd", 208, 1058, 237, 1077),
+        ("(Revlimid/dex)", 259, 1056, 477, 1082),
+        ("at", 499, 1057, 526, 1075),
+        ("relapse", 548, 1056, 656, 1079),
+        ("3", 117, 1102, 130, 1120),
+        ("DVd", 208, 1100, 253, 1119),
+        ("(Darzalex", 276, 1099, 415, 1124),
+        ("IV/Velcade/dex)", 435, 1097, 670, 1121),
+        ("4", 117, 1148, 130, 1165),
+        ("Pd", 209, 1146, 238, 1165),
+        ("(Pomalyst/dex)", 260, 1144, 477, 1169),
+        ("Start", 879, 899, 948, 929),
+        ("Stop", 1093, 900, 1156, 924),
+        ("Best", 1307, 899, 1368, 918),
+        ("resp", 1380, 903, 1439, 922),
+        ("/", 1449, 898, 1458, 919),
+        ("reason", 1469, 902, 1562, 917),
+        ("stopped", 1306, 929, 1419, 953),
+        ("Jun-14", 881, 977, 973, 995),
+        ("Feb-15", 1095, 974, 1187, 993),
+        ("VGPR", 1306, 974, 1369, 992),
+        ("/", 1388, 972, 1400, 991),
+        ("completed;", 1420, 971, 1574, 995),
+        ("no", 1308, 1009, 1337, 1024),
+        ("maint.", 1356, 1005, 1445, 1024),
+        ("Sept.", 880, 1054, 953, 1077),
+        ("2017", 977, 1054, 1038, 1072),
+        ("Jan", 1096, 1053, 1139, 1071),
+        ("2021", 1159, 1052, 1221, 1070),
+        ("PR", 1308, 1052, 1338, 1069),
+        ("/", 1356, 1050, 1369, 1069),
+        ("PD", 1389, 1051, 1418, 1069),
+        ("2/21", 881, 1096, 942, 1115),
+        ("7/23", 1095, 1094, 1156, 1113),
+        ("VGPR", 1307, 1094, 1370, 1112),
+        ("/", 1389, 1092, 1401, 1111),
+        ("PD", 1421, 1093, 1451, 1111),
+        ("8/2023", 881, 1141, 974, 1160),
+        ("3/2026", 1096, 1139, 1188, 1158),
+        ("MR", 1308, 1139, 1338, 1157),
+        ("/", 1358, 1137, 1369, 1157),
+        ("PD", 1390, 1138, 1418, 1156),
+    ]
+    ruled = [
+        (True, 101, 893, 1632, 893),
+        (True, 101, 967, 1632, 967),
+        (True, 103, 1043, 1633, 1043),
+        (True, 103, 1088, 1633, 1088),
+        (True, 103, 1132, 1634, 1132),
+        (True, 103, 1175, 1634, 1175),
+        (False, 1081, 888, 1081, 1175),
+        (False, 1295, 887, 1295, 1173),
+        (False, 866, 890, 866, 1176),
+        (False, 194, 894, 194, 1181),
+    ]
+    page = Page(
+        number=1,
+        width=w,
+        height=h,
+        dpi=(204.0, 196.0),
+        words=tuple(_word(t, x0 / w, y0 / h, x1 / w, y1 / h) for t, x0, y0, x1, y1 in placed),
+        source=WordSource.OCR,
+        rules=tuple(
+            Rule(x0=x0 / w, y0=y0 / h, x1=x1 / w, y1=y1 / h, horizontal=hz) for hz, x0, y0, x1, y1 in ruled
+        ),
+    )
+    (table,) = document_structure([page]).tables
+    starts = [row.cell("start") for row in table.rows]
+    assert [c.text for c in starts if c is not None] == ["Jun-14", "Sept. 2017", "2/21", "8/2023"]
+
+
 def _table_row_image(dpi: int = 300) -> np.ndarray:
     """A line of table text between two rules, as a fax page prepared for OCR shows it."""
     img = Image.new("L", (1800, 160), 255)

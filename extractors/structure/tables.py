@@ -621,6 +621,34 @@ def _wrapped_rows(draft: Draft, rows: Sequence[Row], joiners: frozenset[str]) ->
 # --------------------------------------------------------------------------- page
 
 
+_CROWDED_GAP_CHARS = 3.0  # header cells closer than this are one cell's words, unless ruled apart
+_CROWDED_ROWS = 3  # the first body rows that decide it
+
+
+def _join_crowded_heads(draft: Draft, first_rows: Sequence[Row], window: Sequence[Placed]) -> None:
+    """One header cell that names two things ("Best resp / reason stopped", its slash lost
+    as a rule's fringe) reads as two columns a word apart; its cells then write across the
+    bound between them ("VGPR / completed;") and ended the table at its first row.  Two
+    header cells no column gap apart, with no rule between them, are one column when a
+    first body row's word straddles their bound."""
+    y = statistics.median(r.middle for r in draft.header_rows)
+    cw = char_width([w for c in draft.columns for w in c.words] or list(window))
+    changed = True
+    while changed:
+        changed = False
+        for k, (a, b) in enumerate(itertools.pairwise(draft.columns)):
+            if not (a.words and b.words) or b.x0 - a.x1 > _CROWDED_GAP_CHARS * cw:
+                continue
+            if _vertical_rule_between(draft.geometry.lines, a, b, y) is not None:
+                continue
+            bound = draft.bounds[k]
+            if any(_straddles(w, bound) for r in first_rows for w in r.words):
+                draft.columns[k : k + 2] = [HeaderCell(a.words + b.words, a.role or b.role)]
+                _set_bounds(draft, window)
+                changed = True
+                break
+
+
 def _draft_at(
     rows: Sequence[Row], i: int, floor: int, geometry: PageGeometry, lexicon: StructureLexicon
 ) -> tuple[Draft, int] | None:
@@ -634,6 +662,7 @@ def _draft_at(
     draft = Draft(geometry=geometry, header_rows=header_rows, columns=cells, bounds=[])
     height = statistics.median(r.height for r in header_rows)
     _set_bounds(draft, _window(rows, j, height))
+    _join_crowded_heads(draft, rows[j : j + _CROWDED_ROWS], _window(rows, j, height))
     draft.bottom_rule = _bottom_rule(draft)
     end = _collect_body(draft, rows, j, lexicon)
     if not draft.body:
