@@ -366,6 +366,10 @@ def test_assertion(text: str, ingredient: str, expected: str) -> None:
         # a review for it is no infusion
         "She was reviewed for CAR-T at the tumor board in 2023.",
         "Tumour board 05/2024: CAR-T discussed, cilta-cel favoured.",
+        # a plan's approval dated beside the product is no infusion
+        "Abecma was approved by her plan in 02/2025.",
+        # a panel's consensus is its recommendation, whatever date stands beside it
+        "After discussion, the consensus remains ide-cel given BCMA expression on the 10/2026 marrow.",
     ],
 )
 def test_not_prior_car_t(text: str) -> None:
