@@ -76,13 +76,18 @@ def site_findings(
     return out + _answers(text, lexicon)
 
 
+# "MRI brain 10/06/2026: no leptomeningeal disease", "CSF cytology (3/2/26): negative": the
+# day the study was done may stand between the label and its answer
+_LABEL_DATE = r"(?:\s+\(?(?:on\s+)?\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\)?)?"
+
+
 def _answers(text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
     """A site's label answered on its line: "CNS: negative", "MRI brain: negative"."""
     out: list[SiteFinding] = []
     for site, labels in lexicon.site_answer_labels.items():
         alternation = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
         pattern = re.compile(
-            rf"(?im)(?<![\w-])(?:{alternation})\s*[:\-–=]\s*"
+            rf"(?im)(?<![\w-])(?:{alternation}){_LABEL_DATE}\s*[:\-–=]\s*"
             rf"(?:(?P<no>{cues.fragment('answer_absent')})|(?P<yes>{cues.fragment('answer_present')}))\b"
         )
         for match in pattern.finditer(text.text):

@@ -36,6 +36,16 @@ SITES = [
         "involvement",
         "received",
     ),
+    # a plasmacytoma placed in the brain is CNS myeloma, treated or not; "no new lesion"
+    # beside it does not take it back
+    (
+        "a treated plasmacytoma of the brain",
+        "Stable post-treatment changes at the site of the previously treated parenchymal "
+        "plasmacytoma (status post radiosurgery 05/2024). No new enhancing lesion.",
+        "involvement",
+        "received",
+    ),
+    ("a cerebral plasmacytoma", "Cerebral plasmacytoma resected in 2023.", "involvement", "received"),
     ("a seizure had", "He had a seizure in 2025.", "event", "received"),
     (
         "seizure prophylaxis is not a seizure",
@@ -48,6 +58,14 @@ SITES = [
     ("a bare label answered", "CNS: negative", "involvement", "negated"),
     ("an imaging label answered", "MRI brain: negative for disease", "involvement", "negated"),
     ("a label answered positive", "CNS: positive (leptomeningeal)", "involvement", "received"),
+    # the study's date between the label and its answer
+    (
+        "a dated imaging label answered",
+        "MRI brain 10/06/2026: no leptomeningeal or parenchymal disease.",
+        "involvement",
+        "negated",
+    ),
+    ("a dated cytology answered", "CSF cytology (3/2/26): negative.", "involvement", "negated"),
     # medspaCy's backward "was negative" takes these tokens, and its forward "negative for"
     # was dropped as overlapping: what followed went unnegated
     (

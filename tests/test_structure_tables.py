@@ -195,6 +195,35 @@ def test_a_vertical_rule_splits_cells_that_touch() -> None:
     assert [[c.text for c in row.cells] for row in table.rows] == [list(rows[1]), list(rows[2])]
 
 
+def test_a_date_a_narrow_cell_broke_at_its_hyphen_is_one_date_again() -> None:
+    """ "2021-" over "03" in a narrow Start column read "2021- 03", and no date reader
+    took it for March 2021: the line kept only its year."""
+    w, h = 612.0, 792.0
+    cells = [
+        ("Line", 40, 100),
+        ("Regimen", 80, 100),
+        ("Start", 300, 100),
+        ("Stop", 360, 100),
+        ("1", 40, 120),
+        ("VRd", 80, 120),
+        ("x4", 110, 120),
+        ("2021-", 300, 120),
+        ("2023-01", 360, 120),
+        ("ASCT", 80, 132),
+        ("03", 300, 132),
+        ("2", 40, 148),
+        ("DPd", 80, 148),
+        ("2023/", 300, 148),
+        ("2023-09", 360, 148),
+        ("02", 300, 160),
+    ]
+    words = [_word(t, x / w, y / h, (x + 5.4 * len(t)) / w, (y + 10) / h) for t, x, y in cells]
+    page = Page(number=1, width=w, height=h, words=tuple(words), source=WordSource.TEXT_LAYER)
+    (table,) = document_structure([page]).tables
+    starts = [row.cell("start") for row in table.rows]
+    assert [c.text for c in starts if c is not None] == ["2021-03", "2023/02"]
+
+
 def test_a_header_cell_naming_two_things_is_one_column_its_cells_write_across() -> None:
     """ "Best resp / reason stopped" is one cell, but its words read as two columns a word
     apart; the first row's "completed;" straddled their bound and the table ended before

@@ -8,6 +8,7 @@ vertical extents overlap by at least half the smaller one share a row.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -139,13 +140,32 @@ def phrases(row: Row, lines: Sequence[Line] = (), gap: float | None = None) -> l
     return out
 
 
+_BROKEN_NUMBER = re.compile(r"\d[-–/]$")
+
+
+def _joined(words: Sequence[Placed]) -> str:
+    """The words' text; a number a narrow cell broke at its hyphen or slash onto the next
+    line ("2021-" over "03") is one token again, or no date reader sees "2021-03"."""
+    out: list[str] = []
+    for k, w in enumerate(words):
+        prev = words[k - 1] if k else None
+        broken = (
+            prev is not None
+            and _BROKEN_NUMBER.search(prev.text) is not None
+            and w.text[:1].isdigit()
+            and w.y0 >= prev.cy  # on a later line of the cell, not beside it
+        )
+        out.append(w.text if broken or not out else " " + w.text)
+    return "".join(out)
+
+
 def span(page: int, words: Sequence[Placed]) -> WordSpan:
     """Words (already in reading order) as a span with their stored boxes."""
     confs = [w.word.confidence for w in words if w.word.confidence is not None]
     box: BBox | None = BBox.union([w.word.bbox for w in words])
     return WordSpan(
         page=page,
-        text=" ".join(w.text for w in words),
+        text=_joined(words),
         word_ids=tuple(w.index for w in words),
         bbox=box,
         confidence=min(confs) if confs else None,
