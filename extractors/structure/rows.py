@@ -8,6 +8,7 @@ vertical extents overlap by at least half the smaller one share a row.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Iterable, Sequence
@@ -146,16 +147,14 @@ _BROKEN_NUMBER = re.compile(r"\d[-–/]$")
 def _joined(words: Sequence[Placed]) -> str:
     """The words' text; a number a narrow cell broke at its hyphen or slash onto the next
     line ("2021-" over "03") is one token again, or no date reader sees "2021-03"."""
-    out: list[str] = []
-    for k, w in enumerate(words):
-        prev = words[k - 1] if k else None
+    out = [words[0].text] if words else []
+    for prev, w in itertools.pairwise(words):
         broken = (
-            prev is not None
-            and _BROKEN_NUMBER.search(prev.text) is not None
+            _BROKEN_NUMBER.search(prev.text) is not None
             and w.text[:1].isdigit()
             and w.y0 >= prev.cy  # on a later line of the cell, not beside it
         )
-        out.append(w.text if broken or not out else " " + w.text)
+        out.append(w.text if broken else " " + w.text)
     return "".join(out)
 
 

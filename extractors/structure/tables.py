@@ -626,9 +626,9 @@ _CROWDED_ROWS = 3  # the first body rows that decide it
 
 
 def _join_crowded_heads(draft: Draft, first_rows: Sequence[Row], window: Sequence[Placed]) -> None:
-    """One header cell that names two things ("Best resp / reason stopped", its slash lost
-    as a rule's fringe) reads as two columns a word apart; its cells then write across the
-    bound between them ("VGPR / completed;") and ended the table at its first row.  Two
+    """One header cell that names two things ("Best resp / reason stopped") reads as two
+    columns a word apart; its cells then write across the bound between them ("VGPR /
+    completed;") and ended the table at its first row.  Two
     header cells no column gap apart, with no rule between them, are one column when a
     first body row's word straddles their bound."""
     y = statistics.median(r.middle for r in draft.header_rows)
@@ -661,8 +661,9 @@ def _draft_at(
     j = rows.index(header_rows[-1]) + 1
     draft = Draft(geometry=geometry, header_rows=header_rows, columns=cells, bounds=[])
     height = statistics.median(r.height for r in header_rows)
-    _set_bounds(draft, _window(rows, j, height))
-    _join_crowded_heads(draft, rows[j : j + _CROWDED_ROWS], _window(rows, j, height))
+    window = _window(rows, j, height)
+    _set_bounds(draft, window)
+    _join_crowded_heads(draft, rows[j : j + _CROWDED_ROWS], window)
     draft.bottom_rule = _bottom_rule(draft)
     end = _collect_body(draft, rows, j, lexicon)
     if not draft.body:
