@@ -215,6 +215,10 @@ class LineOfTherapy(Frozen):
     # ("first_line", "new_regimen", "unplanned_addition", "further_transplant",
     # "retreatment", "numbered_in_document") and a plain sentence naming the statements.
     split_rule: str | None = None
+    # How many more of the document's own line numbers this line holds: "1 VRd / 2 ASCT /
+    # 3 len maintenance" numbered by the author is one line by IMWG rules, and a count
+    # written beside it ("5 prior lines") counts those numbers, not lines.
+    phases_numbered: int = 0
     why: str = ""
 
 
@@ -351,6 +355,9 @@ class SiteFinding(Frozen):
     text: str
     assertion: Assertion = "received"
     evidence: tuple[Evidence, ...] = ()
+    # a denial of the present only ("no active CNS disease at this time"): it does not
+    # contradict the disease documented in the history
+    current_only: bool = False
 
 
 class TargetStatement(Frozen):

@@ -94,6 +94,19 @@ def unlisted_line_numbers(facts: ClinicalFacts) -> list[int]:
 _MAX_NUMBER_GAP = 2  # more numbers missing in a row than this: a misread digit
 
 
+def numbered_entries(facts: ClinicalFacts) -> int:
+    """The lines as the document numbered them: the listed lines, and the phases of a
+    line (its transplant, its maintenance) its author numbered as lines of their own."""
+    return len(facts.lines) + sum(line.phases_numbered for line in facts.lines)
+
+
+def count_beyond_listed(facts: ClinicalFacts) -> bool:
+    """A prior-line count written that names more lines than the document describes,
+    however its author numbered them: a line may be missing."""
+    stated = facts.stated_prior_lines
+    return stated is not None and stated > numbered_entries(facts)
+
+
 def history_complete(facts: ClinicalFacts) -> bool:
     """Does the documentation present its treatment history as the whole history?
 
@@ -112,7 +125,7 @@ def history_complete(facts: ClinicalFacts) -> bool:
         return False
     if not facts.lines:
         return False
-    if facts.stated_prior_lines is not None and facts.stated_prior_lines > len(facts.lines):
+    if count_beyond_listed(facts):
         return False
     if unlisted_line_numbers(facts):
         return False
@@ -239,7 +252,12 @@ def min_prior_lines(ctx: Context, rule: MinPriorLines) -> Outcome:
         options.append(
             (f"{counted} prior lines are listed ({pages_of(_flatten(line_groups))}).", tuple(chosen))
         )
-    if stated is not None and stated >= n:
+    # "5 prior lines" beside a history its author numbered 1 VRd, 2 ASCT, 3 maintenance, 4 DPd,
+    # 5 Kd counts the phases of one line as lines: the count is the author's numbering, not
+    # lines by the policy's definition, and does not carry the criterion.
+    phases = sum(line.phases_numbered for line in facts.lines)
+    counts_phases = stated is not None and phases > 0 and counted < stated <= counted + phases
+    if stated is not None and stated >= n and not counts_phases:
         ev = facts.stated_prior_lines_evidence
         options.append((f"The documentation states {stated} prior lines ({pages_of(ev)}).", (ev,)))
     if options:
@@ -251,6 +269,19 @@ def min_prior_lines(ctx: Context, rule: MinPriorLines) -> Outcome:
                 f" But the documentation also states {stated} prior line(s): a reviewer must resolve this."
             )
         return Outcome("met", reason, support=support, context=_flatten(line_groups), conflict=fewer)
+    if counts_phases:
+        ev = facts.stated_prior_lines_evidence
+        reason = (
+            f"The documentation states {stated} prior lines ({pages_of(ev)}), counting as lines"
+            f" {phases} phase(s) of a line its history numbers on their own (a transplant,"
+            f" consolidation or maintenance given as one plan); by IMWG rules it lists {counted},"
+            f" and the policy requires {n}."
+        )
+        if history_complete(facts):
+            # not a contradiction (the policy defines a line), but a count the office wrote:
+            # a human confirms the reading
+            return Outcome("not_met", reason, support=(ev, *line_groups), review=True)
+        return Outcome("not_documented", reason + history_note(facts), context=_flatten(line_groups))
     if stated is not None:
         ev = facts.stated_prior_lines_evidence
         return Outcome(
@@ -289,7 +320,10 @@ def class_exposure(ctx: Context, rule: ClassExposure) -> Outcome:
     # another drug of the class talked about (considered, uncertain) leaves it open; the
     # class named in passing does not
     other_talk = [t for t in of_class if t.assertion not in ("received", "negated") and not t.class_level]
-    denied = denied_class or (denied_drugs if not other_talk else [])
+    # a history that says it is partial leaves the class's other drugs open: "has not received
+    # carfilzomib" in a letter that tells the most recent line only says nothing of bortezomib
+    partial = facts.history is not None and facts.history.status == "partial"
+    denied = denied_class or (denied_drugs if not other_talk and not partial else [])
     if exposures:
         groups = [t.evidence for t in exposures]
         best = _first_trusted(groups, trusted)
@@ -486,7 +520,7 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
     requests: list[str] = []
     stated = facts.stated_prior_lines
     listed = len(facts.lines)
-    beyond = stated is not None and stated > listed  # a count told beyond the lines described
+    beyond = count_beyond_listed(facts)  # a count told beyond the lines described
     outside = unplaced(facts)
     every_line = rule.judges == "every_line"
     if beyond and every_line:

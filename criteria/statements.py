@@ -19,10 +19,17 @@ def site_absent(ctx: Context, rule: SiteAbsent) -> Outcome:
     if present:
         groups = [s.evidence for s in present]
         names = ", ".join(sorted({s.text for s in present}))
-        conflict = bool(absent)
-        note = (
-            f" The documentation also says no {rule.label}: a reviewer must resolve this." if conflict else ""
-        )
+        # "no active CNS disease at present" beside a history of it denies the present only
+        conflict = any(not s.current_only for s in absent)
+        if conflict:
+            note = f" The documentation also says no {rule.label}: a reviewer must resolve this."
+        elif absent:
+            note = (
+                f" The documentation says there is none now ({quote(absent[0].evidence)}), which does not"
+                " deny it in the history."
+            )
+        else:
+            note = ""
         return Outcome(
             "not_met",
             f"{sentence(rule.label, stop=False)} is documented: {names} ({pages_of(flatten(groups))}).{note}",

@@ -12,6 +12,7 @@ from functools import cache
 
 from common.structure import CheckboxGroup
 from extractors import cues
+from extractors.mentions import CHECKED_BOX
 from extractors.pagetext import PageText
 from extractors.structure.index import OptionPlace, StructureIndex
 
@@ -77,12 +78,38 @@ def unanswered_question(line: str, end: int) -> bool:
     answer with a plain Yes: both choices printed ("Yes & No", "Yes v No") or none."""
     asked = _question_end().match(line, end)
     if asked is None:
-        return False
+        return _statement_with_choices(line, end)
     answer = line[asked.end() :]
     answer = answer[: min((answer.find(c) for c in ".;" if c in answer), default=len(answer))]
     yes, no = cues.search("answer_yes", answer), cues.search("answer_no", answer)
     # a plain Yes standing first, with no No printed beside it (the words from cues.json)
     return not (yes is not None and not answer[: yes.start()].strip() and no is None)
+
+
+# A box read as characters: an empty square as "L!", "[]", "“", "(1"; a ticked one as "&".
+_BOX_TOKEN_MAX = 3
+
+
+def _statement_with_choices(line: str, end: int) -> bool:
+    """A form's printed statement with no question mark, its boxes unread: "4. Member has
+    received prior CAR-T therapy (any, including clinical trial)  ☐ Yes ☒ No" that fax OCR
+    read "... trial) L! “Yes i Na".  The words run on, in their sentence, to a Yes choice
+    with a No after it, or with a box read as a mark or two before it.  A plain "Yes" right
+    after the words ("Prior CAR-T: Yes"), or a tick legible in the words ("[X] Yes"),
+    answers, and is left to the readers of answers."""
+    rest = line[end:]
+    stop = min((rest.find(c) for c in ".;?" if c in rest), default=len(rest))
+    rest = rest[:stop]
+    if re.search(CHECKED_BOX, rest):
+        return False  # a tick legible in the words: the readers of answers say what it answers
+    yes = cues.search("choice_yes", rest)
+    if yes is None:
+        return False
+    if cues.search("choice_no", rest[yes.end() :]) is not None:
+        return True
+    before = rest[: yes.start()].split()
+    box = before[-1].strip(":-\u2013") if before else ""  # a label's colon or dash is no box
+    return 0 < len(box) <= _BOX_TOKEN_MAX and not box.isalpha()
 
 
 def asks_unanswered(text: PageText, end: int) -> bool:

@@ -74,7 +74,12 @@ def _relative(after: bool) -> re.Pattern[str]:
     relative = f"(?:{cues.fragment('relative')}|{cues.fragment('companion')})"
     if after:
         return re.compile(rf"(?i)^\W{{0,3}}(?:\w+\s+)?{relative}\b")
-    return re.compile(rf"(?i)\b{relative}\b[^.;\n]{{0,12}}$")
+    # close before the age ("his mother, 72"), or opening the age's clause ("Mother - breast
+    # ca age 70": a family-history line tells the relative's age)
+    return re.compile(
+        rf"(?i)(?:\b{relative}\b[^.;\n]{{0,12}}"
+        rf"|[.;\n]\W*(?:(?:his|her|their|the\s+patient's|patient's|pt's)\s+)?{relative}s?\b[^.;\n]*)$"
+    )
 
 
 # An age that is a threshold, not the member's: "age 18 or older", "18+", ">= 18 years".
@@ -122,7 +127,7 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
         for match in pattern.finditer(text.text):
             years = int(match.group(1))
             after = text.text[match.end() : match.end() + 25]
-            before = text.text[max(0, match.start() - 25) : match.start()]
+            before = text.text[max(0, match.start() - 60) : match.start()]
             if _relative(after=True).match(after) or _relative(after=False).search(before):
                 continue  # "his 49-year-old mother", "His father, 52 years old"
             if _threshold_after().match(after) or _threshold_before().search(before):

@@ -169,7 +169,41 @@ def form_events(items: list[TherapyMention], text: PageText, explicit_for: Expli
     events = _join_partners([e for e in events if e.core or e.is_transplant])
     for event in events:
         event.placement = _placement(event, text)
+    _one_span_for_many(events)
     return events
+
+
+# A sentence naming this many regimens or more, all dated by one span, sums a history up.
+_SUMMARY_REGIMENS = 3
+
+
+def _one_span_for_many(events: list[Event]) -> None:
+    """ "Diagnosed 01/2019, treated with five lines: VRd/ASCT/len, DKd, Isa-Pd, VDT-PACE and
+    most recently XKd, stopped 06/2025": one span dates the whole list, so it dates none of
+    its regimens; the sentence is a recap, and its regimens re-mention the entries that tell
+    them (each had opened a line of its own, dated 2019-2025)."""
+    by_sentence: dict[int, list[Event]] = {}
+    for event in events:
+        if event.placement is Placement.ENTRY and event.explicit is None:
+            by_sentence.setdefault(min(i.sent_start for i in event.items), []).append(event)
+    for group in by_sentence.values():
+        # regimens of their own: not a transplant, nor drugs another of them holds ("VRd
+        # induction followed by a stem cell transplant and lenalidomide maintenance" is one
+        # line, told in one span)
+        drugs = [e.core for e in group if not e.is_transplant]
+        regimens = [c for c in drugs if not any(c < other for other in drugs)]
+        if len(regimens) < _SUMMARY_REGIMENS or any(i.entry == "table_row" for e in group for i in e.items):
+            continue
+        if len({(e.start, e.end) for e in group}) < len(regimens) and all(e.dated for e in group):
+            # only what the history's entries tell elsewhere is re-mentioned; a regimen no
+            # other entry holds stays an entry (a recap is no reason to lose it)
+            told = set().union(*(e.core for e in events if e.placement is Placement.ENTRY and e not in group))
+            transplant_told = any(
+                e.is_transplant for e in events if e.placement is Placement.ENTRY and e not in group
+            )
+            for event in group:
+                if (event.core and event.core <= told) or (event.is_transplant and transplant_told):
+                    event.placement = Placement.MENTION
 
 
 def _placement(event: Event, text: PageText) -> Placement:

@@ -191,12 +191,16 @@ def _requested_items_not_yet_given(
     items: list[TherapyMention], request: RequestFact | None, requested_on: str | None
 ) -> list[TherapyMention]:
     """The mentions' side of ``_requested_class_not_yet_given``: a received mention of the
-    requested product's class dated on or after the request (its own date, else the date of
-    service) is planned, so it opens no line."""
-    if request is None or requested_on is None or len(requested_on) < 10:
+    requested product's class, or of any CAR-T, dated on or after the request (its own date,
+    else the date of service) is planned, so it opens no line."""
+    if requested_on is None or len(requested_on) < 10:
         return items
     day = date.fromisoformat(requested_on[:10])
-    classes = {i.therapy_class for i in items if i.ingredient == request.product}
+    # a CAR-T dated after the request has not been given, whatever the request is for:
+    # "Timeline: apheresis 10/06, then ide-cel infusion 11/10/2025" in a letter of 09/2025
+    classes = {"car_t"} | {
+        i.therapy_class for i in items if request is not None and i.ingredient == request.product
+    }
     for i in items:
         if i.assertion == "received" and i.therapy_class in classes and i.start and _not_before(i.start, day):
             i.assertion = "planned"

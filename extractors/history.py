@@ -3,7 +3,8 @@
 complete - the document presents its history as the whole: its lines are numbered (a
   numbered or tabled sequence of lines), or told as entries under a treatment-history
   title ("Prior therapies:", "Oncologic history", a form's history section); every line
-  is listed with its drugs and a start; no count written says more lines than are listed.
+  is listed with its drugs and a start; no count written says more lines than are listed
+  (the author's numbers for the phases of one line counted as the author counted them).
 partial - the document says it is not the whole (records to follow, most recent therapy
   only, a dispensing record without clinic-infused drugs, pages missing against the
   cover sheet), names a drug it gives no place among the lines, or has a history table
@@ -78,7 +79,10 @@ def history_fact(
             reason="Therapy is told in the text, not presented as a treatment history (no numbered"
             " lines, table or treatment-history section).",
         )
-    if stated_prior_lines is not None and stated_prior_lines > len(lines):
+    # A count written beside a history whose author numbered a transplant or maintenance
+    # as lines of their own counts those numbers: no line is missing for it.
+    numbered_entries = len(lines) + sum(line.phases_numbered for line in lines)
+    if stated_prior_lines is not None and stated_prior_lines > numbered_entries:
         return HistoryFact(
             status="partial",
             reason=f"{stated_prior_lines} prior lines are stated but {len(lines)} are listed.",

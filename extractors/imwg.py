@@ -109,7 +109,7 @@ def split_reason(current: list[Event], event: Event) -> str | None:
         # melphalan 200" in the table; only a second date, or a relapse told before it,
         # makes it a second transplant
         dated_before = any(e.start for e in current if e.is_transplant)
-        told_twice = not salvage and (not event.start or not dated_before)
+        told_twice = not salvage and (not event.start or not dated_before or _within_span(current, event))
         return None if tandem or told_twice else "further_transplant"
     if only_later_phase(event) or (event.is_mobilization and current):
         return None
@@ -140,6 +140,18 @@ def split_reason(current: list[Event], event: Event) -> str | None:
         return None if len(event.core) < len(drugs) else "retreatment"
     # new drugs: added, swapped or a new regimen - a new line either way
     return "unplanned_addition" if cues.search("addition", event.text) else "new_regimen"
+
+
+def _within_span(current: list[Event], event: Event) -> bool:
+    """``event`` is dated inside the span the line's own dates give it: a table row "VRd x6 ->
+    Mel200 ASCT -> len maint May 2017 - Nov 2019" and the letter's "autologous transplant in
+    November 2017" tell one transplant; a second comes at relapse, after the line ended."""
+    starts = [i.start for e in current for i in e.items if i.start]
+    ends = [i.end for e in current for i in e.items if i.end]
+    if not event.start or not starts or not ends:
+        return False
+    first, last = min(starts, key=sort_key), max(ends, key=sort_key)
+    return sort_key(first) <= sort_key(event.start) < sort_key(last)
 
 
 def _retreatment(current: list[Event], event: Event) -> bool:

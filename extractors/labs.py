@@ -145,8 +145,11 @@ class LabReader:
         )
         flag = r"(?:\s*\(?(?P<{n}>H|L|HIGH|LOW|High|Low|A)\b\)?|\s*(?P<{n}s>\*))"
         self.value = re.compile(
-            # the qualifier first: the punctuation class would otherwise eat its bracket
-            rf"(?i)^[\s:=,\-–]*(?:\(\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*\s*\))?[\s:=(),\-–]*"
+            # the qualifier first: the punctuation class would otherwise eat its bracket; in
+            # brackets ("M-spike (serum)") or after a comma, as a lab's listing inverts the
+            # name ("M-spike, serum", "M-protein, urine, 24 h")
+            rf"(?i)^[\s:=\-–]*(?:\(\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*\s*\)"
+            rf"|,\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*(?![\w]))?[\s:=(),\-–]*"
             rf"(?:(?:{fillers})\b[\s:=]*)*"
             rf"(?:(?P<absent>{absent})\b|"
             rf"(?:from\s+{_NUMBER}\s*(?:{units})?\s*(?:to|->|→|-->)\s*)?"

@@ -58,6 +58,9 @@ class CarTGeneric(Row):
     ingredient: str
     phrases: list[str]
     case_sensitive: list[str] = []
+    # kinds of therapy CAR-T is one of ("cellular therapy"): denied, they deny CAR-T too;
+    # said in any other way they say nothing of a CAR-T ("the cellular therapy team")
+    wider_phrases: list[str] = []
     source: str = Field(min_length=2)
 
 
@@ -120,6 +123,7 @@ class ContextRuleRow(Row):
         "DISCUSSED",
         "ELIGIBILITY",
         "COLLECTED_NOT_GIVEN",
+        "LIMITED_SCOPE",
         "NEGATED_EXISTENCE",
         "FAMILY",
         "POSSIBLE_EXISTENCE",
@@ -148,6 +152,9 @@ class ContextAssertion(Row):
     category: str
     assertion: str
     kinds: list[Literal["therapy", "diagnosis", "status", "site", "target"]] = Field(min_length=1)
+    # the category gives its assertion only beside this one: a denial limited to one place of
+    # care ("none given during his care with us") is no denial of the whole history
+    together_with: str | None = None
 
 
 class SectionRow(Row):

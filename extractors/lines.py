@@ -39,20 +39,23 @@ def build_lines(items: list[TherapyMention], text: PageText) -> BuiltLines:
         return BuiltLines([], {}, placed.exposure_only)
     numbered = numbering_covers(events)
     if numbered:
-        groups, numbers = numbered_groups(events)
+        groups, numbers, folded = numbered_groups(events)
         reasons = ["numbered_in_document"] * len(groups)
     else:
         groups, reasons = imwg.planned_groups(imwg.order(merge_repeats(events)))
         groups = [merge_repeats(g) for g in groups]
         numbers = list(range(1, len(groups) + 1))
+        folded = [0] * len(groups)
     lines: list[LineOfTherapy] = []
     membership: dict[int, int] = {}
-    for number, group, reason in zip(numbers, groups, reasons, strict=True):
-        lines.append(_line(number, group, reason, membership))
+    for number, group, reason, phases in zip(numbers, groups, reasons, folded, strict=True):
+        lines.append(_line(number, group, reason, membership, phases))
     return BuiltLines(lines, membership, placed.exposure_only, numbered)
 
 
-def _line(number: int, group: list[Event], reason: str, membership: dict[int, int]) -> LineOfTherapy:
+def _line(
+    number: int, group: list[Event], reason: str, membership: dict[int, int], phases: int = 0
+) -> LineOfTherapy:
     all_items = [i for e in group for i in (*e.items, *e.merged)]
     for e in group:
         for i in (*e.items, *e.merged, *e.mentions):
@@ -85,17 +88,23 @@ def _line(number: int, group: list[Event], reason: str, membership: dict[int, in
         date_evidence=tuple(dated),
         start_unreadable=unread.text if unread is not None else None,
         split_rule=reason,
-        why=_why(group, reason, evidence),
+        phases_numbered=phases,
+        why=_why(group, reason, evidence, phases),
     )
 
 
-def _why(group: list[Event], reason: str, evidence: list[Evidence]) -> str:
+def _why(group: list[Event], reason: str, evidence: list[Evidence], phases: int = 0) -> str:
     told = len(group)
     pages = sorted({e.page for e in evidence})
     where = f"page {pages[0]}" if len(pages) == 1 else "pages " + ", ".join(map(str, pages)) if pages else ""
     recaps = sum(1 for e in group if e.mentions)
     parts = [imwg.RULES[reason][:1].upper() + imwg.RULES[reason][1:]]
     parts.append(f"{told} statement(s) of what was given" + (f" ({where})" if where else ""))
+    if phases:
+        parts.append(
+            f"{phases} more of the document's numbered lines are phases of this one (transplant,"
+            " consolidation or maintenance given as one plan), one line by IMWG rules"
+        )
     if recaps:
         parts.append("named again elsewhere without new dates (joined, not counted)")
     return "; ".join(parts) + "."

@@ -50,7 +50,7 @@ def _cue_pattern(cues: list[str]) -> re.Pattern[str] | None:
 class AssertionResolver:
     def __init__(self, lexicon: Lexicon) -> None:
         self.context_assertions = [
-            (a.category, a.assertion, set(a.kinds)) for a in lexicon.context_assertions
+            (a.category, a.assertion, set(a.kinds), a.together_with) for a in lexicon.context_assertions
         ]
         self.section_rules = [
             (
@@ -105,8 +105,12 @@ class AssertionResolver:
         modifiers (lexicons/context_rules.json "assertions"), for the kinds it applies to:
         only a therapy can be planned; "is a 66-year-old with myeloma" is not a plan."""
         categories = {m.category for m in (getattr(ent._, "modifiers", None) or ())}
-        for category, assertion, kinds in self.context_assertions:
-            if category in categories and kind in kinds:
+        for category, assertion, kinds, together_with in self.context_assertions:
+            if (
+                category in categories
+                and kind in kinds
+                and (together_with is None or together_with in categories)
+            ):
                 return assertion
         return "received"
 
@@ -114,17 +118,20 @@ class AssertionResolver:
 @cache
 def _family_subject() -> re.Pattern[str]:
     """A sentence that opens on a relative ("Her brother ...", "Sisters: ..."): family history."""
+    # ... not when the relative tells it: "Daughter confirms she was infused there"
     return re.compile(
         rf"(?i)^\W*(?:(?:his|her|their|the patient's|patient's|pt's)\s+)?{cues.fragment('relative')}s?\b"
+        rf"(?!\s+{cues.fragment('reporting_verb')}\b)"
     )
 
 
-_CHECKED = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX✓✔]\s*\)|[☒☑✅■✓✔])"
+# A ticked box as a text layer or OCR writes it: its answer is legible in the words.
+CHECKED_BOX = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX✓✔]\s*\)|[☒☑✅■✓✔])"
 _BOX = re.compile(r"\[\s*[xX✓✔]?\s*\]|\(\s*[xX✓✔]?\s*\)|[☐☒☑□■✅]")
 _ANSWER_WORD = re.compile(r"(?i)\b(?:yes|no|n/a)\b")
 # "☒ No" when the boxes precede their labels, "No ☒" when they follow them
-_TICK_BEFORE = re.compile(rf"(?i){_CHECKED}\s*(yes|no|n/a)\b")
-_TICK_AFTER = re.compile(rf"(?i)\b(yes|no|n/a)\s*{_CHECKED}")
+_TICK_BEFORE = re.compile(rf"(?i){CHECKED_BOX}\s*(yes|no|n/a)\b")
+_TICK_AFTER = re.compile(rf"(?i)\b(yes|no|n/a)\s*{CHECKED_BOX}")
 
 
 def doc_text(doc: Doc) -> str:
@@ -156,7 +163,7 @@ def unticked_box_before(text: str, before: int) -> bool:
         return False
     if _OTHER_FIELD.search(text, boxes[-1].end(), before):
         return False
-    return re.fullmatch(_CHECKED, boxes[-1].group(0)) is None
+    return re.fullmatch(CHECKED_BOX, boxes[-1].group(0)) is None
 
 
 def checkbox_answer(text: str, after: int) -> str | None:

@@ -126,6 +126,7 @@ def target_terms(lexicon: Lexicon) -> Iterable[tuple[str, str, str, bool]]:
             yield CAR_T, f"car_t_trial:{product.ingredient}", term, False
     generic = lexicon.car_t_generic
     yield from _phrases(CAR_T, f"car_t:{generic.ingredient}", generic.phrases, generic.case_sensitive)
+    yield from _phrases(CAR_T, f"car_t_wider:{generic.ingredient}", generic.wider_phrases, [])
     for index, regimen in enumerate(lexicon.regimens):
         for name in regimen.names:
             for variant in _regimen_variants(name):
@@ -429,9 +430,41 @@ def longest_matches(doc: Doc) -> Doc:
             smeared = [t for t in span if t.is_alpha and t.norm_ != t.lower_]
             if smeared:
                 span._.fuzzy_factor = min(1.0 - 1.0 / max(len(t.norm_), len(t.text)) for t in smeared)
+        # two phrases of one span ("BCMA bispecific": a target's and a class's): the more
+        # specific reading, in a fixed order - the matchers' own order of equal spans
+        # changes with every phrase a lexicon adds
+        spans.sort(key=lambda s: (s.start, -len(s), _TIE_RANK.get(s.label_, len(_TIE_RANK))))
         doc.ents = filter_spans(spans)
         del doc.spans[MATCH_GROUP]
     return doc
+
+
+def _one_label_per_phrase(
+    terms: Iterable[tuple[str, str, str, bool]],
+) -> list[tuple[str, str, str, bool]]:
+    """A phrase two lexicons list ("BCMA bispecific": a target's and a class's) under one
+    label only, the first of ``_TIE_RANK``: medspaCy keeps one of two equal matches by its
+    rules' ids, which shift with every phrase a lexicon adds, and the reading flipped."""
+    best: dict[tuple[str, bool], tuple[str, str, str, bool]] = {}
+    out: list[tuple[str, str, str, bool]] = []
+    for term in terms:
+        label, _, text, case_sensitive = term
+        key = (text if case_sensitive else text.lower(), case_sensitive)
+        held = best.get(key)
+        rank = _TIE_RANK.get(label, len(_TIE_RANK))
+        if held is None:
+            best[key] = term
+            out.append(term)
+        elif held[0] != label and rank < _TIE_RANK.get(held[0], len(_TIE_RANK)):
+            out[out.index(held)] = term
+            best[key] = term
+        elif held[0] == label:
+            out.append(term)  # the same label's concepts share a phrase as before
+    return out
+
+
+# Which label a span two phrases share is read as, first first.
+_TIE_RANK = {label: rank for rank, label in enumerate((CAR_T, REGIMEN, DRUG, PROCEDURE, TARGET, CLASS))}
 
 
 # Words of the lexicon's phrases this long or longer are matched with one glyph smeared
@@ -605,7 +638,7 @@ def build_nlp() -> Language:
     )
     rules: list[TargetRule] = []
     exact_rules: list[TargetRule] = []
-    for label, concept, term, case_sensitive in target_terms(lexicon):
+    for label, concept, term, case_sensitive in _one_label_per_phrase(target_terms(lexicon)):
         rule = TargetRule(term, label, attributes={"concept": concept})
         (exact_rules if case_sensitive else rules).append(rule)
     exact.add(exact_rules)

@@ -199,11 +199,15 @@ def _holders(by_number: dict[int, list[Event]]) -> list[Holder]:
     ]
 
 
-def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
+def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int], list[int]]:
     """The text numbers its lines: follow it.  An unnumbered event after a numbered one
     (a table's transplant or maintenance row) belongs to that line when the plan rules say
-    so, to the line that already holds its drugs when it repeats them, else to a new line."""
+    so, to the line that already holds its drugs when it repeats them, else to a new line.
+
+    Returns the groups, their numbers, and for each how many of the text's own numbers it
+    folded in as phases of it (a count written beside such a table counts them too)."""
     by_number: dict[int, list[Event]] = {}
+    folded: dict[int, int] = {}
     current: int | None = None
     absorbed: set[int] = set()  # the text's numbers of "lines" that are one phase of the line before
     written: int | None = None  # the text's number of the current line
@@ -219,6 +223,8 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
             # "Line 1: Dara-VRd induction / Line 2: ASCT / Line 3: Dara-R maintenance" is one
             # line under IMWG (induction, transplant and maintenance given as one plan);
             # counting the author's numbers would add two.
+            if explicit not in absorbed:
+                folded[current] = folded.get(current, 0) + 1
             absorbed.add(explicit)
             by_number[current].append(event)
             continue
@@ -268,4 +274,4 @@ def numbered_groups(events: list[Event]) -> tuple[list[list[Event]], list[int]]:
         elif event.core and event.core <= set().union(*(imwg.core(g) for g in by_number.values())):
             distribute(event, _holders(by_number))  # a recap naming drugs of several lines
     numbers = sorted(by_number)
-    return [merge_repeats(by_number[n]) for n in numbers], numbers
+    return [merge_repeats(by_number[n]) for n in numbers], numbers, [folded.get(n, 0) for n in numbers]

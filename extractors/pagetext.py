@@ -181,9 +181,10 @@ def _run_on() -> re.Pattern[str]:
 
 # a capitalised label of a few words and its colon: "Anti-CD38 antibody:", "Prior BCMA bispecific/ADC:"
 _LABEL_START = re.compile(r"^\s*[A-Z][\w/()-]*(?:[ ][\w/()-]+){0,4}:(?:\s|$)")
-# a lower-case word, a date, or a parenthesis opening on a word ("(belantamab, teclistamab
-# ...)" under "No prior BCMA-targeted therapy"); "(a) ..." is an item of a list
-_WRAP_START = re.compile(r"^\s*(?:[a-z]|\d{1,2}/\d{2,4}\b|\((?=[a-z]{2,}))")
+# a lower-case word, a date (03/2021, or 2021-04-05 as ISO writes it), or a parenthesis
+# opening on a word ("(belantamab, teclistamab ...)" under "No prior BCMA-targeted
+# therapy"); "(a) ..." is an item of a list
+_WRAP_START = re.compile(r"^\s*(?:[a-z]|\d{1,2}/\d{2,4}\b|(?:19|20)\d\d-\d\d\b|\((?=[a-z]{2,}))")
 _DASH_DATE_START = re.compile(r"^\s*[-–]\s*(?:\d{1,2}/)?\d{2,4}\b")
 _ENDS_WITH_DATE = re.compile(r"(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d)\s*$")
 

@@ -70,10 +70,28 @@ def site_findings(
         if assertion == "received" and not_about is not None and not_about.search(sentence):
             assertion = "discussed"  # "seizure prophylaxis with levetiracetam per protocol"
         ev = text.evidence(m.start, m.end)
+        near = text.text[max(m.sent_start, m.start - _NOW_REACH) : min(m.sent_end, m.end + _NOW_REACH)]
         out.append(
-            SiteFinding(site=site, kind=kind, text=m.text, assertion=assertion, evidence=(ev,) if ev else ())
+            SiteFinding(
+                site=site,
+                kind=kind,
+                text=m.text,
+                assertion=assertion,
+                evidence=(ev,) if ev else (),
+                current_only=assertion == "negated" and _current_only(near),
+            )
         )
     return out + _answers(text, lexicon)
+
+
+# How far around a denied place of disease a word may make the denial one of the present.
+_NOW_REACH = 30
+
+
+def _current_only(near: str) -> bool:
+    """ "No active CNS disease", "no CNS disease at present": a denial of the present that
+    says nothing of the disease's history; "no active or prior CNS disease" says both."""
+    return cues.search("present_only", near) is not None and cues.search("history_too", near) is None
 
 
 # "MRI brain 10/06/2026: no leptomeningeal disease", "CSF cytology (3/2/26): negative": the

@@ -151,10 +151,15 @@ class TherapyBuilder:
         self.car_t_enrolment = cue_regex(tuple(lexicon.car_t_enrolment_cues))
         self.car_t_infusion_object = cue_regex(tuple(lexicon.car_t_infusion_objects))
         self.lexicon_dated_infusion = tuple(lexicon.car_t_dated_infusion)
+        infusion_words = "|".join(
+            re.escape(c) for c in sorted(lexicon.car_t_dated_infusion, key=len, reverse=True)
+        )
         self.car_t_dated_infusion = re.compile(
-            r"(?i)^[\s:,(-]{0,3}(?:"
-            + "|".join(re.escape(c) for c in sorted(lexicon.car_t_dated_infusion, key=len, reverse=True))
-            + r")\b[\s:,-]{0,3}(?:on\s+)?"
+            rf"(?i)^[\s:,(-]{{0,3}}(?:{infusion_words})\b[\s:,-]{{0,3}}(?:on\s+)?"
+        )
+        # the same words anywhere in the rest of a sentence
+        self.car_t_infusion_told = re.compile(
+            rf"(?i)(?<![\w-])(?:{infusion_words})\b[\s:,-]{{0,3}}(?:on\s+)?"
         )
         self.phase_patterns = [
             (
@@ -210,7 +215,16 @@ class TherapyBuilder:
                 and not self._short_form_in_context(mention, mentions, line, rel, layout, dates)
             ):
                 continue
-            when = self._dates_for(layout, line, rel, mention.end - line_start, dates, text, line_no)
+            when = self._dates_for(
+                layout,
+                line,
+                rel,
+                mention.end - line_start,
+                dates,
+                text,
+                line_no,
+                by_span=mention.label != CAR_T,
+            )
             dated_at: tuple[Evidence, ...] = ()
             if when and when.start >= 0 and when.end > when.start:
                 at = text.evidence(line_start + when.start, line_start + when.end)
@@ -261,6 +275,10 @@ class TherapyBuilder:
                 # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
                 # whose boxes were not read asks; it does not say
                 assertion = "uncertain"
+            if mention.concept.startswith("car_t_wider:") and assertion != "negated":
+                # "no prior cellular therapy" denies CAR-T; "the cellular therapy program",
+                # "cellular therapy was discussed" say nothing of one
+                continue
             for ingredient, klass, role, regimen, fixed_phase, in_trial in self._expand(mention):
                 out.append(
                     TherapyMention(
@@ -310,7 +328,7 @@ class TherapyBuilder:
             letter = mention.text.split()[0].rstrip("-")
             regimen = letter if letter in drug.maintenance_letters else None
             return [(drug.ingredient, drug.therapy_class, drug.role, regimen, None, False)]
-        if kind in {"car_t", "car_t_trial"}:
+        if kind in {"car_t", "car_t_trial", "car_t_wider"}:
             return [(rest, "car_t", "systemic", None, None, kind == "car_t_trial")]
         if kind == "regimen":
             row = self.lexicon.regimens[int(rest)]
@@ -368,6 +386,12 @@ class TherapyBuilder:
         if self._infused_on(mention.text, after):
             return "received"
         clause = line[lo:hi]
+        sentence_rest = re.split(r"\.(?:\s|$)", line[end:], maxsplit=1)[0]
+        if not self.car_t_non_receipt.search(line[lo:rel]) and self._dated_infusion_later(sentence_rest):
+            # "treated on a study (investigational BCMA CAR-T, "BCM-114" protocol); flu/cy
+            # lymphodepletion and infusion 01/2023": the sentence goes on to the cells given,
+            # with their date, past the clause ConText reads
+            return "received"
         # "Line 3: enrolled on KarMMa 9/2020" lists a line given; told in narrative, "in
         # 8/2024 he enrolled in a trial of a CAR-T" is enrolment, and many enrolled are
         # never infused
@@ -392,6 +416,20 @@ class TherapyBuilder:
             m.group(0).lower().startswith("infus") and not self._is_denied(rest, m)
             for m in self.car_t_receipt.finditer(rest)
         )
+
+    def _dated_infusion_later(self, rest: str) -> bool:
+        """The rest of the sentence tells the infusion itself with its date ("...; infusion
+        01/2023", "infused on 3/2/2023"), nothing against receipt told before it ("slot",
+        "scheduled", "collected") and the infusion not denied."""
+        for m in self.car_t_infusion_told.finditer(rest):
+            if self.car_t_non_receipt.search(rest[: m.start()]) or self._is_denied(rest, m):
+                return False
+            tail = rest[m.end() :].lstrip("(")
+            dates = find_dates(tail)
+            if dates and dates[0].start == 0 and dates[0].begin is not None:
+                after_date = tail[dates[0].end :]
+                return not self.car_t_non_receipt.search(after_date[:_GOVERN_AFTER])
+        return False
 
     def _infused_on(self, named: str, after: str) -> bool:
         """The words right after the mention (or the mention's own last words: the lexicon
@@ -507,7 +545,12 @@ class TherapyBuilder:
         dates: list[DateMention],
         text: PageText,
         line_no: int,
+        *,
+        by_span: bool = True,
     ) -> DateMention | None:
+        """``by_span``: a span heading the line may date the mention; not a CAR-T's, whose
+        receipt rests on what its own sentence says (a date beside a CAR-T makes it "given"
+        in plain history, and an entry's span is not the day of an infusion)."""
         clause = layout.clause_bounds(start)
         # a range that starts in the clause may run past its end ("Kd 1/2019 -> 8/2019":
         # the arrow also separates clauses)
@@ -523,6 +566,16 @@ class TherapyBuilder:
             opening = before[-1]
             if opening.begin and opening.finish is None and not opening.open_ended:
                 chosen = replace(chosen, begin=opening.begin)
+        if (
+            by_span
+            and chosen is None
+            and (lead := _leading_date(line, dates)) is not None
+            and lead.end <= start
+        ):
+            # "2019-10 -> 2021-01. DPd (daratumumab SC, ...)": a history entry headed by its
+            # span, the full stop after it a label's colon; the clauses after it that carry no
+            # date of their own are dated by it
+            chosen = lead
         if chosen is None and not dates:
             header = self._header_date(text, line_no)
             # offsets of a header's dates point into another line: drop the garbled span
@@ -723,6 +776,26 @@ def _in_identifier(line: str, start: int, end: int) -> bool:
 
 
 _MIN_THERAPY_YEAR = 1985  # no myeloma regimen of the lexicon was given earlier
+
+
+# What may stand before a date heading its line: a bullet or a list number.
+_LEAD_BEFORE = re.compile(r"[\s\-\u2022*\u00b7]*(?:\d{1,2}[.)]\s*)?")
+# What ends it: a colon, a full stop, a dash or a bracket.
+_LEAD_AFTER = re.compile(r"\s*[:.\-\u2013\u2014)]")
+
+
+def _leading_date(line: str, dates: list[DateMention]) -> DateMention | None:
+    """The span that heads a history entry: the line's first date, standing first and ended
+    by a label's mark, told to the month or as a range ("2019-10 -> 2021-01.", "Mar 2021:");
+    a full day alone heading a line is a note's date, not a therapy's."""
+    if not dates:
+        return None
+    first = dates[0]
+    if not _LEAD_BEFORE.fullmatch(line[: first.start]) or not _LEAD_AFTER.match(line, first.end):
+        return None
+    ranged = first.begin is not None and first.finish is not None
+    monthly = first.begin is not None and len(first.begin) <= 7
+    return first if ranged or monthly else None
 
 
 def therapy_dates(line: str, dates: list[DateMention]) -> list[DateMention]:

@@ -336,6 +336,31 @@ def test_no_cns_involvement(sites: tuple, expected: str) -> None:
     assert status(carvykti_facts(sites=sites), "no_cns_involvement") == expected
 
 
+def test_a_denial_of_the_present_does_not_contradict_a_history_of_cns_disease() -> None:
+    """ "No active CNS disease at present" in the letter, leptomeningeal myeloma treated in
+    2024 on the enclosed CSF report: the policy bars active or prior involvement, so it is
+    not met; before, the two read as a contradiction and the request went to "needs
+    information".  A denial that covers the history too still contradicts it."""
+    found = SiteFinding(
+        site="cns",
+        kind="involvement",
+        text="leptomeningeal myeloma",
+        evidence=(ev(4, "POSITIVE FOR MALIGNANT CELLS ... LEPTOMENINGEAL MYELOMA"),),
+    )
+    now = SiteFinding(
+        site="cns",
+        kind="involvement",
+        text="CNS disease",
+        assertion="negated",
+        evidence=(ev(2, "no active CNS disease at present"),),
+        current_only=True,
+    )
+    report = evaluate(carvykti_facts(sites=(found, now)), POLICY)
+    assert report.determination == "criteria_not_met"
+    ever = now.model_copy(update={"current_only": False})
+    assert evaluate(carvykti_facts(sites=(found, ever)), POLICY).determination == "needs_information"
+
+
 def _p(specialty: str, role: str) -> PrescriberFact:
     return PrescriberFact.model_validate(
         {"specialty": specialty, "role": role, "text": specialty, "evidence": (ev(4, specialty),)}
@@ -402,6 +427,32 @@ def test_a_partial_history_is_a_gap_not_a_failure() -> None:
     assert status(facts, "prior_lines") == "not_documented"
     complete = carvykti_facts(*THREE_LINES, history=HistoryFact(status="complete", reason="titled history"))
     assert status(complete, "prior_lines") == "not_met"
+
+
+def test_a_count_that_numbers_the_phases_of_a_line_does_not_carry_the_lines() -> None:
+    """ "Five prior lines" beside a complete history numbered 1 VRd, 2 ASCT, 3 len maintenance,
+    4 DPd, 5 Kd: three lines by the policy's own definition.  The stated count carried the
+    criterion, a wrong "met"; now it is not met, for a human to confirm."""
+    from common.models import HistoryFact
+
+    three = FOUR_LINES[:3]
+    facts = carvykti_facts(
+        *three,
+        stated_prior_lines=5,
+        stated_prior_lines_evidence=(ev(2, "five prior lines of therapy"),),
+        history=HistoryFact(status="complete", reason="numbered as lines"),
+    )
+    first = facts.lines[0].model_copy(update={"phases_numbered": 2})
+    facts = facts.model_copy(update={"lines": (first, *facts.lines[1:])})
+    got = result(facts, "prior_lines")
+    assert (got.status, got.needs_review) == ("not_met", True)
+    assert "by IMWG rules it lists 3" in got.reason
+    # the same count with no phases numbered is the office's count of lines this reading
+    # may have missed: it still carries the criterion
+    plain = carvykti_facts(
+        *three, stated_prior_lines=5, stated_prior_lines_evidence=(ev(2, "five prior lines of therapy"),)
+    )
+    assert status(plain, "prior_lines") == "met"
 
 
 def test_a_concurrent_car_t_holds_back_criteria_met() -> None:

@@ -826,6 +826,20 @@ def test_a_drug_named_in_passing_and_denied_by_name_goes_to_a_reviewer() -> None
     assert report.determination == "needs_information"
 
 
+def test_a_drug_denied_by_name_in_a_partial_history_leaves_the_class_open() -> None:
+    """ "Has not yet received carfilzomib" in a letter that tells the most recent line only:
+    bortezomib may be among the lines it does not tell, so the class is not documented; the
+    same denial beside a complete history that lacks the class is not met."""
+    from common.models import HistoryFact
+
+    no_pi = [t for t in ALL_LINES if t.therapy_class != "proteasome_inhibitor"]
+    denied = therapy("carfilzomib", assertion="negated")
+    partial = HistoryFact(status="partial", reason="records to follow", said_partial=True)
+    facts = complete_facts(therapies=(*no_pi, NO_CAR_T, denied), history=partial)
+    assert status_of(facts, "pi_exposure") == "not_documented"
+    assert status_of(complete_facts(therapies=(*no_pi, NO_CAR_T, denied)), "pi_exposure") == "not_met"
+
+
 def test_a_drug_in_a_dated_line_outweighs_a_denial_of_a_forms_printed_examples() -> None:
     """ "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received", its
     examples misread as denied, beside the dated lines that name them."""

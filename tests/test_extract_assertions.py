@@ -79,6 +79,14 @@ IDE_CEL = "idecabtagene vicleucel"
         ("Has the member received prior CAR-T therapy? [|] Yes & No", CAR_T, "uncertain"),
         ("Has the member received prior CAR-T therapy? Yes v No", CAR_T, "uncertain"),
         ("Has the member received prior CAR-T therapy? Yes", CAR_T, "received"),
+        # ... and a form's statement with no question mark, its boxes read as marks
+        (
+            "4. Member has received prior CAR-T therapy (any, including clinical trial) L! \u201cYes i Na",
+            CAR_T,
+            "uncertain",
+        ),
+        ("Member has received prior CAR-T therapy  [] Yes  [] No", CAR_T, "uncertain"),
+        ("Prior CAR-T therapy: Yes - cilta-cel 06/2023", "ciltacabtagene autoleucel", "received"),
         # a message note about the request
         ("Kd 03/2025 - 04/2026, Abecma PA faxed to the plan. Pt aware.", IDE_CEL, "requested"),
         ("PA for Abecma submitted, pt aware. -JR", IDE_CEL, "requested"),
@@ -94,6 +102,9 @@ IDE_CEL = "idecabtagene vicleucel"
             "teclistamab",
             "negated",
         ),
+        # the "but" that ends a denial's reach stands before the denial here
+        ("Teclistamab (Tecvayli) was ordered but never given.", "teclistamab", "negated"),
+        ("Selinexor was prescribed, but it was not started.", "selinexor", "negated"),
         (
             "Belantamab mafodotin was prescribed in 07/2026 but never started.",
             "belantamab mafodotin",
@@ -135,6 +146,10 @@ IDE_CEL = "idecabtagene vicleucel"
         # family history, by phrase and by section
         ("His brother received CAR-T for lymphoma.", CAR_T, "family"),
         ("Mother had CAR-T cell therapy in 2020.", CAR_T, "family"),
+        # a relative or companion who tells the member's history, or comes along, is not its subject
+        ("Wife reports he received cilta-cel at Mercy in 2023.", "ciltacabtagene autoleucel", "received"),
+        ("Daughter confirms she was infused with CAR-T cells there in 2023.", CAR_T, "received"),
+        ("Accompanied by her husband, she received DKd from 2021 to 2022.", "daratumumab", "received"),
         ("Family history:\nSister treated with Kymriah.", "tisagenlecleucel", "family"),
         # not given: refused by the payer, contraindicated, not yet
         ("Carvykti was denied by insurance in 09/2023.", "ciltacabtagene autoleucel", "negated"),
@@ -394,6 +409,10 @@ def test_not_prior_car_t(text: str) -> None:
         # a date beside CAR-T: an appointment, a collection, a claim line, a denial
         "Q2055 Idecabtagene vicleucel 1 unit DOS 05/01/2024",
         "Cells collected 01/2024 for ide-cel; infusion anticipated 03/2024.",
+        # a dated infusion later in the sentence, told as a plan or after a collection
+        "Cells collected for CAR-T 01/2024; infusion 03/2024 cancelled after progression.",
+        "Referred for BCMA CAR-T; infusion scheduled for 01/2026.",
+        "Slot for cilta-cel confirmed; infusion 02/2026 pending authorization.",
         "Seen by the cellular therapy team 2/2024 regarding ide-cel.",
         "He has not yet received CAR-T. Abecma infusion scheduled for 11/2025 pending authorization.",
         "Assessment and Plan:\n1. RRMM - proceed with Abecma.\n   - ide-cel 06/2024",
@@ -446,6 +465,13 @@ def test_car_t_talk_is_not_a_prior_car_t(text: str) -> None:
         "Enrolled in a clinical trial of a BCMA-directed CAR T-cell product in 2021; infused 06/2021.",
         # a trial's cohort letter is the member's assignment, not a population
         "Enrolled on CARTITUDE-2 (cohort C): apheresis 09/2022, cilta-cel infused 11/16/2022.",
+        # the sentence goes on, past the clause, to the dated infusion (and a "phase 1 unit" is
+        # no claim line's units)
+        "He went to the phase 1 unit and was treated on a study (investigational BCMA CAR-T,"
+        ' "BCM-114" protocol); flu/cy lymphodepletion and infusion 01/2023, CRS gr 1.',
+        # the infusion's ISO date wrapped onto the next line (which read as an entry of its own)
+        "fludarabine/cyclophosphamide lymphodepletion 2021-03-31 to 2021-04-02; CAR T-cell infusion\n"
+        "2021-04-05. Grade 2 CRS, no ICANS; nail dystrophy and dysgeusia.",
     ],
 )
 def test_car_t_reported_as_given_is_received(text: str) -> None:
@@ -470,6 +496,32 @@ def test_section_runs_across_a_page_break() -> None:
     [cilta] = therapies(text, "ciltacabtagene autoleucel")
     assert cilta.assertion == "family"
     assert cilta.evidence[0].page == 2
+
+
+def test_a_car_t_dated_after_the_request_is_not_a_prior_one() -> None:
+    """ "Timeline: apheresis 10/06, then CAR-T infusion 11/10/2025" in a letter of 10/01/2025
+    tells a plan, whatever product the fax asks for; an infusion dated before it is told."""
+    later = facts_of(
+        "October 1, 2025\nTimeline: apheresis 10/06/2025, bridging, then CAR-T infusion 11/10/2025."
+    )
+    assert {t.assertion for t in later.therapies if t.therapy_class == "car_t"} == {"planned"}
+    before = facts_of("October 1, 2025\nShe received cilta-cel on a trial; infusion 03/2023.")
+    assert {t.assertion for t in before.therapies if t.therapy_class == "car_t"} == {"received"}
+
+
+def test_a_forms_health_plan_field_opens_no_plan_of_care() -> None:
+    """ "Plan: [x] MA HMO" names the member's health plan: read as a plan-of-care title, it
+    made every drug after it planned, and a whole treatment table gave no line."""
+    text = (
+        "Member name: Jane Roe  DOB: 3/11/52\nPlan: [x] MA HMO   [ ] MA PPO  Phone: (860) 555-0171\n"
+        "Prescriber: Ewa Roe, MD  Specialty: Hematology/Oncology\n"
+        "# Regimen Start Stop\n2 DPd (daratumumab SC, pomalidomide, dex) 04/2019 06/2022"
+    )
+    assert assertions(text, "daratumumab") == {"received"}
+    # a plan of care keeps its title
+    assert assertions("Plan:\nStart DPd (daratumumab, pomalidomide, dex) next week.", "daratumumab") == {
+        "planned"
+    }
 
 
 def test_a_context_rule_may_be_a_token_pattern() -> None:
@@ -583,6 +635,25 @@ def test_a_collection_that_was_never_infused_is_not_a_statement_of_no_prior_car_
     # another sentence on the line is the member's history again
     told = "She has never been treated with CAR-T cells. Plan: ide-cel with apheresis planned 12/2026."
     assert "negated" in assertions(told, CAR_T)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("No prior cellular therapy.", {"negated"}),
+        ("Never received BCMA-directed therapy or any cellular therapy.", {"negated"}),
+        # said in any other way, the wider kind says nothing of a CAR-T
+        ("Referred to the cellular therapy program at Yale.", set()),
+        ("Cellular therapy was discussed as an option.", set()),
+        ("s/p cellular therapy 2023", set()),
+    ],
+)
+def test_a_denied_cellular_therapy_denies_car_t_and_nothing_else_of_it_counts(
+    text: str, said: set[str]
+) -> None:
+    """ "No prior cellular therapy" denies every CAR-T; before, no phrase read it, and the
+    criterion stayed undocumented on a letter that answered it."""
+    assert assertions(text, CAR_T) == said
 
 
 def test_options_named_after_a_few_words_or_lettered_on_the_lead_ins_line_are_options() -> None:

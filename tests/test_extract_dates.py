@@ -189,6 +189,12 @@ def test_a_lone_garbled_date_is_no_date() -> None:
             17,
             "from_date_of_birth",
         ),
+        # ... nor an age on a family-history line, however far into it
+        (
+            "64M w/ IgG kappa MM dx 04/2018.\nLives w/ wife. Never smoker. Mother - breast ca age 70.",
+            64,
+            "stated",
+        ),
         ("Pt is a 71 yo woman", 71, "stated"),
         ("Age: 66", 66, "stated"),
         ("59 y/o male", 59, "stated"),

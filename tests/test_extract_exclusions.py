@@ -24,6 +24,35 @@ SITES = [
         "involvement",
         "negated",
     ),
+    # existence denied with "never" alone: before, the site stood unnegated and the
+    # criterion read not met on a document that denied it
+    (
+        "there has never been",
+        "Headaches since May; there has never been CNS involvement of her myeloma.",
+        "involvement",
+        "negated",
+    ),
+    # the disease placed by a verb: "myeloma involving the brain"
+    (
+        "no myeloma involving the brain",
+        "She has no history of myeloma involving the brain or meninges.",
+        "involvement",
+        "negated",
+    ),
+    (
+        "myeloma involving the brain",
+        "Biopsy confirmed myeloma involving the brain.",
+        "involvement",
+        "received",
+    ),
+    # a study's indication names what it looks for
+    (
+        "an indication to evaluate for",
+        "Indication: Multiple myeloma. Dizziness. Evaluate for intracranial/leptomeningeal disease.",
+        "involvement",
+        "uncertain",
+    ),
+    ("a study to exclude", "MRI brain to exclude leptomeningeal disease.", "involvement", "uncertain"),
     (
         "CNS myeloma in the history",
         "History of CNS myeloma treated with IT methotrexate in 2024.",
@@ -83,9 +112,38 @@ def test_cns_findings(text: str, kind: str, assertion: str) -> None:
     assert (kind, assertion) in found, found
 
 
+@pytest.mark.parametrize(
+    ("text", "now_only"),
+    [
+        ("There is no active CNS disease at present.", True),
+        ("No CNS disease at this time.", True),
+        ("No active or prior CNS involvement.", False),
+        ("No history of CNS disease.", False),
+        ("No CNS involvement.", False),
+    ],
+)
+def test_a_denial_of_the_present_is_marked_as_such(text: str, now_only: bool) -> None:
+    (site,) = [s for s in facts_of(text).sites if s.site == "cns"]
+    assert (site.assertion, site.current_only) == ("negated", now_only)
+
+
 TARGETS = [
     ("no prior anti-BCMA therapy", "No prior anti-BCMA therapy.", "negated"),
+    # a denial limited to one place or time of care says nothing of the care before it
+    (
+        "none during his care with us",
+        "No BCMA-directed agents have been given during his care with us.",
+        "uncertain",
+    ),
+    ("none at our center", "She has received no BCMA-directed therapy at our center.", "uncertain"),
+    ("received at our center", "She received BCMA-directed therapy at our center in 2024.", "received"),
     ("BCMA-naive", "She is BCMA-naive.", "negated"),
+    # the target's therapy called a treatment or a drug
+    (
+        "any other BCMA treatment",
+        "She has never had belantamab, teclistamab or any other BCMA treatment.",
+        "negated",
+    ),
     ("has not received BCMA-targeted therapy", "She has not received BCMA-targeted therapy.", "negated"),
     ("refractory to BCMA-directed therapy", "Refractory to prior BCMA-directed therapy.", "received"),
     ("a BCMA bispecific on a trial", "Received a BCMA bispecific on a trial in 2024.", "received"),

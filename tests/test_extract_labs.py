@@ -150,6 +150,25 @@ READINGS = [
         310,
         "2026-04-02",
     ),
+    # a listing that inverts the name: the specimen after a comma
+    (
+        "the specimen after a comma",
+        "Collected: 04/28/2025\nM-spike, serum 0.5 H g/dL Not observed",
+        "serum_m_protein",
+        0.5,
+        "g/dL",
+        0.5,
+        "2025-04-28",
+    ),
+    (
+        "a urine listing's inverted name",
+        "Collected: 04/28/2025\nM-protein, urine, 24 h 90 H mg/24 h Not observed",
+        "urine_m_protein",
+        90,
+        "mg/24h",
+        90,
+        "2025-04-28",
+    ),
 ]
 
 

@@ -88,6 +88,51 @@ CLASSES_ONE_LINE = {
             "|   | pomalidomide + dex |  |  |  |",
             2,
         ),
+        # a numbered list under an abbreviated title, an item's dates wrapped onto its own
+        # next line (before, the maintenance's dates opened a line of their own)
+        (
+            "TX HX (per chart):\n 1) VRd x4 -> auto-SCT (Mel200) 3/2018 -> len maint 10mg\n"
+            " 10/2017 - 4/2020 (PD on maint)\n 2) Dara-Pd 5/2020 - 8/2021 PD\n 3) KCd 9/2021 - 3/2022 PD",
+            3,
+        ),
+        # a form's printed definition names no transplant given: read as one, the history's
+        # own transplant became a second, a line of its own
+        (
+            "2. Number of prior lines of therapy (induction \u00b1 SCT \u00b1 maintenance = 1 line): 2\n"
+            "Treatment history:\nVRd x4 (01/19) > ASCT 06/19 > len maint 08/19-02/21, PD\nDKd 03/21-05/22",
+            2,
+        ),
+        # the table's row (as a fax read it, its "1" lost) dates its plan's span; the letter
+        # dates its transplant inside it: one transplant, told twice (before, a "further
+        # transplant" opened a line)
+        (
+            "He received bortezomib, lenalidomide and dexamethasone for six cycles beginning in May"
+            " 2017, followed by high-dose melphalan and autologous stem cell transplantation in"
+            " November 2017 and then lenalidomide maintenance.\n"
+            "TREATMENT HISTORY\nLine Therapy Dates Best response\n"
+            "] VRdx6 + Mel200 ASCT = lenalidomide maintenance May 2017 - Nov 2019 VGPR\n"
+            "2 Daratumumab, carfilzomib, dexamethasone (DKd) Dec 2019 Mar 2021 PR",
+            2,
+        ),
+        # a recap after the table, one span (the diagnosis to the last stop) dating its whole
+        # list: each regimen had opened a line of its own, dated 2019-2025
+        (
+            "TREATMENT HISTORY\nRegimen Start End\nVRd -> auto SCT -> Revlimid maint 2/2019 4/2021\n"
+            "DKd (Darzalex/Kyprolis/dex) 5/2021 8/2022\nIsa-Pd (Sarclisa/Pomalyst/dex) 9/2022 1/2024\n"
+            "Selinexor + carfilzomib + dex (XKd) 6/2024 6/2025\n\n"
+            "History: 64-year-old man with multiple myeloma diagnosed 01/2019, treated with four lines of"
+            " therapy: VRd/ASCT/lenalidomide maintenance, DKd, isatuximab-pomalidomide-dexamethasone, and"
+            " most recently selinexor-carfilzomib-dexamethasone, stopped 06/2025 for progression.",
+            4,
+        ),
+        # a label for what was weighed and not given heads its line's therapies
+        (
+            "Ln Regimen Start Stop\n1 VRd-lite x 9 cyc, then len maint Nov-18 Apr-22\n"
+            "2 DKd 2022-05-09 2024-02-13\n3 Talquetamab 5/14/24 8/26/25\n\n"
+            "Considered, not given: Elo-Pd at 2nd relapse (02/2024) - deferred for trial; selinexor-based"
+            " tx discussed 9/2025.",
+            3,
+        ),
         # the author numbers the phases of one plan as lines: IMWG counts one
         (
             "Line 1: Dara-VRd induction 01/2021 - 05/2021\n"
@@ -341,6 +386,24 @@ def test_non_myeloma_regimen_is_read_as_written() -> None:
 def test_stated_lines_kept_apart_from_counted_lines() -> None:
     facts = facts_of("4 prior LOT.\nVRd 2019\nKd 2021")
     assert facts.stated_prior_lines == 4 and len(facts.lines) == 2
+
+
+def test_a_history_numbering_the_phases_of_a_line_is_complete_beside_the_authors_count() -> None:
+    """The letter says "five prior lines"; the table numbers induction, transplant and
+    maintenance 1, 2 and 3.  IMWG makes three lines, and the count names no line the table
+    lacks: the history is whole (before, "5 stated but 3 listed" made it partial)."""
+    facts = facts_of(
+        "He has received five prior lines of therapy.\n"
+        "Line Regimen Start End\n"
+        "1 VRd x4 Jan-21 Apr-21\n"
+        "2 Mel200 / autologous SCT Jun-21 Jun-21\n"
+        "3 Lenalidomide maintenance Aug-21 Nov-23\n"
+        "4 DPd Dec-23 Oct-24\n"
+        "5 Kd Nov-24 Jun-25"
+    )
+    assert facts.stated_prior_lines == 5
+    assert [line.phases_numbered for line in facts.lines] == [2, 0, 0]
+    assert facts.history is not None and facts.history.status == "complete"
 
 
 def test_therapy_carries_its_line_number() -> None:

@@ -197,7 +197,8 @@ def test_a_vertical_rule_splits_cells_that_touch() -> None:
 
 def test_a_date_a_narrow_cell_broke_at_its_hyphen_is_one_date_again() -> None:
     """ "2021-" over "03" in a narrow Start column read "2021- 03", and no date reader
-    took it for March 2021: the line kept only its year."""
+    took it for March 2021: the line kept only its year.  "Mar-" over "17" (a month's
+    name and a two-digit year) lost the start altogether."""
     w, h = 612.0, 792.0
     cells = [
         ("Line", 40, 100),
@@ -216,12 +217,17 @@ def test_a_date_a_narrow_cell_broke_at_its_hyphen_is_one_date_again() -> None:
         ("2023/", 300, 148),
         ("2023-09", 360, 148),
         ("02", 300, 160),
+        ("3", 40, 176),
+        ("EPd", 80, 176),
+        ("Mar-", 300, 176),
+        ("May-23", 360, 176),
+        ("17", 300, 188),
     ]
     words = [_word(t, x / w, y / h, (x + 5.4 * len(t)) / w, (y + 10) / h) for t, x, y in cells]
     page = Page(number=1, width=w, height=h, words=tuple(words), source=WordSource.TEXT_LAYER)
     (table,) = document_structure([page]).tables
     starts = [row.cell("start") for row in table.rows]
-    assert [c.text for c in starts if c is not None] == ["2021-03", "2023/02"]
+    assert [c.text for c in starts if c is not None] == ["2021-03", "2023/02", "Mar-17"]
 
 
 def test_a_header_cell_naming_two_things_is_one_column_its_cells_write_across() -> None:

@@ -141,16 +141,19 @@ def phrases(row: Row, lines: Sequence[Line] = (), gap: float | None = None) -> l
     return out
 
 
-_BROKEN_NUMBER = re.compile(r"\d[-–/]$")
+# A date part (a number or a month's name) a narrow cell broke at its hyphen or slash.
+_BROKEN_PART = re.compile(r"\w[-–/]$")
 
 
 def _joined(words: Sequence[Placed]) -> str:
-    """The words' text; a number a narrow cell broke at its hyphen or slash onto the next
-    line ("2021-" over "03") is one token again, or no date reader sees "2021-03"."""
+    """The words' text; a date a narrow cell broke at its hyphen or slash onto the next
+    line ("2021-" over "03", "Mar-" over "17") is one token again, or no date reader sees
+    "2021-03".  The word that follows must start with a digit: a word broken between two
+    words of letters ("anti-" over "CD38") reads the same either way."""
     out = [words[0].text] if words else []
     for prev, w in itertools.pairwise(words):
         broken = (
-            _BROKEN_NUMBER.search(prev.text) is not None
+            _BROKEN_PART.search(prev.text) is not None
             and w.text[:1].isdigit()
             and w.y0 >= prev.cy  # on a later line of the cell, not beside it
         )
