@@ -7,6 +7,7 @@ its way back to a page and a box so a reviewer can be shown the exact spot.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Literal
 
@@ -220,6 +221,12 @@ class LineOfTherapy(Frozen):
     # written beside it ("5 prior lines") counts those numbers, not lines.
     phases_numbered: int = 0
     why: str = ""
+
+
+def numbered_entries(lines: Sequence[LineOfTherapy]) -> int:
+    """The lines as the document numbered them: the listed lines, and the phases of a line
+    (its transplant, its maintenance) its author numbered as lines of their own."""
+    return len(lines) + sum(line.phases_numbered for line in lines)
 
 
 class AgeFact(Frozen):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from common.models import ClinicalFacts, LineOfTherapy, Therapy
+from common.models import ClinicalFacts, LineOfTherapy, Therapy, numbered_entries
 from criteria.measures import lab_abnormal, lab_threshold, progression_after_last_dose
 from criteria.outcome import (
     Context,
@@ -94,17 +94,11 @@ def unlisted_line_numbers(facts: ClinicalFacts) -> list[int]:
 _MAX_NUMBER_GAP = 2  # more numbers missing in a row than this: a misread digit
 
 
-def numbered_entries(facts: ClinicalFacts) -> int:
-    """The lines as the document numbered them: the listed lines, and the phases of a
-    line (its transplant, its maintenance) its author numbered as lines of their own."""
-    return len(facts.lines) + sum(line.phases_numbered for line in facts.lines)
-
-
 def count_beyond_listed(facts: ClinicalFacts) -> bool:
     """A prior-line count written that names more lines than the document describes,
     however its author numbered them: a line may be missing."""
     stated = facts.stated_prior_lines
-    return stated is not None and stated > numbered_entries(facts)
+    return stated is not None and stated > numbered_entries(facts.lines)
 
 
 def history_complete(facts: ClinicalFacts) -> bool:
@@ -255,7 +249,7 @@ def min_prior_lines(ctx: Context, rule: MinPriorLines) -> Outcome:
     # "5 prior lines" beside a history its author numbered 1 VRd, 2 ASCT, 3 maintenance, 4 DPd,
     # 5 Kd counts the phases of one line as lines: the count is the author's numbering, not
     # lines by the policy's definition, and does not carry the criterion.
-    phases = sum(line.phases_numbered for line in facts.lines)
+    phases = numbered_entries(facts.lines) - len(facts.lines)
     counts_phases = stated is not None and phases > 0 and counted < stated <= counted + phases
     if stated is not None and stated >= n and not counts_phases:
         ev = facts.stated_prior_lines_evidence

@@ -197,10 +197,9 @@ def _one_span_for_many(events: list[Event]) -> None:
         if len({(e.start, e.end) for e in group}) < len(regimens) and all(e.dated for e in group):
             # only what the history's entries tell elsewhere is re-mentioned; a regimen no
             # other entry holds stays an entry (a recap is no reason to lose it)
-            told = set().union(*(e.core for e in events if e.placement is Placement.ENTRY and e not in group))
-            transplant_told = any(
-                e.is_transplant for e in events if e.placement is Placement.ENTRY and e not in group
-            )
+            others = [e for e in events if e.placement is Placement.ENTRY and e not in group]
+            told = set().union(*(e.core for e in others))
+            transplant_told = any(e.is_transplant for e in others)
             for event in group:
                 if (event.core and event.core <= told) or (event.is_transplant and transplant_told):
                     event.placement = Placement.MENTION

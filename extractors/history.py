@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from common.models import Evidence, HistoryFact, LineOfTherapy, Notice
+from common.models import Evidence, HistoryFact, LineOfTherapy, Notice, numbered_entries
 from common.structure import DocumentStructure
 from extractors import cues
 from extractors.dates import find_single_dates
@@ -81,8 +81,7 @@ def history_fact(
         )
     # A count written beside a history whose author numbered a transplant or maintenance
     # as lines of their own counts those numbers: no line is missing for it.
-    numbered_entries = len(lines) + sum(line.phases_numbered for line in lines)
-    if stated_prior_lines is not None and stated_prior_lines > numbered_entries:
+    if stated_prior_lines is not None and stated_prior_lines > numbered_entries(lines):
         return HistoryFact(
             status="partial",
             reason=f"{stated_prior_lines} prior lines are stated but {len(lines)} are listed.",

@@ -396,7 +396,7 @@ class TherapyBuilder:
         # 8/2024 he enrolled in a trial of a CAR-T" is enrolment, and many enrolled are
         # never infused
         enrolment = not listed and self.car_t_enrolment.search(clause) is not None
-        if enrolment and self._infused_later(re.split(r"\.(?:\s|$)", line[end:], maxsplit=1)[0]):
+        if enrolment and self._infused_later(sentence_rest):
             # "Enrolled in a trial of a BCMA CAR T-cell product in 2021; infused 06/2021": the
             # enrolment, then the cells given, before the full stop (a semicolon ends the
             # ConText sentence, not the telling)
@@ -425,10 +425,8 @@ class TherapyBuilder:
             if self.car_t_non_receipt.search(rest[: m.start()]) or self._is_denied(rest, m):
                 return False
             tail = rest[m.end() :].lstrip("(")
-            dates = find_dates(tail)
-            if dates and dates[0].start == 0 and dates[0].begin is not None:
-                after_date = tail[dates[0].end :]
-                return not self.car_t_non_receipt.search(after_date[:_GOVERN_AFTER])
+            if (opening := _opening_start(tail)) is not None:
+                return not self.car_t_non_receipt.search(tail[opening.end :][:_GOVERN_AFTER])
         return False
 
     def _infused_on(self, named: str, after: str) -> bool:
@@ -440,8 +438,7 @@ class TherapyBuilder:
             after = after[told.end() :]
         elif not any(named.lower().endswith(c.lower()) for c in self.lexicon_dated_infusion):
             return False
-        dates = find_dates(after.lstrip().lstrip(":,-(").lstrip().removeprefix("on "))
-        return bool(dates) and dates[0].start == 0 and dates[0].begin is not None
+        return _opening_start(after.lstrip().lstrip(":,-(").lstrip().removeprefix("on ")) is not None
 
     @staticmethod
     def _is_denied(text: str, m: re.Match[str]) -> bool:
@@ -776,6 +773,12 @@ def _in_identifier(line: str, start: int, end: int) -> bool:
 
 
 _MIN_THERAPY_YEAR = 1985  # no myeloma regimen of the lexicon was given earlier
+
+
+def _opening_start(text: str) -> DateMention | None:
+    """The date ``text`` opens with, when it gives a start ("01/2023, CRS gr 1")."""
+    dates = find_dates(text)
+    return dates[0] if dates and dates[0].start == 0 and dates[0].begin is not None else None
 
 
 # What may stand before a date heading its line: a bullet or a list number.
