@@ -119,6 +119,10 @@ def _threshold_answer(text: PageText, after: int) -> str | None:
     return checkbox_answer(text.text, mark + 1) if mark >= 0 else None
 
 
+# How many years old a packet's note may be, its written age younger than the date of birth's.
+_OLDER_NOTE_YEARS = 10
+
+
 def find_age(text: PageText, reference: str | None) -> AgeFact | None:
     at_least: AgeFact | None = None
     stated: list[tuple[int, Evidence | None]] = []
@@ -148,6 +152,15 @@ def find_age(text: PageText, reference: str | None) -> AgeFact | None:
         years = age_on(date.fromisoformat(dates[0][2]), reference)
         if 0 <= years <= 110:
             born.append((years, text.evidence(match.start(), match.end() + dates[0][1])))
+    if stated and born and all(1 < born[0][0] - y <= _OLDER_NOTE_YEARS for y, _ in stated):
+        # every age written is years younger than the date of birth gives: an age is as of its
+        # own note ("66-year-old man" in a discharge summary of three years ago, in a packet),
+        # the date of birth gives it on the request's date (an age older than the date of
+        # birth allows is no older note: the date may be misread, the written age stands)
+        stated = []
+    elif stated and born:
+        # the written age that agrees with the date of birth, if one does
+        stated.sort(key=lambda s: abs(s[0] - born[0][0]) > 1)
     if stated:
         years = stated[0][0]
         # Other readings that agree are evidence too, so one word OCR doubts ("54 yo" at low

@@ -235,6 +235,17 @@ def test_an_age_told_twice_or_by_the_date_of_birth_rests_on_every_reading_that_a
     assert other is not None and other.years == 67 and len(other.evidence) == 1
 
 
+def test_an_age_written_years_younger_than_the_date_of_birth_is_an_older_notes() -> None:
+    """A packet's discharge summary of three years ago says "66-year-old man"; the date of
+    birth gives 69 on the request's date, and the reviewer judges the age then."""
+    text = (
+        "Date of request: 09/08/2026\nDOB: 05/30/1957\n"
+        "DISCHARGE SUMMARY 06/2023\nHospital course: 66-year-old man on SVd presented with diplopia."
+    )
+    age = facts_of(text).age
+    assert age is not None and (age.years, age.how) == (69, "from_date_of_birth")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
