@@ -165,6 +165,23 @@ def answered(index: StructureIndex | None, text: PageText, start: int, end: int,
     return said
 
 
+def option_gloss(text: PageText, start: int, end: int) -> bool:
+    """The words ``text[start:end]`` stand in brackets after a box option's label: "✓ IMiD
+    (len/pom/thal)", "[x] PI (bortezomib, carfilzomib)" - the form's printed examples of
+    the option (which of them was given the form does not say), or a gloss of its name."""
+    if not bracketed(text, start, end):
+        return False
+    for first, stop in text.logical_spans():
+        if first <= start < stop:
+            before = text.text[first:start]
+            return bool(_OPTION_LABEL_BEFORE.search(before[: before.rfind("(")]))
+    return False
+
+
+# a box, ticked or not, and a short label up to the bracket: "✓ IMiD ", "[ ] Anti-CD38 "
+_OPTION_LABEL_BEFORE = re.compile(rf"(?:{CHECKED_BOX}|[\[(]\s*\]|[☐□])\s*[^()\[\]✓✔☐☒☑□■✅]{{1,30}}$")
+
+
 def bracketed(text: PageText, start: int, end: int) -> bool:
     """The words ``text[start:end]`` stand inside brackets on their logical line."""
     for first, stop in text.logical_spans():

@@ -184,7 +184,21 @@ def _as_date(value: str | None) -> date | None:
 
 
 def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
-    """A labelled date of service, else the letter's own date (a date alone near the top)."""
+    """A labelled date of service, else the letter's own date (a date alone near the top).
+
+    A labelled date long before the letter's own is an enclosure's: "Date of service
+    12/14/2022" on a consultation sent with a letter of November 2, 2026."""
+    labelled, evidence = _labelled_date_of_service(text)
+    letter, letter_evidence = _letter_date(text)
+    if labelled is None:
+        return letter, letter_evidence
+    labelled_day, letter_day = _as_date(labelled), _as_date(letter)
+    if labelled_day and letter_day and (letter_day - labelled_day).days > _REQUEST_BEFORE_SERVICE_DAYS:
+        return letter, letter_evidence
+    return labelled, evidence
+
+
+def _labelled_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
     claim = cues.pattern("claim_line")
     for n, labels in enumerate(_dos_labels()):
         for match in labels.finditer(text.text):
@@ -199,15 +213,34 @@ def find_date_of_service(text: PageText) -> tuple[str | None, Evidence | None]:
             for match in _dos_label_above().finditer(text.text):
                 if (under := date_under(text, match.start(), match.end())) is not None:
                     return under[0], text.evidence(under[1], under[2])
-    for line_no in range(min(len(text.line_starts), 15)):
-        line = text.line_text(line_no).strip()
-        dates = find_single_dates(line)
-        if len(dates) == 1 and len(dates[0][2]) == 10 and len(line) - (dates[0][1] - dates[0][0]) <= 6:
-            if _dob().search(line) or _dob().search(text.line_text(max(line_no - 1, 0))):
-                continue  # a date of birth, on its line or under its label
-            start = text.line_starts[line_no] + text.line_text(line_no).find(line)
-            return dates[0][2], text.evidence(start, start + len(line))
     return None, None
+
+
+def _letter_date(text: PageText) -> tuple[str | None, Evidence | None]:
+    """The letter's own date: a full date alone on one of the first lines, or after the
+    cover's own date label ("Date 11/20/2026 Pages 1"); of several, the latest. A fax's
+    columns may set a date of birth alone on a line away from its label ("Patient ... DOB"
+    over "02/14/1962" lines below): it is always the earliest."""
+    label = re.compile(rf"(?i)^{cues.fragment('letter_date_label')}\b[\s:]*")
+    found: list[tuple[str, int, int]] = []
+    for line_no in range(min(len(text.line_starts), 15)):
+        raw = text.line_text(line_no)
+        line = raw.strip()
+        dates = find_single_dates(line)
+        if not dates or len(dates[0][2]) != 10:
+            continue
+        labelled = label.match(line)
+        alone = len(dates) == 1 and len(line) - (dates[0][1] - dates[0][0]) <= 6
+        if not alone and not (labelled and dates[0][0] == labelled.end()):
+            continue
+        if _dob().search(line) or _dob().search(text.line_text(max(line_no - 1, 0))):
+            continue  # a date of birth, on its line or under its label
+        start = text.line_starts[line_no] + raw.find(line)
+        found.append((dates[0][2], start + dates[0][0], start + dates[0][1]))
+    if not found:
+        return None, None
+    best = max(found)
+    return best[0], text.evidence(best[1], best[2])
 
 
 # A request is signed before its service and rarely months before; a date outside this

@@ -170,7 +170,30 @@ def form_events(items: list[TherapyMention], text: PageText, explicit_for: Expli
     for event in events:
         event.placement = _placement(event, text)
     _one_span_for_many(events)
+    _dated_recaps(events, text)
     return events
+
+
+def _dated_recaps(events: list[Event], text: PageText) -> None:
+    """ "diagnosed 01/2019 ... who has relapsed after four prior lines and is now refractory to
+    isatuximab, pomalidomide and dexamethasone": a summary cue before the drugs makes the
+    clause a recap, though a date of its sentence reached it; what another entry tells it
+    re-mentions (it had opened a line dated by the diagnosis)."""
+    recaps = [
+        e
+        for e in events
+        if e.placement is Placement.ENTRY
+        and e.explicit is None
+        and not any(i.entry == "table_row" for i in e.items)
+        and _summed_up(e, text)
+    ]
+    if not recaps:
+        return
+    others = [e for e in events if e.placement is Placement.ENTRY and e not in recaps]
+    told = set().union(*(e.core for e in others))
+    for event in recaps:
+        if event.core and event.core <= told:
+            event.placement = Placement.MENTION
 
 
 # A sentence naming this many regimens or more, all dated by one span, sums a history up.
@@ -255,6 +278,13 @@ def _same_event(last: Event, item: TherapyMention, text: PageText) -> bool:
     plain drugs listed together, or a drug written onto a regimen name."""
     previous = last.items[-1]
     if last.line_no != item.line_no or previous.clause != item.clause:
+        return False
+    if item.regimen_group != previous.regimen_group and find_dates(
+        text.text[previous.offset + len(previous.text) : item.offset]
+    ):
+        # "daratumumab, bortezomib and dexamethasone from July 2019 to November 2020,
+        # pomalidomide, cyclophosphamide and dexamethasone from December 2020 ...": a span
+        # told after drugs closes their course; the drugs after it are the next one
         return False
     if item.regimen_group == previous.regimen_group:
         return True

@@ -296,6 +296,8 @@ class Lexicon(BaseModel):
     car_t_receipt_cues: list[str]
     car_t_non_receipt_cues: list[str]
     car_t_enrolment_cues: list[str] = []
+    car_t_other_event_cues: list[str] = []
+    car_t_collection_steps: list[str] = []
     car_t_infusion_objects: list[str] = []
     car_t_dated_infusion: list[str] = []
     car_t_population_cues: list[str]
@@ -380,6 +382,8 @@ def load_lexicon() -> Lexicon:
         car_t_receipt_cues=_string_list("car_t.json", car_t, "receipt_cues"),
         car_t_non_receipt_cues=_string_list("car_t.json", car_t, "non_receipt_cues"),
         car_t_enrolment_cues=_string_list("car_t.json", car_t, "enrolment_cues"),
+        car_t_other_event_cues=_string_list("car_t.json", car_t, "other_event_cues"),
+        car_t_collection_steps=_string_list("car_t.json", car_t, "collection_step_cues"),
         car_t_infusion_objects=_string_list("car_t.json", car_t, "infusion_objects"),
         car_t_dated_infusion=_string_list("car_t.json", car_t, "dated_infusion_cues"),
         car_t_population_cues=_string_list("car_t.json", car_t, "population_cues"),

@@ -243,6 +243,16 @@ def _inline_title(ent: Span, text: str) -> bool:
     return bool(rest.strip(" \t:"))
 
 
+def _box_field(title: Span | None, text: str) -> bool:
+    """The title is a form's field whose answer is a box on its own line ("Plan: [x] MA HMO
+    [ ] MA PPO", the member's health plan): a choice, not the heading of a section."""
+    if title is None:
+        return False
+    line_end = text.find("\n", title.end_char)
+    rest = text[title.end_char : line_end if line_end >= 0 else len(text)].lstrip(" \t:")
+    return bool(re.match(rf"(?:{CHECKED_BOX}|{_BOX.pattern}|\[\]|\(\))", rest))
+
+
 def _title_line(ent: Span, text: str) -> bool:
     """The mention stands on its section title's line."""
     title = getattr(ent._, "section_title", None)
@@ -261,6 +271,8 @@ def collect_mentions(
     for ent in doc.ents:
         kind = "therapy" if ent.label_ in THERAPY_LABELS else ent.label_.lower()
         ent_section = ent._.section_category or section
+        if ent._.section_category and _box_field(getattr(ent._, "section_title", None), doc.text):
+            ent_section = None
         mentions.append(
             Mention(
                 label=ent.label_,
@@ -284,13 +296,18 @@ def collect_mentions(
 # a therapy by its target.  A denial later on the same line that ConText did not reach
 # (fax noise between: "CNS involvement _ _ 7 None no known CNS ...") leaves it open.
 _ANSWER_CHECKED = {"CAR_T", "SITE", "TARGET"}
-# the answer comes next, after nothing but marks and fragments (two letters, one digit)
+# the answer comes next, after nothing but marks and fragments (two letters, one digit),
+# or the label's own bracketed gloss, closed or cut by the value's column ("Prior anti-BCMA
+# therapy (ADC,   None" over "bispecific, CAR-T)" in a label/value grid)
 _FRAGMENT = r"(?:[^\W\d]{1,2}|\d|_+)"
+_GLOSS = r"(?:\([^()\n]{0,40}\)?[^\w\n]*)?"
 
 
 @cache
 def _denial_after() -> re.Pattern[str]:
-    return re.compile(rf"(?i)^[^\w\n]*(?:{_FRAGMENT}[^\w\n]+){{0,4}}{cues.fragment('answer_absent')}\b")
+    return re.compile(
+        rf"(?i)^[^\w\n]*{_GLOSS}(?:{_FRAGMENT}[^\w\n]+){{0,4}}{cues.fragment('answer_absent')}\b"
+    )
 
 
 _DENIAL_REACH = 40
@@ -306,14 +323,27 @@ def _answered_no(ent: Span, assertion: str) -> str:
     text = doc_text(ent.doc)
     end = text.find("\n", ent.end_char)
     rest = text[ent.end_char : min(end if end >= 0 else len(text), ent.end_char + _DENIAL_REACH)]
+    # a denial after a full stop is the next sentence's ("... plasmacytoma (status post
+    # radiosurgery 05/2024). No new enhancing lesion.")
+    rest = _SENTENCE_STOP.split(rest, maxsplit=1)[0]
     return "uncertain" if _denial_after().match(rest) else assertion
+
+
+_SENTENCE_STOP = re.compile(r"\.(?:\s|$)")
 
 
 def last_section(doc: Doc, before: str | None, inline_only: frozenset[str] = frozenset()) -> str | None:
     """The section a page ends in, carried over to the next page.  A title of an inline-only
     section written as a label with its content on its own line ("Family history. Mother
     with breast cancer") covered that line only: the next page is in no section of it."""
-    sections = [s for s in getattr(doc._, "sections", None) or [] if s.category]
+    sections = [
+        s
+        for s in getattr(doc._, "sections", None) or []
+        if s.category
+        and not (
+            getattr(s, "title_span", None) and _box_field(doc[s.title_span[0] : s.title_span[1]], doc.text)
+        )
+    ]
     if not sections:
         return before
     last = sections[-1]

@@ -84,7 +84,8 @@ class NumberReader:
         return explicit_for_offset(line, offset) or self.listed.get(item.line_no)
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:\|\s*)?(\d{1,2})\s*(?:[.)|:\t]|\s{2,})")
+# "1." or "1)" or "1:"; "1," before a capital is the full stop as fax OCR reads it
+_LIST_ITEM = re.compile(r"^\s*(?:\|\s*)?(\d{1,2})\s*(?:[.)|:\t]|,(?=\s*[A-Z])|\s{2,})")
 _FIRST_LIST_NUMBER_MAX = 3
 _TABLE_ROW = re.compile(r"^\s*\|?\s*(\d{1,2})(?:\s*\||\t|\s+(?![/.-]?\d{1,2}/)(?=\S))")
 

@@ -185,6 +185,8 @@ _LABEL_START = re.compile(r"^\s*[A-Z][\w/()-]*(?:[ ][\w/()-]+){0,4}:(?:\s|$)")
 # opening on a word ("(belantamab, teclistamab ...)" under "No prior BCMA-targeted
 # therapy"); "(a) ..." is an item of a list
 _WRAP_START = re.compile(r"^\s*(?:[a-z]|\d{1,2}/\d{2,4}\b|(?:19|20)\d\d-\d\d\b|\((?=[a-z]{2,}))")
+# a line opening on a quotation mark or a bracket (the next word of a quoted or glossed name)
+_QUOTE_START = re.compile(r"^\s*[\"'\u201c\u2018(\[]")
 _DASH_DATE_START = re.compile(r"^\s*[-–]\s*(?:\d{1,2}/)?\d{2,4}\b")
 _ENDS_WITH_DATE = re.compile(r"(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d)\s*$")
 
@@ -215,6 +217,14 @@ def _wraps(text: PageText, previous: int, current: int) -> bool:
         # with a label is a field of its own, however the line before ended
         return False
     if _run_on().search(before):
+        return True
+    if before.endswith(",") and len(before.split()) >= 6 and _QUOTE_START.match(after):
+        # prose that wraps at a comma onto a quote or a bracket leaves its sentence open:
+        # "... a study (investigational BCMA CAR-T," + '"BCM-114" protocol); flu/cy
+        # lymphodepletion and infusion 01/2023'.  Onto a capital it may not: a fax's OCR
+        # reads a line's closing full stop as a comma ("... treated with KPd, 08/2024 -
+        # 12/2025," over "The complete treatment records ... will follow"), and a table's
+        # header row may follow a sentence in OCR's reading order
         return True
     if re.search(r"[A-Za-z]{2}-$", before) and after[:1].isalnum():
         # a word broken over the line at its hyphen: "never received an anti-" + "CD38

@@ -198,7 +198,13 @@ def _names_in(text: str, start: int, end: int, vocab: _Vocabulary) -> list[tuple
 def _cue_before(sentence: str, at: int, vocab: _Vocabulary) -> bool:
     window = sentence[max(0, at - vocab.gap) : at]
     cues = list(vocab.before.finditer(window))
-    return bool(cues) and ":" not in window[cues[-1].end() :]
+    if not cues:
+        return False
+    between = window[cues[-1].end() :]
+    # the cue's object runs on at most onto the next line ("request authorization for" over
+    # "Abecma"); a name two lines down is another row's ("... referred for CAR-" / "T
+    # evaluation" / "pomalidomide 3 mg PO daily" in a medication list's reason column)
+    return ":" not in between and between.count("\n") <= 1
 
 
 def _cue_after(sentence: str, at: int, vocab: _Vocabulary) -> bool:

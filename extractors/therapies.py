@@ -17,7 +17,7 @@ from functools import cache
 from common.models import Evidence, Therapy
 from common.structure import TableCell
 from extractors import cues
-from extractors.answers import asks_unanswered, bracketed, form_answer, form_place
+from extractors.answers import asks_unanswered, bracketed, form_answer, form_place, option_gloss
 from extractors.dates import DateMention, find_dates
 from extractors.exposure import narrowed, refractoriness
 from extractors.lexicon import Lexicon, load_lexicon
@@ -149,6 +149,8 @@ class TherapyBuilder:
         self.car_t_population = cue_regex(tuple(lexicon.car_t_population_cues))
         self.car_t_non_receipt = cue_regex(tuple(lexicon.car_t_non_receipt_cues))
         self.car_t_enrolment = cue_regex(tuple(lexicon.car_t_enrolment_cues))
+        self.car_t_other_event = cue_regex(tuple(lexicon.car_t_other_event_cues))
+        self.car_t_collection_step = cue_regex(tuple(lexicon.car_t_collection_steps))
         self.car_t_infusion_object = cue_regex(tuple(lexicon.car_t_infusion_objects))
         self.lexicon_dated_infusion = tuple(lexicon.car_t_dated_infusion)
         infusion_words = "|".join(
@@ -253,7 +255,9 @@ class TherapyBuilder:
                 # "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received":
                 # the answer is the class's; the drugs are the form's examples of it
                 assertion = "uncertain"
-            examples = question is not None and bracketed(text, mention.start, mention.end)
+            examples = (question is not None and bracketed(text, mention.start, mention.end)) or (
+                mention.label != CLASS and option_gloss(text, mention.start, mention.end)
+            )
             if assertion == "received" and examples:
                 # the kinds a question lists as examples, "Prior BCMA-directed therapy (ADC,
                 # bispecific antibody, or CAR-T)? [x] Yes - agent(s): teclistamab": a Yes says
@@ -271,6 +275,26 @@ class TherapyBuilder:
                 assertion = self._car_t_assertion(
                     mention, line, rel, layout, sentence, bool(start or end), listed
                 )
+            if mention.label == CAR_T and assertion == "uncertain" and (start or end):
+                lo, hi = layout.clause_bounds(rel)
+                clause_text = line[lo:hi]
+                if self.car_t_other_event.search(clause_text) and not self.car_t_enrolment.search(
+                    clause_text
+                ):
+                    # "underwent leukapheresis on 06/04/2024 for cilta-cel", "CAR-T tumor
+                    # board presented 11/13/2025": the clause tells what the date is of (a
+                    # collection, a referral, a board), not a CAR-T given; a CAR-T dated and
+                    # not read as given or not is one whose date nothing explains (an
+                    # enrolment may have ended in an infusion: its date stays)
+                    start = end = None
+                    dated_at = ()
+            if mention.label == CAR_T and assertion == "received" and not (start or end):
+                # "(investigational anti-BCMA CAR-T; leukapheresis 05/2022, infusion
+                # 06/21/2022)": a CAR-T given by the dated infusion its sentence goes on to
+                # tell is dated by it, so a numbered entry's CAR-T is a line with its start
+                infused = self._dated_infusion_later(_rest_of_sentence(line, mention.end - line_start))
+                if infused is not None:
+                    start = infused.begin
             if assertion == "received" and not in_form and asks_unanswered(text, mention.end):
                 # "Has the member received prior CAR-T therapy? [|] Yes & No": a form
                 # whose boxes were not read asks; it does not say
@@ -386,7 +410,7 @@ class TherapyBuilder:
         if self._infused_on(mention.text, after):
             return "received"
         clause = line[lo:hi]
-        sentence_rest = re.split(r"\.(?:\s|$)", line[end:], maxsplit=1)[0]
+        sentence_rest = _rest_of_sentence(line, end)
         if not self.car_t_non_receipt.search(line[lo:rel]) and self._dated_infusion_later(sentence_rest):
             # "treated on a study (investigational BCMA CAR-T, "BCM-114" protocol); flu/cy
             # lymphodepletion and infusion 01/2023": the sentence goes on to the cells given,
@@ -417,17 +441,25 @@ class TherapyBuilder:
             for m in self.car_t_receipt.finditer(rest)
         )
 
-    def _dated_infusion_later(self, rest: str) -> bool:
+    def _dated_infusion_later(self, rest: str) -> DateMention | None:
         """The rest of the sentence tells the infusion itself with its date ("...; infusion
         01/2023", "infused on 3/2/2023"), nothing against receipt told before it ("slot",
         "scheduled", "collected") and the infusion not denied."""
         for m in self.car_t_infusion_told.finditer(rest):
-            if self.car_t_non_receipt.search(rest[: m.start()]) or self._is_denied(rest, m):
-                return False
+            # the steps before an infusion ("leukapheresis 05/2022, infusion 06/21/2022") are
+            # its story; a slot or a schedule before it is not
+            against = [
+                a
+                for a in self.car_t_non_receipt.finditer(rest[: m.start()])
+                if not self.car_t_collection_step.fullmatch(a.group(0))
+            ]
+            if against or self._is_denied(rest, m):
+                return None
             tail = rest[m.end() :].lstrip("(")
             if (opening := _opening_start(tail)) is not None:
-                return not self.car_t_non_receipt.search(tail[opening.end :][:_GOVERN_AFTER])
-        return False
+                told = not self.car_t_non_receipt.search(tail[opening.end :][:_GOVERN_AFTER])
+                return opening if told else None
+        return None
 
     def _infused_on(self, named: str, after: str) -> bool:
         """The words right after the mention (or the mention's own last words: the lexicon
@@ -773,6 +805,11 @@ def _in_identifier(line: str, start: int, end: int) -> bool:
 
 
 _MIN_THERAPY_YEAR = 1985  # no myeloma regimen of the lexicon was given earlier
+
+
+def _rest_of_sentence(line: str, end: int) -> str:
+    """What ``line`` tells after ``end`` up to its full stop (past the clause ConText reads)."""
+    return re.split(r"\.(?:\s|$)", line[end:], maxsplit=1)[0]
 
 
 def _opening_start(text: str) -> DateMention | None:

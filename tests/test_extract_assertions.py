@@ -518,6 +518,9 @@ def test_a_forms_health_plan_field_opens_no_plan_of_care() -> None:
         "# Regimen Start Stop\n2 DPd (daratumumab SC, pomalidomide, dex) 04/2019 06/2022"
     )
     assert assertions(text, "daratumumab") == {"received"}
+    # whatever the plan's name, as OCR runs its words together: a field answered by a box
+    fax = text.replace("MA HMO   [ ] MA PPO", "MAHMO [] MAPPO")
+    assert assertions(fax, "daratumumab") == {"received"}
     # a plan of care keeps its title
     assert assertions("Plan:\nStart DPd (daratumumab, pomalidomide, dex) next week.", "daratumumab") == {
         "planned"
@@ -555,6 +558,50 @@ def test_the_requested_products_class_given_before_the_request_stays_received() 
         "Date of service: 08/24/2026\nRequest: Abecma.\nHistory: cilta-cel infused 03/2024, relapsed 2025.\n"
     )
     assert "received" in assertions(text, "ciltacabtagene autoleucel")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We also talked about teclistamab at her December visit. She decided against it.",
+        "I spoke with her and her husband about teclistamab today.",
+        "We have talked at length about teclistamab.",
+    ],
+)
+def test_a_conversation_about_a_drug_in_any_tense_is_discussed(text: str) -> None:
+    """Before, "talked about teclistamab" read as received: a BCMA bispecific in no listed
+    line made the history partial and sent a whole case to a reviewer."""
+    assert assertions(text, "teclistamab") == {"discussed"}
+
+
+def test_high_dose_melphalan_with_autologous_stem_cell_rescue_is_the_transplant() -> None:
+    facts = facts_of(
+        "After four cycles of VRd she went on to high-dose melphalan with autologous stem cell"
+        " rescue in 8/2021."
+    )
+    assert "autologous stem cell transplant" in {t.ingredient for t in facts.therapies}
+
+
+@pytest.mark.parametrize(
+    ("text", "drug", "said"),
+    [
+        (
+            "Addendum 11/13/2025: CAR-T tumor board recommends cilta-cel.",
+            "ciltacabtagene autoleucel",
+            "recommended",
+        ),
+        ("Dr. Lee suggested teclistamab at the visit.", "teclistamab", "recommended"),
+        ("Kd, begun as bridging therapy for a planned CAR-T, continued.", "car-t cell therapy", "planned"),
+        # done as it was planned is done
+        ("She received VRd as planned.", "bortezomib", "received"),
+    ],
+)
+def test_a_verbs_other_forms_and_a_participle_before_the_therapy_say_what_the_literal_says(
+    text: str, drug: str, said: str
+) -> None:
+    """medspaCy matches a literal rule word by word: "recommend" missed "recommends", the
+    backward "planned" missed "a planned CAR-T", and "as planned" read as a plan."""
+    assert assertions(text, drug) == {said}
 
 
 def test_a_decision_is_a_plan_and_label_language_is_discussed() -> None:
@@ -685,6 +732,27 @@ def test_a_collection_or_enrolment_told_as_never_infused_is_collected_not_given(
     reviewer; its own story says no cells were given."""
     got = {t.assertion for t in facts_of(text).therapies if t.therapy_class == "car_t"}
     assert got == {"collected_not_given"}
+
+
+@pytest.mark.parametrize(
+    ("text", "dated"),
+    [
+        # the date is the collection's, the board's, the referral's: nothing says a CAR-T then
+        ("Mr. O underwent leukapheresis on 06/04/2024 for commercial ciltacabtagene autoleucel.", False),
+        ("Of note, T cells were collected 12/10/2024 for Carvykti; manufacturing failed.", False),
+        ("Addendum 11/13/2025: CAR-T tumor board recommends cilta-cel.", False),
+        # an enrolment may have ended in an infusion; a date nothing explains stays
+        ("In 2023 she enrolled in a CAR-T trial at another center; details are not available.", True),
+        ("She reportedly had CAR-T in 2022 at an outside center.", True),
+    ],
+)
+def test_a_car_t_named_in_a_clause_that_tells_another_event_keeps_no_date(text: str, dated: bool) -> None:
+    """Beside "she has never received CAR-T therapy", a dated CAR-T that could not be read as
+    given or not was a contradiction for a reviewer; a date its clause gives to a collection
+    or a referral is no CAR-T date."""
+    car_t = [t for t in facts_of(text).therapies if t.therapy_class == "car_t"]
+    assert car_t and all(t.assertion != "received" for t in car_t)
+    assert any(t.assertion == "uncertain" and (t.start or t.end) for t in car_t) == dated
 
 
 def test_a_denial_of_another_drug_next_to_a_dated_car_t_says_nothing_of_the_car_t() -> None:

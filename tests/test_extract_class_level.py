@@ -55,3 +55,24 @@ def test_a_class_talked_about_is_not_received() -> None:
     exposure: a statement about the class, not the member's exposure."""
     text = "Proteasome inhibitors are, of course, a mainstay of myeloma treatment."
     assert _class_level(text) == {("proteasome_inhibitor", "discussed")}
+
+
+def test_a_hyphenated_naive_broken_over_the_line_denies_only_its_own_word() -> None:
+    """ "Triple-class refractory, GPRC5D-exposed, BCMA-" over "naive.": the plain "naive"
+    reached back and denied all three classes and the GPRC5D exposure (a wrong "not met"
+    waiting on a complete history's silence)."""
+    facts = facts_of(
+        "Impression: Confirmed PD on talquetamab (line 5). Triple-class refractory, GPRC5D-exposed, BCMA-\n"
+        "naïve. CAR-T candidate; he now agrees to proceed."
+    )
+    assert {t.assertion for t in facts.therapies if t.class_level} == {"received"}
+    assert {s.assertion for s in facts.target_statements if s.target == "GPRC5D"} == {"received"}
+
+
+def test_none_given_after_a_list_denies_the_drugs_and_the_class_named_before_it() -> None:
+    facts = facts_of(
+        "General note for the file: BCMA-directed agents such as belantamab, teclistamab and elranatamab"
+        " are reasonable after CAR-T should he relapse, but none has been given."
+    )
+    assert {s.assertion for s in facts.target_statements if s.target == "BCMA"} == {"negated"}
+    assert "received" not in {t.assertion for t in facts.therapies}

@@ -196,6 +196,8 @@ def test_a_lone_garbled_date_is_no_date() -> None:
             "stated",
         ),
         ("Pt is a 71 yo woman", 71, "stated"),
+        # a compact age and sex before the disease it has
+        ("64M RRMM (IgG-k), 3 prior lines, triple-class exposed, PD on Pd.", 64, "stated"),
         ("Age: 66", 66, "stated"),
         ("59 y/o male", 59, "stated"),
         ("Diagnosed at age 55 with MM.\nAge: 61", 61, "stated"),

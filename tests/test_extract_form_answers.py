@@ -5,6 +5,8 @@ inside a checkbox question or option takes the form's answer."""
 
 from __future__ import annotations
 
+from extract_support import facts_of
+
 from common.models import BBox, ClinicalFacts
 from common.structure import Checkbox, CheckboxGroup, WordSpan
 from extractors.answers import form_answer
@@ -168,3 +170,31 @@ def test_a_grid_of_boxes_takes_its_answers_from_the_header_above_its_columns() -
     assert "received" not in {s.assertion for s in facts.target_statements if s.target == "BCMA"}
     # the question's bracket runs on to the next line: its examples are asked, not given
     assert "teclistamab" not in {t.ingredient for t in facts.therapies if t.assertion == "received"}
+
+
+def test_the_drugs_bracketed_after_a_ticked_class_option_are_its_printed_examples() -> None:
+    """ "Drug classes received (check): ✓ IMiD (len/pom/thal)": the tick says a drug of the
+    class was given, not which; before, thalidomide read as received, a drug in no listed
+    line, and the whole history read as partial."""
+    facts = facts_of(
+        "Drug classes received (check):\n"
+        "✓ IMiD (len/pom/thal)   ✓ PI (bortez/carfilz/ixaz)   ✓ Anti-CD38 (dara/isa)\n"
+        "□ Elotuzumab   □ Selinexor"
+    )
+    assert not {t.ingredient for t in facts.therapies if t.assertion == "received"}
+    # a drug's own option still says it was given
+    ticked = facts_of("Prior agents: ✓ Velcade (bortezomib)   □ Kyprolis")
+    assert "bortezomib" in {t.ingredient for t in ticked.therapies if t.assertion == "received"}
+
+
+def test_a_none_after_a_labels_bracketed_gloss_leaves_the_label_open() -> None:
+    """A label/value grid as a text layer reads it: the value "None" sits on the label's
+    first line, after the start of its bracketed gloss ("Prior anti-BCMA therapy (ADC,
+    None" over "bispecific, CAR-T)"). Read as a therapy named, the label gave "anti-BCMA
+    therapy received", a wrong "not met"; the answer is left for the reviewer."""
+    facts = facts_of(
+        "Eligibility attestation (completed by ordering provider)\n"
+        "Prior anti-BCMA therapy (ADC, None\nbispecific, CAR-T)\n"
+    )
+    assert "received" not in {s.assertion for s in facts.target_statements if s.target == "BCMA"}
+    assert "received" not in {t.assertion for t in facts.therapies}

@@ -406,6 +406,45 @@ def test_a_history_numbering_the_phases_of_a_line_is_complete_beside_the_authors
     assert facts.history is not None and facts.history.status == "complete"
 
 
+def test_a_numbered_list_whose_full_stops_ocr_read_as_commas_keeps_its_numbers() -> None:
+    """ "1, Bortezomib ..." is "1." as a fax reads it: the items keep the author's numbers,
+    so the transplant and maintenance numbered on their own fold into line 1 (before, the
+    unnumbered items joined the numbered ones after them and the count went up)."""
+    facts = facts_of(
+        "He has now received five prior lines of therapy:\n"
+        "1, Bortezomib, lenalidomide, dexamethasone (VRd) induction, 4 cycles, January-April 2021.\n"
+        "2. High-dose melphalan with autologous stem cell transplant, June 2021.\n"
+        "3, Lenalidomide maintenance, August 2021 through November 2023, as planned.\n"
+        "4, Daratumumab, pomalidomide, dexamethasone (DPd), December 2023 through October 2024.\n"
+        "5. Carfilzomib and dexamethasone (Kd), November 2024 through June 2025."
+    )
+    assert [(line.start, line.phases_numbered) for line in facts.lines] == [
+        ("2021-01", 2),
+        ("2023-12", 0),
+        ("2024-11", 0),
+    ]
+
+
+def test_a_numbered_entrys_car_t_given_by_the_infusion_told_after_its_collection_is_a_line() -> None:
+    """ "(investigational anti-BCMA CAR-T; leukapheresis 05/2022, infusion 06/21/2022)": the
+    collection is the infusion's story, not a slot or a schedule; the CAR-T is given and
+    dated by its infusion, so the entry is a line (before, the history lost line 3)."""
+    facts = facts_of(
+        "Prior therapies:\n"
+        "1. 09/2018 - 11/2020: VRd x 4 -> ASCT 02/2019 -> lenalidomide maintenance.\n"
+        "2. 12/2020 - 04/2022: DPd (daratumumab, pomalidomide, dexamethasone).\n"
+        "3. Phase 1 study at a university center (investigational anti-BCMA\n"
+        "   CAR-T; leukapheresis 05/2022, infusion 06/21/2022) - PR.\n"
+        "4. 09/2023 - 09/2025: Kd (carfilzomib, dexamethasone)."
+    )
+    assert [line.start[:7] if line.start else None for line in facts.lines] == [
+        "2018-09",
+        "2020-12",
+        "2022-06",
+        "2023-09",
+    ]
+
+
 def test_therapy_carries_its_line_number() -> None:
     facts = facts_of("VRd 2019 - 2020\nDara-Pd 2021 - 2022")
     assert {t.ingredient: t.line for t in facts.therapies if t.ingredient != "dexamethasone"} == {
@@ -620,6 +659,37 @@ def test_a_refractoriness_recap_with_sequence_words_opens_no_line_and_an_episode
     assert len(recap.lines) == 2
     episode = facts_of(history + "She then received DPd, to which she was refractory.\n")
     assert len(episode.lines) == 3
+
+
+def test_a_refractoriness_recap_dated_by_its_sentences_diagnosis_opens_no_line() -> None:
+    """ "(diagnosed 01/2019) ... is now refractory to isatuximab, pomalidomide and
+    dexamethasone": the diagnosis date reached the recap, which opened a line dated 2019
+    before the history told below it (a complete history of four lines read as five)."""
+    facts = facts_of(
+        "Ms. A is a 64-year-old woman with IgG lambda multiple myeloma (diagnosed 01/2019) who has"
+        " relapsed after four prior lines of therapy and is now refractory to isatuximab,"
+        " pomalidomide and dexamethasone.\n"
+        "Her therapy to date:\n"
+        "Mar-19 - Apr-21: KRd x8 -> autologous SCT (Nov-19) -> lenalidomide maintenance.\n"
+        "May-21 - Jun-22: daratumumab, bortezomib, dexamethasone (DVd).\n"
+        "Jul-22 - Sep-23: carfilzomib, pomalidomide and dexamethasone (KPd).\n"
+        "Oct-23 - Aug-26: Isa-Pd. PR, now PD.\n"
+    )
+    assert [line.start for line in facts.lines] == ["2019-03", "2021-05", "2022-07", "2023-10"]
+
+
+def test_courses_listed_in_one_sentence_each_closed_by_its_span_are_lines_of_their_own() -> None:
+    """ "He then received daratumumab, bortezomib and dexamethasone from July 2019 to November
+    2020, pomalidomide, cyclophosphamide and dexamethasone from December 2020 to January
+    2022, and ...": before, the plain drugs of one clause made one course of all of them."""
+    facts = facts_of(
+        "His treatment began with KRd induction and an autologous transplant in June 2016, followed by"
+        " lenalidomide maintenance until June 2019.\n"
+        "He then received daratumumab, bortezomib and dexamethasone from July 2019 to November 2020,"
+        " pomalidomide, cyclophosphamide and dexamethasone from December 2020 to January 2022, and"
+        " selinexor with carfilzomib and dexamethasone from February 2022 until April 2023.\n"
+    )
+    assert [line.start for line in facts.lines] == ["2016-06", "2019-07", "2020-12", "2022-02"]
 
 
 def test_a_recap_in_a_sentence_that_names_a_line_opens_no_line() -> None:

@@ -103,6 +103,11 @@ NOT_REQUESTS = [
         "Request coverage of the following: Line 1: Dara-VRd 2019",
     ),
     ("a trial named", "She was screened for CARTITUDE-4."),
+    (
+        "a drug two lines below a cue, in another row of a medication list",
+        "teclistamab 0.06 mg/kg SC 07/22/2025 Discontinued not administered;\nreferred for CAR-\n"
+        "T evaluation\npomalidomide 3 mg PO daily 02/14/2023 08/30/2024 Discontinued",
+    ),
 ]
 
 

@@ -55,6 +55,21 @@ DATES = [
         "2026-08-02",
         "2026-08-02",
     ),
+    (
+        "an enclosed note's date of service, years before the letter that sends it",
+        "November 2, 2026\nRE: Abecma request\nEnclosures: consultation note 12/14/2022\n\n"
+        "NEW PATIENT CONSULTATION · Date of service 12/14/2022\nShe is a 67-year-old woman.\n",
+        "2026-11-02",
+        "2026-11-02",
+    ),
+    (
+        "a fax cover's own date label, and a date of birth its columns set alone on a line",
+        "Tidewater Hematology Associates\nDate 11/20/2026 Pages\nPatient Harlan E. Whitcombe DOB\n"
+        "Member ID SHP 41-0075882 Rx\nMessage / clinical summary:\n02/14/1962\nAbecma (ide-cel)\n",
+        "2026-11-20",
+        "2026-11-20",
+    ),
+    ("a date of service told by its year only", "June 3, 2025\nDate of service: 2025\n", "2025", "2025"),
 ]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from extract_support import facts_of, received
 
+from extractors.layout import pages_from_text
 from extractors.nlp import parse
+from extractors.pagetext import build_page_text
 
 
 def _sentences(text: str) -> list[str]:
@@ -79,6 +81,25 @@ def test_sentence_bounds(text: str, expected: list[str]) -> None:
 def test_a_negation_stops_at_the_sentence_end(text: str, drugs: set[str]) -> None:
     assert drugs <= received(text)
     assert not any(t.therapy_class == "car_t" and t.assertion == "received" for t in facts_of(text).therapies)
+
+
+def test_prose_wrapped_at_a_comma_runs_on_whatever_the_next_line_opens_with() -> None:
+    """ "... a study (investigational BCMA CAR-T," over '"BCM-114" protocol); ... infusion
+    01/2023': one sentence, so the infusion told after the wrap makes the CAR-T given."""
+    facts = facts_of(
+        "After progressing on DPd he went to the phase 1 unit and was treated on a study"
+        " (investigational BCMA CAR-T,\n"
+        '"BCM-114" protocol); flu/cy lymphodepletion and infusion 01/2023, CRS gr 1, no ICANS.'
+    )
+    assert {t.assertion for t in facts.therapies if t.therapy_class == "car_t"} == {"received"}
+    # a table's header row after the comma (OCR's reading order) opens a line of its own
+    page = build_page_text(
+        pages_from_text(
+            "He was referred to our program in December 2023 after he relapsed on his fifth regimen,\n"
+            "Line Regimen Dates Best response\n1 VRd x4 02/2021 - 01/2022 VGPR"
+        )
+    )
+    assert len(page.logical_spans()) == 3
 
 
 def test_a_denial_over_a_line_ending_on_a_determiner_or_a_broken_word_reaches_its_object() -> None:

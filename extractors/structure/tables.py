@@ -423,11 +423,16 @@ def _fits(draft: Draft, row: Row, previous: Row) -> bool:
         return False
     if any(_straddles(w, b) for w in row.words for b in draft.bounds):
         return False
+    crossing = 0
     for phrase in phrases(row, geometry.lines):
         crossed = sum(1 for b in draft.bounds if phrase[0].x0 < b < phrase[-1].x1)
         if crossed >= 2 or (crossed == 1 and len(phrase) >= 6):
             return False  # prose running across the columns
-    return True
+        crossing += crossed > 0
+    # fields laid across the columns, each over a bound ("CAR-T: none.  BCMA-directed
+    # therapy: none.  Clinical trials: none." under a borderless table): a cell may overflow
+    # its column once; two phrases astride bounds are a line of their own
+    return crossing < 2
 
 
 def _bottom_rule(draft: Draft) -> float | None:
