@@ -186,11 +186,14 @@ def flatten_background(grey: np.ndarray, dpi: tuple[float, float]) -> np.ndarray
 
 def ink_mask(grey: np.ndarray) -> np.ndarray:
     """Dark pixels (Otsu threshold), as uint8 0/1."""
-    threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    # cv2 counts pixels above the threshold as background, so ink is "<=".  A
-    # nearly white page can push Otsu high; cap it so paper texture is not ink.
-    threshold = min(threshold, 200.0)
-    return (grey <= threshold).astype(np.uint8)
+    # cv2 counts pixels above the threshold as background, so ink is "<=": the inverted
+    # binary threshold with 1 for ink is the mask itself, in the same pass as Otsu's
+    # search (a second comparison of the page cost as much again).  A nearly white page
+    # can push Otsu high; capped so paper texture is not ink, that one is thresholded again.
+    threshold, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if threshold > 200.0:
+        _, ink = cv2.threshold(grey, 200.0, 1, cv2.THRESH_BINARY_INV)
+    return np.asarray(ink, dtype=np.uint8)
 
 
 def despeckle(grey: np.ndarray, ink: np.ndarray, dpi: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:

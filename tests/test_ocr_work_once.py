@@ -4,6 +4,13 @@ Each shortcut here skips a labelling, a threshold or a scoring the stage used to
 second time; each test checks the shortcut's answer against the long way's on pages
 where the two could part (specks among glyphs, a rule band starting on an odd row,
 letter tops the gap closing bridges, a page turned but not warped, a warped one).
+
+The fast forms of the preparation (work restricted to the rows that can hold a stroke,
+the bands of rows with unread ink, the boxes of specks, or two passes done in one) are
+set against the slow forms they replace, pixel for pixel, on images where they could
+part: strokes touching the page's edges, strokes a pixel either side of the lengths that
+matter, kernels longer than the page is wide, a nearly white page, specks at several
+resolutions.
 """
 
 from __future__ import annotations
@@ -269,3 +276,18 @@ def test_a_fair_page_whose_plain_sample_reads_worse_costs_one_sample_not_a_secon
     whole = [s for s in engine.sizes if s == image.size]
     assert len(whole) == 1  # the prepared page only; the plain page was sampled, not read
     assert {r.text for r in fair} <= {w.text for w in out.words}  # the prepared reading kept
+
+
+# ------------------------------------------------------------------ fast forms
+
+
+def test_the_ink_mask_is_otsus_threshold_capped_at_200() -> None:
+    rng = np.random.default_rng(1)
+    pages = [np.asarray(_page(**PAGES["form"])), rng.integers(0, 256, (200, 300), dtype=np.uint8)]
+    pages.append(np.clip(rng.normal(235, 6, (200, 300)), 0, 255).astype(np.uint8))  # nearly white paper
+    pages[-1][50:60, 50:200] = 215  # faint print: Otsu's threshold lands above 200
+    for grey in pages:
+        threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        slow = (grey <= min(threshold, 200.0)).astype(np.uint8)
+        assert np.array_equal(normalise.ink_mask(grey), slow)
+    assert cv2.threshold(pages[-1], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0] > 200
