@@ -291,3 +291,25 @@ def test_the_ink_mask_is_otsus_threshold_capped_at_200() -> None:
         slow = (grey <= min(threshold, 200.0)).astype(np.uint8)
         assert np.array_equal(normalise.ink_mask(grey), slow)
     assert cv2.threshold(pages[-1], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0] > 200
+
+
+@pytest.mark.parametrize("dpi", [(204.0, 98.0), (200.0, 200.0), (300.0, 300.0), (600.0, 600.0)])
+def test_specks_found_in_their_boxes_are_those_of_the_page_sized_lookup(dpi: tuple[float, float]) -> None:
+    rng = np.random.default_rng(5)
+    grey = np.asarray(_page(**PAGES["form"])).copy()
+    for size in (1, 2, 3, 4, 5):  # clusters of specks up to 5 pixels a side, on the edges too
+        ys, xs = rng.integers(0, grey.shape[0], 80), rng.integers(0, grey.shape[1], 80)
+        for y, x in zip(ys, xs, strict=True):
+            block = grey[y : y + size, x : x + size]
+            block[rng.random(block.shape) < 0.6] = 0
+    grey[0, 0] = grey[-1, -1] = grey[0, -2] = 0
+    ink = normalise.ink_mask(grey)
+    out_grey, out_ink, _ = normalise.despeckle_and_count(grey, ink, dpi)
+    max_area = max(2, round(2.0 * dpi[0] * dpi[1] / (200.0 * 200.0)))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= max_area
+    small[0] = False
+    speck = small[labels]
+    assert speck.sum() > 100
+    assert np.array_equal(out_grey, np.where(speck, 255, grey))
+    assert np.array_equal(out_ink, np.where(speck, 0, ink))
