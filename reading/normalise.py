@@ -542,14 +542,8 @@ def strip_rules(
     """
     ink = ((ink_mask(grey) if ink is None else ink) * 255).astype(np.uint8)
     gap = max(3, dpi // 40)
-    rect = cv2.getStructuringElement
-
-    def strokes(close: tuple[int, int], keep: tuple[int, int]) -> np.ndarray:
-        closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close))
-        return cv2.morphologyEx(closed, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, keep))
-
-    horizontal, h_boxes = _solid(strokes((gap, 1), (max(20, dpi // 2), 1)), ink)
-    vertical, v_boxes = _solid(strokes((1, gap), (1, max(12, dpi // 4))), ink)
+    horizontal, h_boxes = _solid(row_strokes(ink, gap, max(20, dpi // 2)), ink)
+    vertical, v_boxes = _solid(_column_strokes(ink, gap, max(12, dpi // 4)), ink)
     if not (h_boxes.size or v_boxes.size):
         return grey, ()
     segments = (*_segments(h_boxes, horizontal=True), *_segments(v_boxes, horizontal=False))
@@ -562,6 +556,56 @@ def strip_rules(
         cv2.dilate(vertical, np.ones((3, 2 * across + 1), np.uint8)),
     )
     return cv2.max(grey, rules), segments  # rules is 0 or 255: rule pixels become white
+
+
+def row_strokes(ink: np.ndarray, gap: int, keep: int) -> np.ndarray:
+    """``ink`` closed over gaps of ``gap`` pixels along its rows, then opened with a line
+    ``keep`` pixels long: the horizontal strokes at least that long.  Exactly OpenCV's two
+    ``morphologyEx`` calls on the page, with the opening computed only on the rows that can
+    hold such a stroke: a one-row kernel never looks across rows, and the opening of the
+    whole page was the most of the rule search (44 ms of a 300-dpi fax page, against
+    11-17 ms for all of this) while a page has candidate rows on 3-6% of its height.
+
+    Which rows: where an opening leaves ink, its erosion kept a pixel, so the row has a
+    run of closed ink at least ``min(keep - a, a + 1)`` long (``a`` = ``keep // 2``, the
+    kernel's anchor; the shorter lengths only where the kernel hangs over the border,
+    which OpenCV counts as ink for an erosion).  A run that long holds ``run``
+    consecutive pixels of every ``step``-th column, which an erosion of the subsampled
+    page finds.  The test may pass a row with no stroke, never fail one with a stroke.
+
+    (Vertical strokes are not done this way: the rows of a page are its memory order, so
+    the columns that pass, a tenth to a third of a text page, are scattered through it,
+    and opening them cost more than OpenCV's column filter on the whole page, measured.)"""
+    rect = cv2.getStructuringElement
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (gap, 1)))
+    shortest = min(keep - keep // 2, keep // 2 + 1)
+    step = max(1, min(8, shortest))
+    sampled = np.ascontiguousarray(closed[:, ::step])
+    rows = np.flatnonzero(cv2.erode(sampled, rect(cv2.MORPH_RECT, (shortest // step, 1))).max(axis=1))
+    out = np.zeros(closed.shape, dtype=closed.dtype)
+    kernel = rect(cv2.MORPH_RECT, (keep, 1))
+    # Runs of those rows, as slices (no gathering of rows); rows between two runs a little
+    # apart are opened too, which changes nothing but saves calls.
+    for a, b in _runs(rows, join=32):
+        out[a:b] = cv2.morphologyEx(closed[a:b], cv2.MORPH_OPEN, kernel)
+    return out
+
+
+def _column_strokes(ink: np.ndarray, gap: int, keep: int) -> np.ndarray:
+    """The vertical strokes at least ``keep`` long, gaps of ``gap`` closed (whole page)."""
+    rect = cv2.getStructuringElement
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, gap)))
+    return cv2.morphologyEx(closed, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, keep)))
+
+
+def _runs(index: np.ndarray, *, join: int) -> list[tuple[int, int]]:
+    """Sorted indices as (start, stop) runs, runs less than ``join`` apart made one."""
+    if index.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(index) > join)
+    starts = np.concatenate([index[:1], index[breaks + 1]])
+    stops = np.concatenate([index[breaks], index[-1:]]) + 1
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 # A rule is ink along nearly all its length (a fax drops a pixel here and there).  The gap

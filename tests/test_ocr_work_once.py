@@ -281,6 +281,46 @@ def test_a_fair_page_whose_plain_sample_reads_worse_costs_one_sample_not_a_secon
 # ------------------------------------------------------------------ fast forms
 
 
+def _slow_strokes(ink: np.ndarray, gap: int, keep: int) -> np.ndarray:
+    rect = cv2.getStructuringElement
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (gap, 1)))
+    return cv2.morphologyEx(closed, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (keep, 1)))
+
+
+def _stroke_page(seed: int, shape: tuple[int, int], keep: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    ink = (rng.random(shape) < 0.03).astype(np.uint8) * 255  # noise the closing may join
+    for _ in range(60):
+        y = int(rng.integers(0, h))
+        length = int(rng.integers(max(1, keep // 2 - 3), keep + 4))  # around both lengths that matter
+        x = int(rng.choice([0, w - length, int(rng.integers(0, max(1, w - length)))]))  # at the edges too
+        ink[y, max(0, x) : x + length] = 255
+        for _ in range(int(rng.integers(0, 3))):  # a fax's dropped pixels
+            ink[y, int(rng.integers(max(0, x), max(1, min(w, x + length))))] = 0
+    return ink
+
+
+@pytest.mark.parametrize("keep", [20, 21, 75, 150, 151])
+@pytest.mark.parametrize("shape", [(300, 900), (61, 400), (40, 90), (7, 13)])
+def test_strokes_from_the_rows_that_can_hold_them_are_the_whole_page_opening(
+    keep: int, shape: tuple[int, int]
+) -> None:
+    for seed in range(3):
+        ink = _stroke_page(seed, shape, keep)
+        for gap in (3, 7):
+            assert np.array_equal(normalise.row_strokes(ink, gap, keep), _slow_strokes(ink, gap, keep))
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_strokes_of_a_page_are_the_whole_page_opening(name: str) -> None:
+    grey = np.asarray(_page(**PAGES[name]))
+    ink = (normalise.ink_mask(grey) * 255).astype(np.uint8)
+    fast = normalise.row_strokes(ink, 7, 150)
+    assert fast.any() == (name != "skewed form")  # rules, or letter tops the closing bridged
+    assert np.array_equal(fast, _slow_strokes(ink, 7, 150))
+
+
 def test_the_ink_mask_is_otsus_threshold_capped_at_200() -> None:
     rng = np.random.default_rng(1)
     pages = [np.asarray(_page(**PAGES["form"])), rng.integers(0, 256, (200, 300), dtype=np.uint8)]
