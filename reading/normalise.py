@@ -704,6 +704,20 @@ def find_squares(grey: np.ndarray, dpi: int, *, ink: np.ndarray | None = None) -
     ``ink``: :func:`ink_mask` of ``grey`` when the caller has it.
     """
     ink = ink_mask(grey) if ink is None else ink
+    lo = _SQUARE_SIDE_IN[0] * dpi
+    found: list[Square] = []
+    # Labelled band by band of ink rows (:func:`row_bands`), in the whole page's order:
+    # a component never crosses a row without ink, a band lower than a box holds none,
+    # and the bands of a page of text are a third of its rows (measured 15 ms against
+    # 24 ms for the page's labelling, most of it writing a page of int32 labels).
+    for y0, y1 in row_bands(ink):
+        if y1 - y0 >= lo:
+            found.extend(_squares_in(ink[y0:y1], dpi, y0))
+    return tuple(found)
+
+
+def _squares_in(ink: np.ndarray, dpi: int, y0: int) -> list[Square]:
+    """The squares of :func:`find_squares` in one band of ``ink`` starting on row ``y0``."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     lo, hi = _SQUARE_SIDE_IN[0] * dpi, _SQUARE_SIDE_IN[1] * dpi
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
@@ -721,8 +735,8 @@ def find_squares(grey: np.ndarray, dpi: int, *, ink: np.ndarray | None = None) -
         my, mx = h // 4, w // 4
         inside = ink[y + my : y + h - my, x + mx : x + w - mx]
         fill = float(inside.mean()) if inside.size else 0.0
-        found.append(Square(x, y, x + w, y + h, round(fill, 3)))
-    return tuple(found)
+        found.append(Square(x, y0 + y, x + w, y0 + y + h, round(fill, 3)))
+    return found
 
 
 def _is_square_outline(component: np.ndarray) -> bool:

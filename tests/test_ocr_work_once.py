@@ -353,3 +353,12 @@ def test_specks_found_in_their_boxes_are_those_of_the_page_sized_lookup(dpi: tup
     assert speck.sum() > 100
     assert np.array_equal(out_grey, np.where(speck, 255, grey))
     assert np.array_equal(out_ink, np.where(speck, 0, ink))
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_squares_found_band_by_band_are_those_of_the_whole_page_labelling(name: str) -> None:
+    grey = np.asarray(_page(**PAGES[name]))
+    ink = normalise.ink_mask(grey)
+    whole = tuple(normalise._squares_in(ink, 300, 0))  # the page labelled at once
+    assert normalise.find_squares(grey, 300) == whole
+    assert len(whole) == (3 if "form" in name else 0)
