@@ -24,7 +24,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from common.settings import Settings
-from reading import normalise, ocr
+from reading import coverage, normalise, ocr
 from reading.ocr import RawWord
 from reading.tesseract import OsdResult
 
@@ -353,6 +353,44 @@ def test_specks_found_in_their_boxes_are_those_of_the_page_sized_lookup(dpi: tup
     assert speck.sum() > 100
     assert np.array_equal(out_grey, np.where(speck, 255, grey))
     assert np.array_equal(out_ink, np.where(speck, 0, ink))
+
+
+def _slow_gaps(ink: np.ndarray, dpi: int, rows: list[RawWord], skip: list[tuple[int, int, int, int]]) -> list:
+    """coverage.gaps as it was: the whole page labelled, covered and dilated."""
+    glyphs = coverage._glyph_mask(ink, dpi, skip)
+    covered = np.zeros_like(glyphs)
+    pad = max(1, round(coverage._COVER_PAD_IN * dpi))
+    for r in rows:
+        if r.conf < 0 or not r.text.strip():
+            continue
+        covered[
+            max(0, r.top - pad) : r.top + r.height + pad, max(0, r.left - pad) : r.left + r.width + pad
+        ] = 1
+    loose = glyphs & (1 - covered)
+    join = max(3, round(coverage._JOIN_IN * dpi))
+    runs = cv2.dilate(loose, cv2.getStructuringElement(cv2.MORPH_RECT, (join, 1)))
+    out = []
+    for y0, y1 in normalise.row_bands(runs):
+        out.extend(coverage._band_gaps(loose[y0:y1], runs[y0:y1], y0, coverage._GAP_MIN_W_IN * dpi))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_gaps_from_the_bands_with_unread_ink_are_those_of_the_whole_page(name: str) -> None:
+    grey = np.asarray(_page(**PAGES[name]))
+    ink = (grey < 128).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    every = [RawWord("w", int(x), int(y), int(w), int(h), 90.0, 1, 1, 1) for x, y, w, h, _ in stats[1:]]
+    skip = [(130, 990, 190, 1050)]
+    for rows in ([], every, every[::2], every[1::3], [_without_text(r) for r in every]):
+        fast = coverage.gaps(ink, 300, rows, skip=skip)
+        assert fast == _slow_gaps(ink, 300, rows, skip)
+    assert coverage.gaps(ink, 300, every[::2], skip=skip)  # some stretch left unread
+
+
+def _without_text(row: RawWord) -> RawWord:
+    """A row that covers nothing (no text)."""
+    return RawWord(" ", row.left, row.top, row.width, row.height, row.conf, row.block, row.par, row.line)
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
