@@ -50,17 +50,62 @@ class Gap:
 
 
 def _glyph_mask(ink: np.ndarray, dpi: int, skip: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
+    """The glyph-sized components of ``ink``, less the ``skip`` boxes (uint8 0/1).  The slow
+    form, labelling the whole page; :func:`gaps` labels only where it must."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if count <= 1:
         return np.zeros_like(ink)
-    h = stats[:, cv2.CC_STAT_HEIGHT]
-    w = stats[:, cv2.CC_STAT_WIDTH]
-    keep = (h >= _GLYPH_H_IN[0] * dpi) & (h <= _GLYPH_H_IN[1] * dpi) & (w <= _GLYPH_MAX_W_IN * dpi)
+    keep = _glyph_like(stats, dpi)
     keep[0] = False
     mask = keep.astype(np.uint8)[labels]
-    for left, top, right, bottom in skip:
-        mask[max(0, top) : bottom, max(0, left) : right] = 0
+    _clear(mask, skip)
     return mask
+
+
+def _glyph_like(stats: np.ndarray, dpi: int) -> np.ndarray:
+    h = stats[:, cv2.CC_STAT_HEIGHT]
+    w = stats[:, cv2.CC_STAT_WIDTH]
+    return np.asarray(
+        (h >= _GLYPH_H_IN[0] * dpi) & (h <= _GLYPH_H_IN[1] * dpi) & (w <= _GLYPH_MAX_W_IN * dpi)
+    )
+
+
+def _clear(mask: np.ndarray, boxes: Sequence[tuple[int, int, int, int]]) -> None:
+    for left, top, right, bottom in boxes:
+        mask[max(0, top) : bottom, max(0, left) : right] = 0
+
+
+def loose_glyphs(
+    ink: np.ndarray,
+    dpi: int,
+    covered: Sequence[tuple[int, int, int, int]],
+    skip: Sequence[tuple[int, int, int, int]],
+) -> np.ndarray:
+    """``_glyph_mask(ink, dpi, skip)`` less the ``covered`` boxes, labelling only the bands of
+    ink rows that hold ink outside every box.  A component never crosses a row without
+    ink, so a band's labelling gives its components' boxes as the page's does; a band
+    with all its ink covered (most lines of a page read well) leaves nothing loose
+    whatever its components are, and a band lower than a glyph holds none.  The
+    whole-page labelling and its page of int32 labels were most of the coverage check."""
+    outside = ink.copy()
+    _clear(outside, covered)
+    _clear(outside, skip)
+    loose = np.zeros_like(ink)
+    if not outside.any():
+        return loose
+    open_rows = outside.max(axis=1)
+    lowest = _GLYPH_H_IN[0] * dpi
+    for y0, y1 in row_bands(ink):
+        if y1 - y0 < lowest or not open_rows[y0:y1].any():
+            continue
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink[y0:y1], connectivity=8)
+        if count <= 1:
+            continue
+        keep = _glyph_like(stats, dpi)
+        keep[0] = False
+        if keep.any():
+            loose[y0:y1] = keep.astype(np.uint8)[labels] & outside[y0:y1]
+    return loose
 
 
 def gaps(
@@ -75,29 +120,25 @@ def gaps(
     ``ink``: the read image's ink (uint8 0/1); ``skip``: boxes whose ink is not text
     (checkbox squares).
     """
-    glyphs = _glyph_mask(ink, dpi, skip)
-    if not glyphs.any():
-        return []
-    covered = np.zeros_like(glyphs)
     pad = max(1, round(_COVER_PAD_IN * dpi))
-    for r in rows:
-        if r.conf < 0 or not r.text.strip():
-            continue
-        covered[
-            max(0, r.top - pad) : r.top + r.height + pad, max(0, r.left - pad) : r.left + r.width + pad
-        ] = 1
-    loose = glyphs & (1 - covered)
-    if int(loose.sum()) == 0:
-        return []
+    covered = [
+        (r.left - pad, r.top - pad, r.left + r.width + pad, r.top + r.height + pad)
+        for r in rows
+        if r.conf >= 0 and r.text.strip()
+    ]
+    loose = loose_glyphs(ink, dpi, covered, skip)
     # Runs of loose glyphs along a line; a column of the run with any loose ink is
     # unread, and a run is split where the loose ink stops for a word space or more.
     join = max(3, round(_JOIN_IN * dpi))
-    runs = cv2.dilate(loose, cv2.getStructuringElement(cv2.MORPH_RECT, (join, 1)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (join, 1))
     min_w = _GAP_MIN_W_IN * dpi
     out: list[Gap] = []
-    # Loose ink is sparse: labelled band by band of rows, in the whole page's order.
-    for y0, y1 in row_bands(runs):
-        out.extend(_band_gaps(loose[y0:y1], runs[y0:y1], y0, min_w))
+    # Loose ink is sparse: labelled band by band of rows, in the whole page's order.  A
+    # one-row kernel widens runs along their rows only, so the runs' bands are the loose
+    # ink's and each band's runs are its own rows dilated.
+    for y0, y1 in row_bands(loose):
+        band = loose[y0:y1]
+        out.extend(_band_gaps(band, cv2.dilate(band, kernel), y0, min_w))
     return out
 
 

@@ -90,6 +90,23 @@ def engine_version(settings: Settings) -> str:
     return tesseract.version()
 
 
+def _recognise(engine: OcrEngine, prepared: normalise.Prepared, timeout: float) -> Sequence[RawWord]:
+    """The engine's reading of a prepared page, handed its pixels as they are when the engine
+    takes them (the in-process one: ``recognise_pixels``), else its image."""
+    by_pixels = getattr(engine, "recognise_pixels", None)
+    if callable(by_pixels) and prepared.pixels is not None:
+        return by_pixels(prepared.pixels, dpi=prepared.dpi, timeout=timeout)
+    return engine.recognise(prepared.image, dpi=prepared.dpi, timeout=timeout)
+
+
+def _pixels(prepared: normalise.Prepared) -> Any:
+    """A prepared page's grey pixels (an 8-bit array), without copying them out of PIL when
+    normalise kept them."""
+    import numpy as np
+
+    return prepared.pixels if prepared.pixels is not None else np.asarray(prepared.image)
+
+
 def _with_psm(engine: OcrEngine, psm: int) -> OcrEngine:
     """The engine reading with another page segmentation mode, when it has one."""
     with_psm = getattr(engine, "with_psm", None)
@@ -369,7 +386,7 @@ def _turned(
     osd = _osd(engine, sq, settings)
     rotate = osd.rotate if osd else 180
     turned = normalise.orient(sq, rotate)
-    turned_rows = engine.recognise(turned.image, dpi=turned.dpi, timeout=settings.ocr_timeout_s)
+    turned_rows = _recognise(engine, turned, settings.ocr_timeout_s)
     turned_quality = Quality.of(turned_rows)
     if turned_quality.better_than(quality):
         return turned, turned_rows, turned_quality
@@ -410,7 +427,7 @@ def plain_may_win(
     width, height = plain.image.size
     if height < 300:
         return True
-    profile = (np.asarray(plain.image) < 128).sum(axis=1)
+    profile = (_pixels(plain) < 128).sum(axis=1)
     slack = max(1, round(_SAMPLE_CUT_SLACK * height))
 
     def cut(y: int) -> int:
@@ -510,7 +527,7 @@ def read_gaps(
     unread is returned, in ``prepared``'s pixels, for a warning."""
     import numpy as np
 
-    ink = (np.asarray(prepared.image) < 128).astype(np.uint8)
+    ink = (_pixels(prepared) < 128).view(np.uint8)  # bool is a byte of 0 or 1
     skip = [(sq.left - 2, sq.top - 2, sq.right + 2, sq.bottom + 2) for sq in prepared.squares]
     found_gaps = coverage.gaps(ink, prepared.dpi, rows, skip=skip)[:_GAPS_MAX]
     if not found_gaps:
@@ -573,7 +590,7 @@ def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settin
         osd = _osd(engine, sq, settings)
         rotation = osd.rotate if osd else 0
     prepared = normalise.orient(sq, rotation)
-    rows: Sequence[RawWord] = engine.recognise(prepared.image, dpi=prepared.dpi, timeout=timeout)
+    rows: Sequence[RawWord] = _recognise(engine, prepared, timeout)
     quality = Quality.of(rows)
     if not asked_osd and quality.poor:
         prepared, rows, quality = _turned(sq, prepared, rows, quality, engine, settings)
@@ -589,7 +606,7 @@ def ocr_page(source: PageImage, number: int, engine: OcrEngine, settings: Settin
     # The page read poorly after normalisation: read the plain image too, keep the better.
     frame = prepared
     if _check_plain(quality) and plain_may_win(engine, plain(), prepared, rows, timeout=timeout):
-        plain_rows = engine.recognise(plain().image, dpi=plain().dpi, timeout=timeout)
+        plain_rows = _recognise(engine, plain(), timeout)
         if Quality.of(plain_rows).better_than(quality):
             rows = _into(plain_rows, plain(), prepared)
 

@@ -4,6 +4,13 @@ Each shortcut here skips a labelling, a threshold or a scoring the stage used to
 second time; each test checks the shortcut's answer against the long way's on pages
 where the two could part (specks among glyphs, a rule band starting on an odd row,
 letter tops the gap closing bridges, a page turned but not warped, a warped one).
+
+The fast forms of the preparation (work restricted to the rows that can hold a stroke,
+the bands of rows with unread ink, the boxes of specks, or two passes done in one) are
+set against the slow forms they replace, pixel for pixel, on images where they could
+part: strokes touching the page's edges, strokes a pixel either side of the lengths that
+matter, kernels longer than the page is wide, a nearly white page, specks at several
+resolutions.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from common.settings import Settings
-from reading import normalise, ocr
+from reading import coverage, normalise, ocr
 from reading.ocr import RawWord
 from reading.tesseract import OsdResult
 
@@ -269,3 +276,127 @@ def test_a_fair_page_whose_plain_sample_reads_worse_costs_one_sample_not_a_secon
     whole = [s for s in engine.sizes if s == image.size]
     assert len(whole) == 1  # the prepared page only; the plain page was sampled, not read
     assert {r.text for r in fair} <= {w.text for w in out.words}  # the prepared reading kept
+
+
+# ------------------------------------------------------------------ fast forms
+
+
+def _slow_strokes(ink: np.ndarray, gap: int, keep: int) -> np.ndarray:
+    rect = cv2.getStructuringElement
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (gap, 1)))
+    return cv2.morphologyEx(closed, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (keep, 1)))
+
+
+def _stroke_page(seed: int, shape: tuple[int, int], keep: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    ink = (rng.random(shape) < 0.03).astype(np.uint8) * 255  # noise the closing may join
+    for _ in range(60):
+        y = int(rng.integers(0, h))
+        length = int(rng.integers(max(1, keep // 2 - 3), keep + 4))  # around both lengths that matter
+        x = int(rng.choice([0, w - length, int(rng.integers(0, max(1, w - length)))]))  # at the edges too
+        ink[y, max(0, x) : x + length] = 255
+        for _ in range(int(rng.integers(0, 3))):  # a fax's dropped pixels
+            ink[y, int(rng.integers(max(0, x), max(1, min(w, x + length))))] = 0
+    return ink
+
+
+@pytest.mark.parametrize("keep", [20, 21, 75, 150, 151])
+@pytest.mark.parametrize("shape", [(300, 900), (61, 400), (40, 90), (7, 13)])
+def test_strokes_from_the_rows_that_can_hold_them_are_the_whole_page_opening(
+    keep: int, shape: tuple[int, int]
+) -> None:
+    for seed in range(3):
+        ink = _stroke_page(seed, shape, keep)
+        for gap in (3, 7):
+            assert np.array_equal(normalise.row_strokes(ink, gap, keep), _slow_strokes(ink, gap, keep))
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_strokes_of_a_page_are_the_whole_page_opening(name: str) -> None:
+    grey = np.asarray(_page(**PAGES[name]))
+    ink = (normalise.ink_mask(grey) * 255).astype(np.uint8)
+    fast = normalise.row_strokes(ink, 7, 150)
+    assert fast.any() == (name != "skewed form")  # rules, or letter tops the closing bridged
+    assert np.array_equal(fast, _slow_strokes(ink, 7, 150))
+
+
+def test_the_ink_mask_is_otsus_threshold_capped_at_200() -> None:
+    rng = np.random.default_rng(1)
+    pages = [np.asarray(_page(**PAGES["form"])), rng.integers(0, 256, (200, 300), dtype=np.uint8)]
+    pages.append(np.clip(rng.normal(235, 6, (200, 300)), 0, 255).astype(np.uint8))  # nearly white paper
+    pages[-1][50:60, 50:200] = 215  # faint print: Otsu's threshold lands above 200
+    for grey in pages:
+        threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        slow = (grey <= min(threshold, 200.0)).astype(np.uint8)
+        assert np.array_equal(normalise.ink_mask(grey), slow)
+    assert cv2.threshold(pages[-1], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0] > 200
+
+
+@pytest.mark.parametrize("dpi", [(204.0, 98.0), (200.0, 200.0), (300.0, 300.0), (600.0, 600.0)])
+def test_specks_found_in_their_boxes_are_those_of_the_page_sized_lookup(dpi: tuple[float, float]) -> None:
+    rng = np.random.default_rng(5)
+    grey = np.asarray(_page(**PAGES["form"])).copy()
+    for size in (1, 2, 3, 4, 5):  # clusters of specks up to 5 pixels a side, on the edges too
+        ys, xs = rng.integers(0, grey.shape[0], 80), rng.integers(0, grey.shape[1], 80)
+        for y, x in zip(ys, xs, strict=True):
+            block = grey[y : y + size, x : x + size]
+            block[rng.random(block.shape) < 0.6] = 0
+    grey[0, 0] = grey[-1, -1] = grey[0, -2] = 0
+    ink = normalise.ink_mask(grey)
+    out_grey, out_ink, _ = normalise.despeckle_and_count(grey, ink, dpi)
+    max_area = max(2, round(2.0 * dpi[0] * dpi[1] / (200.0 * 200.0)))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= max_area
+    small[0] = False
+    speck = small[labels]
+    assert speck.sum() > 100
+    assert np.array_equal(out_grey, np.where(speck, 255, grey))
+    assert np.array_equal(out_ink, np.where(speck, 0, ink))
+
+
+def _slow_gaps(ink: np.ndarray, dpi: int, rows: list[RawWord], skip: list[tuple[int, int, int, int]]) -> list:
+    """coverage.gaps as it was: the whole page labelled, covered and dilated."""
+    glyphs = coverage._glyph_mask(ink, dpi, skip)
+    covered = np.zeros_like(glyphs)
+    pad = max(1, round(coverage._COVER_PAD_IN * dpi))
+    for r in rows:
+        if r.conf < 0 or not r.text.strip():
+            continue
+        covered[
+            max(0, r.top - pad) : r.top + r.height + pad, max(0, r.left - pad) : r.left + r.width + pad
+        ] = 1
+    loose = glyphs & (1 - covered)
+    join = max(3, round(coverage._JOIN_IN * dpi))
+    runs = cv2.dilate(loose, cv2.getStructuringElement(cv2.MORPH_RECT, (join, 1)))
+    out = []
+    for y0, y1 in normalise.row_bands(runs):
+        out.extend(coverage._band_gaps(loose[y0:y1], runs[y0:y1], y0, coverage._GAP_MIN_W_IN * dpi))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_gaps_from_the_bands_with_unread_ink_are_those_of_the_whole_page(name: str) -> None:
+    grey = np.asarray(_page(**PAGES[name]))
+    ink = (grey < 128).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    every = [RawWord("w", int(x), int(y), int(w), int(h), 90.0, 1, 1, 1) for x, y, w, h, _ in stats[1:]]
+    skip = [(130, 990, 190, 1050)]
+    for rows in ([], every, every[::2], every[1::3], [_without_text(r) for r in every]):
+        fast = coverage.gaps(ink, 300, rows, skip=skip)
+        assert fast == _slow_gaps(ink, 300, rows, skip)
+    assert coverage.gaps(ink, 300, every[::2], skip=skip)  # some stretch left unread
+
+
+def _without_text(row: RawWord) -> RawWord:
+    """A row that covers nothing (no text)."""
+    return RawWord(" ", row.left, row.top, row.width, row.height, row.conf, row.block, row.par, row.line)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_squares_found_band_by_band_are_those_of_the_whole_page_labelling(name: str) -> None:
+    grey = np.asarray(_page(**PAGES[name]))
+    ink = normalise.ink_mask(grey)
+    whole = tuple(normalise._squares_in(ink, 300, 0))  # the page labelled at once
+    assert normalise.find_squares(grey, 300) == whole
+    assert len(whole) == (3 if "form" in name else 0)
