@@ -170,12 +170,10 @@ def option_gloss(text: PageText, start: int, end: int) -> bool:
     (len/pom/thal)", "[x] PI (bortezomib, carfilzomib)" - the form's printed examples of
     the option (which of them was given the form does not say), or a gloss of its name."""
     if not bracketed(text, start, end):
-        return False
-    for first, stop in text.logical_spans():
-        if first <= start < stop:
-            before = text.text[first:start]
-            return bool(_OPTION_LABEL_BEFORE.search(before[: before.rfind("(")]))
-    return False
+        return False  # bracketed: ``start`` stands in a logical line
+    first, _ = text.logical_spans()[text.logical_index(start)]
+    before = text.text[first:start]
+    return bool(_OPTION_LABEL_BEFORE.search(before[: before.rfind("(")]))
 
 
 # a box, ticked or not, and a short label up to the bracket: "✓ IMiD ", "[ ] Anti-CD38 "

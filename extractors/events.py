@@ -189,11 +189,17 @@ def _dated_recaps(events: list[Event], text: PageText) -> None:
     ]
     if not recaps:
         return
-    others = [e for e in events if e.placement is Placement.ENTRY and e not in recaps]
-    told = set().union(*(e.core for e in others))
+    told, _ = _told_elsewhere(events, recaps)
     for event in recaps:
         if event.core and event.core <= told:
             event.placement = Placement.MENTION
+
+
+def _told_elsewhere(events: list[Event], besides: list[Event]) -> tuple[set[str], bool]:
+    """The drugs the entries other than ``besides`` hold, and whether one is a transplant:
+    what a recap among ``besides`` may re-mention."""
+    others = [e for e in events if e.placement is Placement.ENTRY and e not in besides]
+    return set().union(*(e.core for e in others)), any(e.is_transplant for e in others)
 
 
 # A sentence naming this many regimens or more, all dated by one span, sums a history up.
@@ -220,9 +226,7 @@ def _one_span_for_many(events: list[Event]) -> None:
         if len({(e.start, e.end) for e in group}) < len(regimens) and all(e.dated for e in group):
             # only what the history's entries tell elsewhere is re-mentioned; a regimen no
             # other entry holds stays an entry (a recap is no reason to lose it)
-            others = [e for e in events if e.placement is Placement.ENTRY and e not in group]
-            told = set().union(*(e.core for e in others))
-            transplant_told = any(e.is_transplant for e in others)
+            told, transplant_told = _told_elsewhere(events, group)
             for event in group:
                 if (event.core and event.core <= told) or (event.is_transplant and transplant_told):
                     event.placement = Placement.MENTION

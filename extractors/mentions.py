@@ -128,6 +128,8 @@ def _family_subject() -> re.Pattern[str]:
 # A ticked box as a text layer or OCR writes it: its answer is legible in the words.
 CHECKED_BOX = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX✓✔]\s*\)|[☒☑✅■✓✔])"
 _BOX = re.compile(r"\[\s*[xX✓✔]?\s*\]|\(\s*[xX✓✔]?\s*\)|[☐☒☑□■✅]")
+# a box, ticked or not, in any of the ways a text layer or OCR writes one
+_BOX_OPENS = re.compile(rf"(?:{CHECKED_BOX}|{_BOX.pattern})")
 _ANSWER_WORD = re.compile(r"(?i)\b(?:yes|no|n/a)\b")
 # "☒ No" when the boxes precede their labels, "No ☒" when they follow them
 _TICK_BEFORE = re.compile(rf"(?i){CHECKED_BOX}\s*(yes|no|n/a)\b")
@@ -250,7 +252,7 @@ def _box_field(title: Span | None, text: str) -> bool:
         return False
     line_end = text.find("\n", title.end_char)
     rest = text[title.end_char : line_end if line_end >= 0 else len(text)].lstrip(" \t:")
-    return bool(re.match(rf"(?:{CHECKED_BOX}|{_BOX.pattern}|\[\]|\(\))", rest))
+    return _BOX_OPENS.match(rest) is not None
 
 
 def _title_line(ent: Span, text: str) -> bool:
@@ -325,11 +327,12 @@ def _answered_no(ent: Span, assertion: str) -> str:
     rest = text[ent.end_char : min(end if end >= 0 else len(text), ent.end_char + _DENIAL_REACH)]
     # a denial after a full stop is the next sentence's ("... plasmacytoma (status post
     # radiosurgery 05/2024). No new enhancing lesion.")
-    rest = _SENTENCE_STOP.split(rest, maxsplit=1)[0]
+    rest = FULL_STOP.split(rest, maxsplit=1)[0]
     return "uncertain" if _denial_after().match(rest) else assertion
 
 
-_SENTENCE_STOP = re.compile(r"\.(?:\s|$)")
+# a sentence's full stop (not a decimal point's or an abbreviation's inside a word)
+FULL_STOP = re.compile(r"\.(?:\s|$)")
 
 
 def last_section(doc: Doc, before: str | None, inline_only: frozenset[str] = frozenset()) -> str | None:

@@ -21,7 +21,7 @@ from extractors.answers import asks_unanswered, bracketed, form_answer, form_pla
 from extractors.dates import DateMention, find_dates
 from extractors.exposure import narrowed, refractoriness
 from extractors.lexicon import Lexicon, load_lexicon
-from extractors.mentions import Mention, cue_regex
+from extractors.mentions import FULL_STOP, Mention, cue_regex
 from extractors.nlp import CAR_T, CLASS, NAMED_THERAPY_LABELS, REGIMEN
 from extractors.pagetext import PageText
 from extractors.structure.index import WHAT_ROLES, CellPlace, StructureIndex
@@ -809,7 +809,7 @@ _MIN_THERAPY_YEAR = 1985  # no myeloma regimen of the lexicon was given earlier
 
 def _rest_of_sentence(line: str, end: int) -> str:
     """What ``line`` tells after ``end`` up to its full stop (past the clause ConText reads)."""
-    return re.split(r"\.(?:\s|$)", line[end:], maxsplit=1)[0]
+    return FULL_STOP.split(line[end:], maxsplit=1)[0]
 
 
 def _opening_start(text: str) -> DateMention | None:
