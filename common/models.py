@@ -208,6 +208,9 @@ class LineOfTherapy(Frozen):
     # The start date is written ("10/2081") but could not be read as a date; its box is
     # among the evidence.  The line is dated; the reviewer reads the date on the page.
     start_unreadable: str | None = None
+    # Its start date is told only from memory ("2018 (per pt)", "she thinks in 2020"): the
+    # words that say so.  The date is shown, but it is no documented date of the line.
+    start_recalled: str | None = None
     # A line for another disease than the policy's (a lymphoma's R-CHOP under a myeloma
     # policy): shown, but not a prior line.  Set by the evaluator from the policy file's
     # ``disease.other_disease_lines``; such lines are numbered after the others.

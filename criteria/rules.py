@@ -534,6 +534,8 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
     for name in sorted({t.ingredient for t in outside} if every_line else ()):
         requests.append(rule.unplaced_request.format(drugs=name))
     undated = [line for line in facts.lines if not line.start and not line.start_unreadable]
+    # Dated from the member's memory ("2018 (per pt)"): the record's date is asked for.
+    recalled = [line for line in facts.lines if line.start and line.start_recalled]
     # Written but not legible to OCR: the documentation lists the date, the reviewer reads it.
     illegible = [line for line in facts.lines if not line.start and line.start_unreadable]
     for line in undated:
@@ -543,11 +545,22 @@ def lines_have_dates(ctx: Context, rule: LinesHaveDates) -> Outcome:
                 what=what, ordinal=ordinal(line.number), number=line.number, drugs=line_drugs(line)
             )
         )
+    for line in recalled:
+        requests.append(
+            rule.per_line_request.format(
+                what=f"Start date from the records (told from memory, \u201c{line.start_recalled}\u201d)",
+                ordinal=ordinal(line.number),
+                number=line.number,
+                drugs=line_drugs(line),
+            )
+        )
     groups = tuple(line_evidence(line, facts) for line in facts.lines)
     if requests:
         parts = []
         if undated:
             parts.append(f"{len(undated)} of {listed} listed line(s) have no start date")
+        if recalled:
+            parts.append(f"the start date of {len(recalled)} line(s) is told from memory, not from a record")
         if beyond and every_line:
             parts.append(f"{stated} prior lines are stated but {listed} listed")
         if unread:

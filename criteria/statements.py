@@ -25,8 +25,8 @@ def site_absent(ctx: Context, rule: SiteAbsent) -> Outcome:
             note = f" The documentation also says no {rule.label}: a reviewer must resolve this."
         elif absent:
             note = (
-                f" The documentation says there is none now ({quote(absent[0].evidence)}), which does not"
-                " deny it in the history."
+                f" The documentation says there is none now, or none known ({quote(absent[0].evidence)}),"
+                " which does not deny what the history documents."
             )
         else:
             note = ""

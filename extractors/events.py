@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from extractors import cues
 from extractors.dates import find_dates, sort_key
+from extractors.lexicon import load_lexicon
 from extractors.pagetext import PageText
 from extractors.therapies import LineLayout, TherapyMention
 
@@ -77,9 +78,28 @@ class Event:
     @property
     def core(self) -> set[str]:
         """Ingredients that define the regimen (steroids and lymphodepletion ride along)."""
+        serving = self._serving()
         return {
-            i.ingredient for i in self.items if i.therapy_class != "corticosteroid" and i.role == "systemic"
+            i.ingredient
+            for i in self.items
+            if i.therapy_class != "corticosteroid" and i.role == "systemic" and i.ingredient not in serving
         }
+
+    def _serving(self) -> set[str]:
+        """Drugs that serve a step this event holds (lexicons/drugs.json "supports"): the
+        melphalan of "a melphalan-conditioned autologous transplant", the cyclophosphamide of
+        Flu/Cy before a CAR-T.  They ride along with that step, as steroids do."""
+        steps = set()
+        if self.is_transplant:
+            steps.add("conditioning")
+        if any(
+            i.role == "lymphodepletion" or i.phase == "lymphodepletion" or i.therapy_class == "car_t"
+            for i in self.items
+        ):
+            steps.add("lymphodepletion")
+        if not steps:
+            return set()
+        return {d.ingredient for d in load_lexicon().drugs if steps & set(d.supports)}
 
     @property
     def start(self) -> str | None:
@@ -429,6 +449,48 @@ class Placed:
 
     events: list[Event]
     exposure_only: list[TherapyMention]
+
+
+def fold_supporting(events: list[Event]) -> list[Event]:
+    """An event of drugs that only serve the step told beside it joins that step: "a
+    melphalan-conditioned autologous stem cell transplant" is the transplant, "Flu/Cy, then
+    cilta-cel" the CAR-T (lexicons/drugs.json "supports").  On the same line, dated alike
+    or not at all."""
+    out: list[Event] = []
+    for event in events:
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and previous.line_no == event.line_no
+            and _dated_alike(previous, event)
+            and (_serves(previous, event) or _serves(event, previous))
+        ):
+            previous.items.extend(event.items)
+            previous.merged.extend(event.merged)
+            previous.mentions.extend(event.mentions)
+            continue
+        out.append(event)
+    return out
+
+
+def _dated_alike(a: Event, b: Event) -> bool:
+    return not a.start or not b.start or a.start == b.start
+
+
+def _serves(helper: Event, step: Event) -> bool:
+    """Every drug of ``helper`` supports a step ``step`` is (a transplant's conditioning, a
+    CAR-T's lymphodepletion), and ``helper`` is no step itself."""
+    if not helper.items or helper.is_transplant or any(i.therapy_class == "car_t" for i in helper.items):
+        return False
+    steps = set()
+    if step.is_transplant:
+        steps.add("conditioning")
+    if any(i.therapy_class == "car_t" for i in step.items):
+        steps.add("lymphodepletion")
+    if not steps:
+        return False
+    serving = {d.ingredient for d in load_lexicon().drugs if steps & set(d.supports)}
+    return all(i.ingredient in serving or i.therapy_class == "corticosteroid" for i in helper.items)
 
 
 def place_mentions(events: list[Event]) -> Placed:

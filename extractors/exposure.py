@@ -12,6 +12,7 @@ investigator.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from common.models import Therapy
 from extractors import cues
@@ -95,7 +96,8 @@ def refractoriness(m: Mention, text: PageText) -> bool:
     """The mention states refractoriness, not exposure: a composite status ("dara-refractory"),
     a drug or class written onto the word ("dara-refractory", "daratumumab refractory") or
     named right after it ("not refractory to an anti-CD38 antibody")."""
-    if m.label == STATUS:
+    if m.label == STATUS or cues.search("refractoriness", m.text):
+        # the status named in the phrase itself: "triple-class refractory"
         return bool(cues.search("refractoriness", m.text))
     before = text.text[max(m.sent_start, m.start - _REFRACTORY_REACH) : m.start]
     after = text.text[m.end : min(m.sent_end, m.end + _REFRACTORY_REACH)]
@@ -109,7 +111,15 @@ def narrowed(m: Mention, text: PageText) -> bool:
     before = text.text[max(m.sent_start, m.start - _NARROWING_REACH) : m.start]
     found = list(cues.pattern("class_narrowing").finditer(before))
     last = found[-1] if found else None
-    return last is not None and re.fullmatch(r"[\s,]*(?:an?\s+|the\s+)?", before[last.end() :]) is not None
+    if last is None or re.fullmatch(r"[\s,]*(?:an?\s+|the\s+)?", before[last.end() :]) is None:
+        return False
+    # "a BCMA-directed CAR-T or any other CAR-T product": after "or", "other" widens
+    return _widening().search(before[: last.start()]) is None
+
+
+@cache
+def _widening() -> re.Pattern[str]:
+    return re.compile(rf"(?i)(?<![\w/]){cues.fragment('class_widening')}\s*$")
 
 
 def _exposure_context(m: Mention, text: PageText) -> bool:

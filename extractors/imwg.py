@@ -18,6 +18,7 @@ from extractors import cues
 from extractors.dates import sort_key
 from extractors.events import Event
 from extractors.lexicon import load_lexicon
+from extractors.therapies import TherapyMention
 
 # A gap this long between a regimen's end and its drugs' next start is a re-treatment
 # (OHDSI: a drug unused for > 90 days is discontinued); with only years written, two years
@@ -40,6 +41,23 @@ RULES = {
 def join_phases() -> set[str]:
     """Phases given as part of the plan of the line before (lexicons/phases.json)."""
     return {row.phase for row in load_lexicon().phases if row.joins_line}
+
+
+def _lymphodepletion(event: Event) -> bool:
+    """Lymphodepleting chemotherapy: drugs of that role or phase, steroids, and drugs that
+    serve it beside one of that role (lexicons/drugs.json "supports": cyclophosphamide
+    given with fludarabine is Flu/Cy, not a cyclophosphamide line)."""
+    serves = {d.ingredient for d in load_lexicon().drugs if "lymphodepletion" in d.supports}
+
+    def depletes(i: TherapyMention) -> bool:
+        return i.role == "lymphodepletion" or i.phase == "lymphodepletion"
+
+    return all(
+        depletes(i)
+        or i.therapy_class == "corticosteroid"
+        or (i.ingredient in serves and any(depletes(j) for j in event.items))
+        for i in event.items
+    )
 
 
 def core(group: list[Event]) -> set[str]:
@@ -113,10 +131,7 @@ def split_reason(current: list[Event], event: Event) -> str | None:
         return None if tandem or told_twice else "further_transplant"
     if only_later_phase(event) or (event.is_mobilization and current):
         return None
-    if all(
-        i.role == "lymphodepletion" or i.phase == "lymphodepletion" or i.therapy_class == "corticosteroid"
-        for i in event.items
-    ):
+    if _lymphodepletion(event):
         return None  # lymphodepleting chemotherapy (Flu/Cy) never forms a line on its own
     if event.core <= line_ingredients:
         if _retreatment(current, event):

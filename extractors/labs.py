@@ -88,6 +88,10 @@ def _name_share(read: str, spelling: str) -> float:
 
 
 _BULLET = re.compile(r"^[\s\-–•*·>]*")
+# a panel's short label before a row's lab name: "SPEP: M-spike 1.6 g/dL", "24h UPEP: 110 mg/24h"
+# (words with a letter, never a date: "Labs 02/20/2026:" heads a sentence, not a panel)
+_PANEL_WORD = r"(?=[\w+-]*[A-Za-z])[\w+-]{2,10}"
+_PANEL_LABEL = re.compile(rf"{_PANEL_WORD}(?:[ ]{_PANEL_WORD})?:[ ]*")
 
 
 def _number(text: str) -> float:
@@ -148,18 +152,26 @@ class LabReader:
             # the qualifier first: the punctuation class would otherwise eat its bracket; in
             # brackets ("M-spike (serum)") or after a comma, as a lab's listing inverts the
             # name ("M-spike, serum", "M-protein, urine, 24 h")
-            rf"(?i)^[\s:=\-–]*(?:\(\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*\s*\)"
-            rf"|,\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*(?![\w]))?[\s:=(),\-–]*"
+            # both: "M-protein (monoclonal), urine 24 h 412 mg/24 h"
+            rf"(?i)^[\s:=\-–]*(?:\(\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*\s*\))?"
+            rf"(?:,\s*(?:{qualifiers})(?:[\s,/-]+(?:{qualifiers}))*(?![\w]))?[\s:=(),\-–]*"
             rf"(?:(?:{fillers})\b[\s:=]*)*"
             rf"(?:(?P<absent>{absent})\b|"
             rf"(?:from\s+{_NUMBER}\s*(?:{units})?\s*(?:to|->|→|-->)\s*)?"
             # "Q,08", "O.4": OCR reads the zero before a decimal separator as a letter
             rf"(?P<cmp><=|>=|<|>|≤|≥)?\s*(?P<num>{_NUMBER}|(?P<oh>[OoQ])[.,]\d{{1,4}})(?![\d/]|[.,]\d)"
-            rf"(?:\s*(?:->|→|-->)\s*(?P<num2>{_NUMBER})(?![\d/]|[.,]\d))?"
+            # a trend, the earlier value's month in brackets: "M-spike 0.5 (8/25) → 1.3 g/dL"
+            rf"(?:(?:\s*\(\s*\d{{1,2}}/\d{{2,4}}(?:/\d{{2,4}})?\s*\))?"
+            rf"\s*(?:->|→|-->)\s*(?P<num2>{_NUMBER})(?![\d/]|[.,]\d))?"
             rf"{flag.format(n='flag1')}?"
             # a flag column's glyph too smeared to read as a flag ("64,0 I mg/L"): passed
             # over, so the unit after it is still the value's
             rf"(?:\s+[A-Za-z|!](?=\s+(?:{units})(?![\w])))?"
+            # a reference-range column before the units column ("M-spike 2.4 H not detected
+            # g/dL", "Total protein 8.6 H 6.1-8.1 g/dL", "Urine M-protein 95 H 0 mg/24 h"):
+            # passed over when a unit follows it
+            rf"(?:\s+(?:(?:{absent})|[<≤>]?\s*\d{{1,4}}(?:\.\d{{1,3}})?"
+            rf"|\d{{1,4}}(?:\.\d{{1,3}})?\s*[-–]\s*\d{{1,4}}(?:\.\d{{1,3}})?)(?=\s*(?:{units})(?![\w])))?"
             rf"(?:\s*(?P<unit>{units})(?![\w]))?"
             rf"(?:\s*(?P<fuzzy>[a-z]{{1,3}}/[a-z\d]{{1,4}}(?:\s?h(?:rs?|ours?)?)?)(?![\w/]))?"
             rf"{flag.format(n='flag2')}?"
@@ -260,7 +272,13 @@ class LabReader:
         names = self._names(row_text, ocr)
         for i, (start, end, key) in enumerate(names):
             stop = names[i + 1][0] if i + 1 < len(names) else len(row_text)
+            name_end = end
             match = self.value.match(row_text[end:stop])
+            if match is not None and _comparator(match.group("cmp")) == ">=" and not match.group("num2"):
+                # "Serum M-protein >=1 g/dL: value 1.4 g/dL": a form's threshold printed
+                # before the field its value is written in; the value follows it
+                end += match.end()
+                match = self.value.match(row_text[end:stop])
             if match is None:
                 continue
             row = self.by_name[key]
@@ -302,6 +320,10 @@ class LabReader:
                     value = _number(match.group(which))
                 digits = (end + match.start(which), end + match.end(which))
                 comparator = _comparator(match.group("cmp"))
+                if comparator == ">=" and which == "num":
+                    # "involved FLC >= 10 mg/dL with abnormal ratio", "serum >= 1 g/dL": a
+                    # form's or a policy's threshold; a result is never written "at least"
+                    continue
                 if match.group("num2") or "from" in match.group(0).lower():
                     note = "the latest of the values written"
             flag_text = (
@@ -312,7 +334,7 @@ class LabReader:
             )
             if misread:
                 note = "; ".join(x for x in (note, f"unit read as \u201c{misread}\u201d") if x)
-            written_name = " ".join(row_text[start:end].split())
+            written_name = " ".join(row_text[start:name_end].split())
             name_read = written_name if written_name.lower() != key.lower() else None
             if name_read:
                 note = "; ".join(x for x in (note, f"test name read as \u201c{name_read}\u201d") if x)
@@ -393,6 +415,9 @@ class LabReader:
         name's row begins with (a specimen column smeared past reading: "UPBP M-protein")."""
         lead = _BULLET.match(line)
         at = lead.end() if lead else 0
+        panel = _PANEL_LABEL.match(line, at)
+        if panel and names[0][0] == panel.end():
+            return True
         if report:
             prefix = _SHORT_CELL.match(line, at)
             if prefix and names[0][0] == prefix.end():

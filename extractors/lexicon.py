@@ -317,6 +317,7 @@ class Lexicon(BaseModel):
     sites: list[SiteRow] = []
     site_not_about_patient_cues: list[str] = []
     site_answer_labels: dict[str, list[str]] = {}
+    site_study_labels: dict[str, list[str]] = {}
     targets: list[TargetRow] = []
     target_templates: list[str] = []
     target_naive_templates: list[str] = []
@@ -416,6 +417,7 @@ def load_lexicon() -> Lexicon:
         sites=parse_rows("sites.json", raw["sites.json"].get("rows"), SiteRow),
         site_not_about_patient_cues=_string_list("sites.json", raw["sites.json"], "not_about_patient_cues"),
         site_answer_labels=raw["sites.json"].get("answer_labels", {}),
+        site_study_labels=raw["sites.json"].get("study_labels", {}),
         targets=parse_rows("targets.json", raw["targets.json"].get("rows"), TargetRow),
         target_templates=_string_list("targets.json", raw["targets.json"], "templates"),
         target_naive_templates=_string_list("targets.json", raw["targets.json"], "naive_templates"),
@@ -480,6 +482,14 @@ def _check_references(lexicon: Lexicon) -> None:
                 "use one row with direction BIDIRECTIONAL"
             )
         seen[key] = index
+    for site, studies in lexicon.site_study_labels.items():
+        # a study label reads only where an answer label finds the answer
+        unknown = sorted(set(studies) - set(lexicon.site_answer_labels.get(site, ())))
+        if unknown:
+            raise LexiconError(
+                f"lexicons/sites.json: study_labels[{site!r}] names {unknown}, which are not among its"
+                " answer_labels; add them there first"
+            )
     classes = {row.id for row in lexicon.therapy_classes}
     for index, composite in enumerate(lexicon.class_composites):
         unknown = sorted(set(composite.classes) - classes)

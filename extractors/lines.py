@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from common.models import Evidence, LineOfTherapy
 from extractors import imwg
-from extractors.events import Event, form_events, merge_repeats, place_mentions
+from extractors.events import Event, fold_supporting, form_events, merge_repeats, place_mentions
 from extractors.numbering import NumberReader, numbered_groups, numbering_covers
 from extractors.pagetext import PageText
 from extractors.therapies import TherapyMention, evidence_key
@@ -33,7 +33,7 @@ class BuiltLines:
 
 def build_lines(items: list[TherapyMention], text: PageText) -> BuiltLines:
     """Lines of therapy and, for each received therapy mention (by id), its line number."""
-    placed = place_mentions(form_events(items, text, NumberReader(text)))
+    placed = place_mentions(fold_supporting(form_events(items, text, NumberReader(text))))
     events = placed.events
     if not events:
         return BuiltLines([], {}, placed.exposure_only)
@@ -65,6 +65,13 @@ def _line(
     regimens = tuple(dict.fromkeys(i.regimen for i in all_items if i.regimen))
     ingredients = tuple(dict.fromkeys(i.ingredient for i in all_items))
     unread = None if starts else next((i.start_unreadable for i in all_items if i.start_unreadable), None)
+    # a line dated only from memory: every item that gives a start gives it so
+    dated_items = [i for e in group for i in e.items if i.start]
+    recalled = (
+        dated_items[0].start_recalled
+        if dated_items and all(i.start_recalled is not None for i in dated_items)
+        else None
+    )
     evidence: list[Evidence] = []
     seen: set[tuple[object, ...]] = set()
     for i in all_items:
@@ -87,6 +94,7 @@ def _line(
         evidence=tuple(evidence),
         date_evidence=tuple(dated),
         start_unreadable=unread.text if unread is not None else None,
+        start_recalled=recalled.text if recalled is not None else None,
         split_rule=reason,
         phases_numbered=phases,
         why=_why(group, reason, evidence, phases),

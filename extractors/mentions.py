@@ -7,14 +7,14 @@ family > negated > planned > uncertain > received.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from spacy.tokens import Doc, Span
 
 from extractors import cues
 from extractors.lexicon import Lexicon
-from extractors.nlp import CAR_T, CLASS, DRUG, PROCEDURE, REGIMEN
+from extractors.nlp import CAR_T, CLASS, DRUG, PROCEDURE, REGIMEN, TARGET
 
 # Mentions whose assertion is a therapy's (a class named as such is told like a drug).
 THERAPY_LABELS = {DRUG, REGIMEN, CAR_T, PROCEDURE, CLASS}
@@ -291,7 +291,35 @@ def collect_mentions(
                 fuzzy_factor=ent._.fuzzy_factor,
             )
         )
-    return mentions
+    return _bracketed_examples(mentions, doc.text, offset)
+
+
+# a sentence that opens inside a bracket: "(Blenrep, Tecvayli, Elrexfio)."
+_OPENS_BRACKET = re.compile(r"\s*\([^()]*")
+
+
+def _bracketed_examples(mentions: list[Mention], text: str, offset: int) -> list[Mention]:
+    """Drugs in a bracket that opens a line right after a class or target named with no
+    stop between ("he has never had any of the BCMA drugs" + "(Blenrep, Tecvayli,
+    Elrexfio)"): the bracket lists what the name before it names, so its drugs are told as
+    that name is.  The line break parts them into two sentences, which ConText does not
+    cross."""
+    out: list[Mention] = []
+    named: Mention | None = None  # the last class or target named before
+    for m in mentions:
+        if m.label in (CLASS, TARGET):
+            named = m
+        elif (
+            named is not None
+            and m.label in (DRUG, REGIMEN)
+            and m.sent_start >= named.end
+            and m.assertion != named.assertion
+            and not text[named.end - offset : m.sent_start - offset].strip()
+            and _OPENS_BRACKET.fullmatch(text[m.sent_start - offset : m.start - offset])
+        ):
+            m = replace(m, assertion=named.assertion)
+        out.append(m)
+    return out
 
 
 # Findings whose wrong "present" is a wrong "not met": a CAR-T received, a place of disease,

@@ -170,7 +170,9 @@ def _wrapped_cell(event: Event) -> bool:
 def _phase_of_plan(current: list[Event], event: Event) -> bool:
     """A numbered "line" that is only a transplant, or only consolidation or maintenance,
     continuing the line before it by the plan rules."""
-    only_transplant = all(i.therapy_class == "stem_cell_transplant" for i in event.items)
+    # its conditioning ("Mel200 / autologous SCT") rides along with the transplant
+    transplants = {i.ingredient for i in event.items if i.therapy_class == "stem_cell_transplant"}
+    only_transplant = bool(transplants) and event.core <= transplants
     return (only_transplant or imwg.only_later_phase(event)) and imwg.split_reason(current, event) is None
 
 

@@ -164,7 +164,12 @@ def find_prescribers(text: PageText, index: StructureIndex | None = None) -> lis
                 continue
             # "Prescribed in consultation with a hematologist/oncologist? [ ] Yes [x] No":
             # a form's question says nothing until its Yes is ticked
-            if answered(index, text, s0 + s, s0 + e, "received") != "received":
+            said = answered(index, text, s0 + s, s0 + e, "received")
+            if said == "negated":
+                # "[ ] Yes [x] No": the form says no such specialist was consulted
+                add(sid, "no_consultation", s0 + s, s0 + e)
+                continue
+            if said != "received":
                 continue
             add(sid, "consultant", min(cue.start(), s0 + s), max(cue.end(), s0 + e))
     _letterheads(text, vocab, add, taken)

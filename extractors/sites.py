@@ -104,8 +104,9 @@ def _answers(text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
     out: list[SiteFinding] = []
     for site, labels in lexicon.site_answer_labels.items():
         alternation = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+        studies = {label.lower() for label in lexicon.site_study_labels.get(site, ())}
         pattern = re.compile(
-            rf"(?im)(?<![\w-])(?:{alternation}){_LABEL_DATE}\s*[:\-–=]\s*"
+            rf"(?im)(?<![\w-])(?P<label>{alternation}){_LABEL_DATE}\s*[:\-–=]\s*"
             rf"(?:(?P<no>{cues.fragment('answer_absent')})|(?P<yes>{cues.fragment('answer_present')}))\b"
         )
         for match in pattern.finditer(text.text):
@@ -118,6 +119,8 @@ def _answers(text: PageText, lexicon: Lexicon) -> list[SiteFinding]:
                     text=match.group(0),
                     assertion=assertion,
                     evidence=(ev,) if ev else (),
+                    # a study's negative result is the state on its day, not the history
+                    current_only=assertion == "negated" and match.group("label").lower() in studies,
                 )
             )
     return out

@@ -104,6 +104,9 @@ class TherapyMention:
     label: str = ""
     regimen_group: int = -1  # mention index for components of one regimen
     start_unreadable: Evidence | None = None  # a start date written but not legible
+    # the start date is told from memory ("2018 (per pt)", "she thinks in 2020"): where
+    # the words that say so are written
+    start_recalled: Evidence | None = None
     dates_evidence: tuple[Evidence, ...] = ()  # where the dates it took are written
     targets: tuple[str, ...] = ()
     sent_start: int = 0  # the sentence the mention stands in (document offsets)
@@ -237,6 +240,7 @@ class TherapyBuilder:
                     dated_at = _row_date_cells(cell)
                 when = from_row or when
             start, end = (when.begin, when.finish) if when else (None, None)
+            recalled = _recalled(text, line, line_start, layout, when, dated_at) if start else None
             unread: Evidence | None = None
             if when and when.garbled_span and when.begin is None and when.start >= 0:
                 # the start is written but unreadable: point the reviewer at it
@@ -323,6 +327,7 @@ class TherapyBuilder:
                         label=mention.label,
                         regimen_group=position,
                         start_unreadable=unread,
+                        start_recalled=recalled,
                         dates_evidence=dated_at,
                         targets=self.targets.get(ingredient, ())
                         or self._qualified_by(line, rel, mention.text),
@@ -750,6 +755,28 @@ def _row_dates(
     return None
 
 
+def _recalled(
+    text: PageText,
+    line: str,
+    line_start: int,
+    layout: LineLayout,
+    when: DateMention | None,
+    dated_at: tuple[Evidence, ...],
+) -> Evidence | None:
+    """Where the words stand that make a start date the member's memory (cues.json
+    "recalled_date"): in the date's own clause, or in the row cell it was read from."""
+    recall = cues.pattern("recalled_date")
+    if when is not None and when.start >= 0 and when.end > when.start:
+        lo, hi = layout.clause_bounds(when.start)
+        found = recall.search(line, lo, max(hi, when.end))
+        if found:
+            return text.evidence(line_start + found.start(), line_start + found.end())
+    for cell in dated_at[:1]:  # the start cell; a stop cell's "(per pt)" dates only the end
+        if cell.text and recall.search(cell.text):
+            return cell
+    return None
+
+
 def _row_date_cells(cell: CellPlace) -> tuple[Evidence, ...]:
     """Where a history row's dates are written: the cells ``_row_dates`` reads them from."""
     cells = [cell.row.cell("start"), cell.row.cell("stop")]
@@ -877,6 +904,9 @@ def merge_mentions(items: list[TherapyMention]) -> list[TherapyMention]:
                 seen[key].add(ev_key)
                 kept.evidence.append(evidence)
         kept.regimen = kept.regimen or item.regimen
+        if item.start and (not kept.start or not item.start_recalled):
+            # a date from the record outweighs one from memory
+            kept.start_recalled = item.start_recalled if not kept.start else None
         kept.start = _earliest(kept.start, item.start)
         kept.start_unreadable = kept.start_unreadable or item.start_unreadable
         kept.end = _latest(kept.end, item.end)
