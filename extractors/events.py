@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
 from extractors import cues
 from extractors.dates import find_dates, sort_key
@@ -85,21 +86,19 @@ class Event:
             if i.therapy_class != "corticosteroid" and i.role == "systemic" and i.ingredient not in serving
         }
 
-    def _serving(self) -> set[str]:
+    def _serving(self) -> frozenset[str]:
         """Drugs that serve a step this event holds (lexicons/drugs.json "supports"): the
         melphalan of "a melphalan-conditioned autologous transplant", the cyclophosphamide of
         Flu/Cy before a CAR-T.  They ride along with that step, as steroids do."""
-        steps = set()
+        steps = []
         if self.is_transplant:
-            steps.add("conditioning")
+            steps.append("conditioning")
         if any(
             i.role == "lymphodepletion" or i.phase == "lymphodepletion" or i.therapy_class == "car_t"
             for i in self.items
         ):
-            steps.add("lymphodepletion")
-        if not steps:
-            return set()
-        return {d.ingredient for d in load_lexicon().drugs if steps & set(d.supports)}
+            steps.append("lymphodepletion")
+        return drugs_supporting(*steps)
 
     @property
     def start(self) -> str | None:
@@ -482,15 +481,23 @@ def _serves(helper: Event, step: Event) -> bool:
     CAR-T's lymphodepletion), and ``helper`` is no step itself."""
     if not helper.items or helper.is_transplant or any(i.therapy_class == "car_t" for i in helper.items):
         return False
-    steps = set()
+    steps = []
     if step.is_transplant:
-        steps.add("conditioning")
+        steps.append("conditioning")
     if any(i.therapy_class == "car_t" for i in step.items):
-        steps.add("lymphodepletion")
+        steps.append("lymphodepletion")
     if not steps:
         return False
-    serving = {d.ingredient for d in load_lexicon().drugs if steps & set(d.supports)}
+    serving = drugs_supporting(*steps)
     return all(i.ingredient in serving or i.therapy_class == "corticosteroid" for i in helper.items)
+
+
+@cache
+def drugs_supporting(*steps: str) -> frozenset[str]:
+    """The drugs that serve any of the steps ("conditioning", "lymphodepletion"; lexicons/
+    drugs.json "supports"), read once: ``Event.core`` asks on every call."""
+    wanted = set(steps)
+    return frozenset(d.ingredient for d in load_lexicon().drugs if wanted & set(d.supports))
 
 
 def place_mentions(events: list[Event]) -> Placed:

@@ -96,9 +96,10 @@ def refractoriness(m: Mention, text: PageText) -> bool:
     """The mention states refractoriness, not exposure: a composite status ("dara-refractory"),
     a drug or class written onto the word ("dara-refractory", "daratumumab refractory") or
     named right after it ("not refractory to an anti-CD38 antibody")."""
-    if m.label == STATUS or cues.search("refractoriness", m.text):
-        # the status named in the phrase itself: "triple-class refractory"
-        return bool(cues.search("refractoriness", m.text))
+    if cues.search("refractoriness", m.text):
+        return True  # the status named in the phrase itself: "triple-class refractory"
+    if m.label == STATUS:
+        return False
     before = text.text[max(m.sent_start, m.start - _REFRACTORY_REACH) : m.start]
     after = text.text[m.end : min(m.sent_end, m.end + _REFRACTORY_REACH)]
     return bool(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from extractors import cues
 from extractors.dates import sort_key
-from extractors.events import Event
+from extractors.events import Event, drugs_supporting
 from extractors.lexicon import load_lexicon
 from extractors.therapies import TherapyMention
 
@@ -47,7 +47,7 @@ def _lymphodepletion(event: Event) -> bool:
     """Lymphodepleting chemotherapy: drugs of that role or phase, steroids, and drugs that
     serve it beside one of that role (lexicons/drugs.json "supports": cyclophosphamide
     given with fludarabine is Flu/Cy, not a cyclophosphamide line)."""
-    serves = {d.ingredient for d in load_lexicon().drugs if "lymphodepletion" in d.supports}
+    serves = drugs_supporting("lymphodepletion")
 
     def depletes(i: TherapyMention) -> bool:
         return i.role == "lymphodepletion" or i.phase == "lymphodepletion"

@@ -771,9 +771,9 @@ def _recalled(
         found = recall.search(line, lo, max(hi, when.end))
         if found:
             return text.evidence(line_start + found.start(), line_start + found.end())
-    for cell in dated_at[:1]:  # the start cell; a stop cell's "(per pt)" dates only the end
-        if cell.text and recall.search(cell.text):
-            return cell
+    start_cell = dated_at[0] if dated_at else None  # a stop cell's "(per pt)" dates only the end
+    if start_cell is not None and start_cell.text and recall.search(start_cell.text):
+        return start_cell
     return None
 
 

@@ -5,9 +5,9 @@ inside a checkbox question or option takes the form's answer."""
 
 from __future__ import annotations
 
-from extract_support import facts_of
+from extract_support import facts_of, structured_facts_of
 
-from common.models import BBox, ClinicalFacts
+from common.models import BBox
 from common.structure import Checkbox, CheckboxGroup, WordSpan
 from extractors.answers import form_answer
 from extractors.facts import extract_facts
@@ -16,13 +16,8 @@ from extractors.structure import document_structure
 from extractors.structure.index import OptionPlace
 
 
-def _read(text: str) -> ClinicalFacts:
-    pages = pages_from_text(text)
-    return extract_facts(pages, structure=document_structure(pages), structure_pages=pages)
-
-
 def test_an_unticked_specialty_choice_is_not_the_prescribers() -> None:
-    facts = _read(
+    facts = structured_facts_of(
         "Prescriber: Devon Primarycare, MD\n"
         "Prescriber specialty:  ☐ Hematology/Oncology  ☒ Other (internal medicine)\n"
     )
@@ -30,33 +25,33 @@ def test_an_unticked_specialty_choice_is_not_the_prescribers() -> None:
 
 
 def test_a_ticked_no_answers_a_target_question() -> None:
-    facts = _read("Prior BCMA-directed therapy (ADC, bispecific, CAR-T)?  ☐ Yes  ☒ No\n")
+    facts = structured_facts_of("Prior BCMA-directed therapy (ADC, bispecific, CAR-T)?  ☐ Yes  ☒ No\n")
     assert {s.assertion for s in facts.target_statements if s.target == "BCMA"} == {"negated"}
 
 
 def test_a_target_question_whose_boxes_were_not_read_states_nothing() -> None:
     """OCR read the boxes as '[J' and '[&]': the printed question asks, it does not say."""
-    facts = _read("Prior BCMA-directed therapy (ADC, bispecific, CAR-T)?  [J Yes  [&] No\n")
+    facts = structured_facts_of("Prior BCMA-directed therapy (ADC, bispecific, CAR-T)?  [J Yes  [&] No\n")
     assert "received" not in {s.assertion for s in facts.target_statements if s.target == "BCMA"}
 
 
 def test_a_question_mark_misread_in_a_unit_asks_nothing() -> None:
     """'mg/m²' read as 'mg/m?' in a history row: a unit, not a printed question."""
-    facts = _read(
+    facts = structured_facts_of(
         "Line 2: DKd - daratumumab 16 mg/kg IV, carfilzomib 56 mg/m?, dexamethasone 03/2022 - 08/2023\n"
     )
     assert {t.assertion for t in facts.therapies if t.ingredient == "daratumumab"} == {"received"}
 
 
 def test_an_unanswered_site_question_states_nothing() -> None:
-    facts = _read("Active or prior CNS involvement?  ☐ Yes  ☐ No\n")
+    facts = structured_facts_of("Active or prior CNS involvement?  ☐ Yes  ☐ No\n")
     assert {s.assertion for s in facts.sites if s.site == "cns"} <= {"uncertain"}
 
 
 def test_drugs_listed_as_a_class_questions_examples_are_not_each_received() -> None:
     """'Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide): [X] Received' says
     the class was received; it does not say pomalidomide or thalidomide was."""
-    facts = _read(
+    facts = structured_facts_of(
         "Immunomodulatory agent (lenalidomide, pomalidomide, thalidomide):  ☒ Received  ☐ None received\n"
     )
     drugs = {t.ingredient: t.assertion for t in facts.therapies if not t.class_level}
@@ -65,17 +60,19 @@ def test_drugs_listed_as_a_class_questions_examples_are_not_each_received() -> N
 
 
 def test_a_ticked_none_received_negates_the_class_and_its_examples() -> None:
-    facts = _read("Proteasome inhibitor (bortezomib, carfilzomib, ixazomib):  ☐ Received  ☒ None received\n")
+    facts = structured_facts_of(
+        "Proteasome inhibitor (bortezomib, carfilzomib, ixazomib):  ☐ Received  ☒ None received\n"
+    )
     assert {t.assertion for t in facts.therapies} == {"negated"}
 
 
 def test_a_yes_to_a_question_that_does_not_ask_about_receipt_says_nothing_of_it() -> None:
-    facts = _read("Tocilizumab requested with CAR-T?  ☒ Yes  ☐ No\n")
+    facts = structured_facts_of("Tocilizumab requested with CAR-T?  ☒ Yes  ☐ No\n")
     assert "received" not in {t.assertion for t in facts.therapies if t.therapy_class == "car_t"}
 
 
 def test_a_yes_to_a_receipt_question_is_received() -> None:
-    facts = _read("Has the member received prior CAR-T therapy?  ☒ Yes  ☐ No\n")
+    facts = structured_facts_of("Has the member received prior CAR-T therapy?  ☒ Yes  ☐ No\n")
     assert "received" in {t.assertion for t in facts.therapies if t.therapy_class == "car_t"}
 
 
@@ -150,7 +147,7 @@ def test_a_ticked_option_that_is_no_answer_leaves_the_questions_words_asked() ->
 def test_the_kinds_a_question_lists_as_examples_are_not_what_its_yes_says_was_given() -> None:
     """ "(ADC, bispecific antibody, or CAR-T)" are the question's examples: a Yes naming
     teclistamab says a BCMA agent was given, not a CAR-T."""
-    facts = _read(
+    facts = structured_facts_of(
         "Prior BCMA-directed therapy (ADC, bispecific antibody, or CAR-T)"
         "  ☐ None  ☒ Yes - agent(s): teclistamab\n"
     )
@@ -159,7 +156,7 @@ def test_the_kinds_a_question_lists_as_examples_are_not_what_its_yes_says_was_gi
 
 def test_a_grid_of_boxes_takes_its_answers_from_the_header_above_its_columns() -> None:
     """ "Item  Yes  No" printed once over a column of questions, each with two bare boxes."""
-    facts = _read(
+    facts = structured_facts_of(
         "D. CLINICAL CRITERIA                                  Yes   No\n"
         "8. Measurable disease within 30 days                  ☒     ☐\n"
         "9. Active or prior CNS involvement                    ☐     ☒\n"

@@ -6,23 +6,13 @@ consultation.  Each case is a kind of wording, written here in words of its own.
 from __future__ import annotations
 
 import pytest
-from extract_support import assertions, facts_of
+from extract_support import assertions, facts_of, labs_of, structured_facts_of
 
-from common.models import LabFact
 from criteria.evaluator import evaluate
 from criteria.policy import select_policy
-from extractors.facts import extract_facts
-from extractors.labs import read_labs
-from extractors.layout import pages_from_text
-from extractors.pagetext import build_page_text
-from extractors.structure import document_structure
 
 ABECMA = select_policy(policy_id="carepartners-ct-abecma-2025-09", date_of_service=None)
 CAR_T = "car-t cell therapy"
-
-
-def labs_of(text: str) -> list[LabFact]:
-    return read_labs(build_page_text(pages_from_text(text)))
 
 
 def status(text: str, criterion: str) -> str:
@@ -212,9 +202,7 @@ def test_a_ticked_no_to_a_specialists_consultation_says_none_was_consulted() -> 
         "Is the medication prescribed by, or in consultation with, a hematologist or\noncologist?\n"
         "[ ] Yes [x] No\n"
     )
-    pages = pages_from_text(text)
-    facts = extract_facts(pages, structure=document_structure(pages), structure_pages=pages)
-    roles = {p.role for p in facts.prescribers}
+    roles = {p.role for p in structured_facts_of(text).prescribers}
     assert "no_consultation" in roles and "consultant" not in roles
 
 

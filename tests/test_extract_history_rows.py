@@ -3,10 +3,7 @@ date but no therapy the reading knows holds a line the count cannot see."""
 
 from __future__ import annotations
 
-from common.models import ClinicalFacts
-from extractors.facts import extract_facts
-from extractors.layout import pages_from_text
-from extractors.structure import document_structure
+from extract_support import structured_facts_of
 
 TABLE = (
     "Treatment history:\n"
@@ -17,18 +14,13 @@ TABLE = (
 )
 
 
-def _read(text: str) -> ClinicalFacts:
-    pages = pages_from_text(text)
-    return extract_facts(pages, structure=document_structure(pages), structure_pages=pages)
-
-
 def test_a_row_whose_regimen_is_not_read_makes_the_history_partial() -> None:
-    facts = _read(TABLE.format(third="QZX-77   "))
+    facts = structured_facts_of(TABLE.format(third="QZX-77   "))
     assert facts.history is not None and facts.history.status == "partial"
     assert "QZX-77" in facts.history.reason
 
 
 def test_a_table_whose_every_row_is_read_is_complete() -> None:
-    facts = _read(TABLE.format(third="Kd       "))
+    facts = structured_facts_of(TABLE.format(third="Kd       "))
     assert facts.history is not None and facts.history.status == "complete", facts.history
     assert len(facts.lines) == 3

@@ -4,15 +4,12 @@ with no unit flagged, dates that are the value's own, OCR noise and low-confiden
 from __future__ import annotations
 
 import pytest
+from extract_support import labs_of
 
 from common.models import LabFact, Page
 from extractors.labs import LabRow, read_labs
 from extractors.layout import page_from_text, pages_from_text
 from extractors.pagetext import build_page_text
-
-
-def labs_of(text: str, confidence: float | None = None) -> list[LabFact]:
-    return read_labs(build_page_text(pages_from_text(text, confidence=confidence)))
 
 
 def one(text: str, analyte: str) -> LabFact:
